@@ -97,6 +97,7 @@ class Deliver:
     undisplayable_reason: str | None = None
     tp_udl: int = 0
     tp_ud: bytes = b""
+    udhi: bool = False  # TP-UDHI as received (a header may hold no IEs at all)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +120,8 @@ class Submit:
     # TP-UDL and TP-UD exactly as encoded (header included), so an SMSC can relay them bit for bit.
     tp_udl: int = 0
     tp_ud: bytes = b""
+    udhi: bool = False  # TP-UDHI as received (a header may hold no IEs at all)
+    reply_path: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +142,8 @@ Pdu = Deliver | Submit | StatusReport
 
 @dataclass(frozen=True, slots=True)
 class EncodedPart:
-    """One part ready for AT+CMGS: `pdu` is hex starting with the SMSC field, `tpdu_length` is <n>."""
+    """One part ready for AT+CMGS: `pdu` is hex starting with the SMSC field and
+    `tpdu_length` is the <length> AT+CMGS takes."""
 
     pdu: str
     tpdu_length: int

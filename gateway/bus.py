@@ -1,0 +1,78 @@
+"""In-process publish/subscribe of logged events, so the API can push what the pipeline commits.
+
+Events are appended to the store's event log first (they carry its sequence number); the bus only
+fans them out to live subscribers. A subscriber that falls behind is dropped rather than allowed to
+grow without bound: it reconnects and catches up from the log with `since`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_SUBSCRIBER_QUEUE_SIZE = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class BusEvent:
+    seq: int
+    type: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class SubscriberOverflowError(Exception):
+    """The subscriber did not keep up; it must resynchronise from the event log."""
+
+
+class Subscription:
+    def __init__(self, bus: EventBus, queue_size: int) -> None:
+        self._bus = bus
+        self._queue: asyncio.Queue[BusEvent | None] = asyncio.Queue(queue_size)
+        self.overflowed = False
+
+    def _offer(self, event: BusEvent) -> None:
+        if self.overflowed:
+            return
+        try:
+            self._queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.overflowed = True
+            self._queue = asyncio.Queue(1)
+            self._queue.put_nowait(None)
+
+    async def get(self) -> BusEvent:
+        event = await self._queue.get()
+        if event is None:
+            raise SubscriberOverflowError("subscriber fell behind the event stream")
+        return event
+
+    def close(self) -> None:
+        self._bus._subscriptions.discard(self)
+
+    async def __aiter__(self) -> AsyncIterator[BusEvent]:
+        while True:
+            yield await self.get()
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self._subscriptions: set[Subscription] = set()
+        self._listeners: set[Callable[[BusEvent], None]] = set()
+
+    def publish(self, event: BusEvent) -> None:
+        for subscription in tuple(self._subscriptions):
+            subscription._offer(event)
+        for listener in tuple(self._listeners):
+            listener(event)
+
+    def subscribe(self, queue_size: int = DEFAULT_SUBSCRIBER_QUEUE_SIZE) -> Subscription:
+        subscription = Subscription(self, queue_size)
+        self._subscriptions.add(subscription)
+        return subscription
+
+    def listen(self, callback: Callable[[BusEvent], None]) -> Callable[[], None]:
+        """Call `callback` synchronously for every event; returns the unsubscribe callable."""
+        self._listeners.add(callback)
+        return lambda: self._listeners.discard(callback)

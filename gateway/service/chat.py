@@ -1,0 +1,423 @@
+"""What agents do: see the queue, answer, start chats, read history, send, close, reassign.
+
+Nothing here sends an SMS by itself: the only path to the outbound queue is `send`, which an
+agent's Send calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from typing import Literal
+
+from gateway.log import get_logger
+from gateway.service import access
+from gateway.service.access import Principal
+from gateway.service.address import AddressProvider, search_address
+from gateway.service.errors import (
+    AlreadyAnsweredError,
+    CaseClosedError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+    TextTooLongError,
+)
+from gateway.service.phone import normalise_phone
+from gateway.service.publisher import EventPublisher
+from gateway.service.routing import Presence, Router
+from gateway.service.settings import ChatSettings
+from gateway.service.views import (
+    AgentPresence,
+    AnswerView,
+    CaseSummary,
+    CaseView,
+    HistoryEntry,
+    HistoryPage,
+    LineView,
+    RequestView,
+    SendResult,
+)
+from gateway.sms.counter import count_segments
+from gateway.sms.model import PduError
+from gateway.sms.pdu import encode_submit
+from gateway.store import errors as store_errors
+from gateway.store.accounts_repo_api import AccountsRepository
+from gateway.store.cases_repo_api import CaseChange, CasesRepository
+from gateway.store.domain import Case, Line, User
+from gateway.store.lines_repo_api import LineStatsRepository
+from gateway.store.store import Store
+
+log = get_logger(__name__)
+PREVIEW_CHARS = 160
+MAX_HISTORY_PAGE = 200
+
+
+class ChatService:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        publisher: EventPublisher,
+        router: Router,
+        presence: Presence,
+        address_provider: AddressProvider,
+        settings: ChatSettings,
+        clock: Callable[[], datetime],
+        wake_outbound: Callable[[], None],
+    ) -> None:
+        self._store = store
+        self._cases = CasesRepository(store.db)
+        self._accounts = AccountsRepository(store.db)
+        self._stats = LineStatsRepository(store.db)
+        self._publisher = publisher
+        self._router = router
+        self._presence = presence
+        self._address = address_provider
+        self._settings = settings
+        self._clock = clock
+        self._wake_outbound = wake_outbound
+        self._background: set[asyncio.Task[Case]] = set()
+        self.line_health: dict[int, dict[str, object]] = {}
+
+    async def close(self) -> None:
+        """Cancel address searches still running."""
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        self._background.clear()
+
+    # -- helpers
+
+    async def _users(self) -> dict[int, User]:
+        return {user.id: user for user in await self._accounts.list_users()}
+
+    async def _lines(self) -> dict[int, Line]:
+        return {line.id: line for line in await self._store.lines.list_all()}
+
+    async def _case(self, case_id: int) -> Case:
+        case = await self._cases.get_case(case_id)
+        if case is None:
+            raise NotFoundError(f"no case {case_id}")
+        return case
+
+    async def _case_view(self, case: Case) -> CaseView:
+        users = await self._users()
+        lines = await self._lines()
+        contact = await self._store.contacts.get(case.contact_id)
+        address, error = case.address, None
+        if case.address_status == "error":
+            address, error = None, case.address
+        return CaseView(
+            case=case if address == case.address else _with_address(case, address),
+            agent=users[case.agent_id].username if case.agent_id in users else None,
+            closed_by=users[case.closed_by].username if case.closed_by in users else None,
+            line=lines.get(case.line_id) if case.line_id is not None else None,
+            opted_out=contact.opted_out,
+            address_error=error,
+        )
+
+    def _publish(self, change: CaseChange) -> None:
+        self._publisher.publish(change.events)
+
+    # -- requests
+
+    async def list_requests(self, principal: Principal) -> list[RequestView]:
+        access.require_scope(principal, "requests:read")
+        requests = await self._cases.pending_requests()
+        if self._settings.routing_mode == "round_robin" and not principal.sees_all_cases:
+            requests = [
+                r for r in requests
+                if self._router.offered_to(r.id) in (None, principal.user_id) or r.overdue
+            ]
+        users = await self._users()
+        lines = await self._lines()
+        views = []
+        for request in requests:
+            preview = ""
+            if request.message_id is not None:
+                message = await self._store.messages.get(request.message_id)
+                preview = (message.text if message.is_text and message.text is not None
+                           else f"[{message.placeholder_reason or 'not a text message'}]")
+            recent = await self._cases.most_recent_case(request.contact_id)
+            contact = await self._store.contacts.get(request.contact_id)
+            views.append(RequestView(
+                request=request, line=lines.get(request.line_id), preview=preview[:PREVIEW_CHARS],
+                recent_case=_summary(recent, users) if recent is not None else None,
+                opted_out=contact.opted_out,
+            ))
+        return views
+
+    async def answer(
+        self,
+        principal: Principal,
+        request_id: int,
+        action: Literal["new", "continue"],
+        case_id: int | None = None,
+    ) -> AnswerView:
+        access.require_scope(principal, "requests:answer")
+        request = await self._cases.get_request(request_id)
+        if request is None:
+            raise NotFoundError(f"no request {request_id}")
+        continue_id = None
+        if action == "continue":
+            recent = await self._cases.most_recent_case(request.contact_id)
+            continue_id = case_id if case_id is not None else (recent.id if recent else None)
+            if continue_id is None:
+                raise InvalidInputError("this number has no earlier case to continue",
+                                        code="no_case_to_continue")
+        elif case_id is not None:
+            raise InvalidInputError('case_id is only given with action "continue"')
+        try:
+            outcome = await self._cases.answer_request(
+                request_id, principal.user_id, self._clock(), continue_case_id=continue_id
+            )
+        except store_errors.RequestAlreadyHandledError as error:
+            raise AlreadyAnsweredError(
+                f"request {request_id} was already {error.status}"
+                + (" by another agent" if error.status == "answered" else "")
+            ) from error
+        except store_errors.NotFoundError as error:
+            raise NotFoundError(str(error)) from error
+        except store_errors.ConflictError as error:
+            raise ConflictError(str(error)) from error
+        self._publisher.publish(outcome.events)
+        case = await self._search_address(outcome.case)
+        view = await self._case_view(case)
+        return AnswerView(view, await self.history(principal, case.id, None, 50))
+
+    async def _search_address(self, case: Case) -> Case:
+        """Start the search; wait a moment for it so a quick directory fills the answer."""
+        task = asyncio.create_task(self._run_address_search(case))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        done, _ = await asyncio.wait({task}, timeout=self._settings.answer_address_wait_s)
+        if task in done and not task.cancelled() and task.exception() is None:
+            return task.result()
+        return case
+
+    async def _run_address_search(self, case: Case) -> Case:
+        result = await search_address(self._address, case.phone, self._settings.address_timeout_s)
+        address = result.address if result.status == "found" else result.error
+        try:
+            change = await self._cases.set_address(case.id, result.status, address, self._clock())
+        except store_errors.StoreError as error:
+            log.warning("address search result not stored", case_id=case.id, error=str(error))
+            return case
+        self._publish(change)
+        return change.case
+
+    # -- cases
+
+    async def start_chat(
+        self, principal: Principal, phone: str, line_name: str | None
+    ) -> tuple[CaseView, bool]:
+        """Agent-initiated chat: the number's open case (whoever has it) or a new one."""
+        access.require_scope(principal, "cases:write")
+        number = normalise_phone(phone, self._settings.default_region)
+        line_id = None
+        if line_name is not None:
+            line = await self._store.lines.find_by_name(line_name)
+            if line is None:
+                raise InvalidInputError(f"no line named {line_name!r}", code="unknown_line")
+            line_id = line.id
+        contact = await self._store.contacts.ensure(number, self._clock())
+        try:
+            change = await self._cases.open_case(contact.id, line_id, principal.user_id,
+                                                 self._clock())
+        except store_errors.CaseAlreadyOpenError:
+            # Another agent opened it a moment ago: reuse it, never a second one.
+            change = await self._cases.open_case(contact.id, line_id, principal.user_id,
+                                                 self._clock())
+        self._publish(change)
+        case = change.case
+        if change.created:
+            case = await self._search_address(case)
+        elif not access.can_view_case(principal, case):
+            raise ConflictError(
+                f"{number} already has open case {case.id} with another agent",
+                code="case_open_elsewhere",
+            )
+        return await self._case_view(case), change.created
+
+    async def get_case(self, principal: Principal, case_id: int) -> CaseView:
+        access.require_scope(principal, "cases:read")
+        case = await self._case(case_id)
+        access.require_case_access(principal, case)
+        return await self._case_view(case)
+
+    async def list_cases(
+        self, principal: Principal, status: Literal["open", "closed"] | None, mine: bool
+    ) -> list[CaseView]:
+        access.require_scope(principal, "cases:read")
+        only_mine = mine or not principal.sees_all_cases
+        cases = await self._cases.list_cases(
+            status=status, agent_id=principal.user_id if only_mine else None
+        )
+        return [await self._case_view(case) for case in cases]
+
+    async def history(
+        self, principal: Principal, case_id: int, before: int | None, limit: int
+    ) -> HistoryPage:
+        access.require_scope(principal, "cases:read")
+        case = await self._case(case_id)
+        access.require_case_access(principal, case)
+        if not 1 <= limit <= MAX_HISTORY_PAGE:
+            raise InvalidInputError(f"limit must be 1 to {MAX_HISTORY_PAGE}")
+        cursor = None
+        if before is not None:
+            try:
+                anchor = await self._store.messages.get(before)
+            except store_errors.NotFoundError as error:
+                raise InvalidInputError(f"before: no message {before}") from error
+            if anchor.contact_id != case.contact_id:
+                raise InvalidInputError(f"before: message {before} is not in this history")
+            cursor = (anchor.sort_at, anchor.id)
+        page = await self._store.messages.history(case.contact_id, before=cursor,
+                                                  limit=limit + 1)
+        has_more = len(page) > limit
+        page = page[-limit:] if has_more else page
+        cases = {c.id: c for c in await self._cases.list_cases(contact_id=case.contact_id,
+                                                                  limit=10_000)}
+        starts = await self._stats.case_starts(c for c in cases)
+        entries = []
+        for message in page:
+            start = message.sort_at
+            if message.case_id is not None and message.case_id in cases:
+                opened = cases[message.case_id].opened_at
+                first = starts.get(message.case_id, opened)
+                start = min(opened, first)
+            entries.append(HistoryEntry(message, (message.sort_at - start).total_seconds()))
+        return HistoryPage(tuple(entries), has_more)
+
+    async def send(
+        self,
+        principal: Principal,
+        case_id: int,
+        text: str,
+        client_id: str | None,
+        *,
+        override_opt_out: bool = False,
+    ) -> SendResult:
+        access.require_scope(principal, "messages:send")
+        case = await self._case(case_id)
+        if case.agent_id != principal.user_id and not principal.sees_all_cases:
+            raise PermissionDeniedError(f"case {case_id} is assigned to another agent")
+        if client_id is not None:
+            existing = await self._store.messages.find_by_client_id(client_id)
+            if existing is not None:
+                if existing.case_id != case_id or existing.created_by != principal.user_id:
+                    raise ConflictError("client_id is already used by another message",
+                                        code="client_id_reused")
+                return SendResult(existing, created=False)
+        if case.status != "open":
+            raise CaseClosedError(f"case {case_id} is closed")
+        if not text.strip():
+            raise InvalidInputError("text is empty")
+        count = count_segments(text, self._settings.max_parts)
+        if count.too_long:
+            raise TextTooLongError(
+                f"text needs {count.parts} {count.encoding} parts;"
+                f" the limit is {self._settings.max_parts}"
+            )
+        contact = await self._store.contacts.get(case.contact_id)
+        if contact.opted_out and not override_opt_out:
+            raise ConflictError(
+                f"{case.phone} has opted out (texted an opt-out word); confirm to send anyway",
+                code="opted_out",
+            )
+        line_id = case.line_id
+        if line_id is None:
+            lines = await self._store.lines.list_all()
+            if not lines:
+                raise ConflictError("no line is configured to send on", code="no_line")
+            line_id = lines[0].id
+        ref_bits = self._settings.concat_ref_bits
+        try:
+            encoded = encode_submit(
+                text, case.phone, ref=secrets.randbelow(1 << ref_bits), ref_bits=ref_bits,
+                status_report=self._settings.status_reports,
+                validity_minutes=self._settings.validity_minutes,
+                max_parts=self._settings.max_parts,
+            )
+        except PduError as error:
+            raise InvalidInputError(error.reason) from error
+        now = self._clock()
+        result = await self._store.outbound.queue_outbound(
+            line_id=line_id, to=case.phone, text=text, encoded=encoded, client_id=client_id,
+            case_id=case.id, created_by=principal.user_id, now=now,
+        )
+        self._publisher.publish(result.events)
+        if result.created:
+            await self._accounts.audit(
+                user_id=principal.user_id, action="message.send", target=f"case:{case.id}",
+                details={"message_id": result.message.id, "parts": len(encoded.parts),
+                         "via": principal.token_name or principal.via},
+                now=now,
+            )
+            self._wake_outbound()
+        return SendResult(result.message, result.created)
+
+    async def close_case(self, principal: Principal, case_id: int) -> CaseView:
+        access.require_scope(principal, "cases:write")
+        case = await self._case(case_id)
+        access.require_case_owner(principal, case)
+        try:
+            change = await self._cases.close_case(case_id, principal.user_id, self._clock())
+        except store_errors.InvalidTransitionError as error:
+            raise CaseClosedError(f"case {case_id} is already closed") from error
+        self._publish(change)
+        return await self._case_view(change.case)
+
+    async def reassign(self, principal: Principal, case_id: int, username: str) -> CaseView:
+        access.require_role(principal, "supervisor")
+        access.require_scope(principal, "supervise")
+        user = await self._accounts.get_user_by_name(username)
+        if user is None or user.disabled:
+            raise InvalidInputError(f"no active user named {username!r}", code="unknown_user")
+        await self._case(case_id)
+        change = await self._cases.reassign_case(case_id, user.id, principal.user_id,
+                                                 self._clock())
+        self._publish(change)
+        return await self._case_view(change.case)
+
+    # -- lines and agents
+
+    def note_line_status(self, line_id: int, details: dict[str, object]) -> None:
+        self.line_health[line_id] = details
+
+    async def lines(self, principal: Principal) -> list[LineView]:
+        access.require_scope(principal, "lines:read")
+        depths = await self._stats.queue_depths()
+        last = await self._stats.last_inbound()
+        return [
+            LineView(line, depths.get(line.id, 0), last.get(line.id),
+                     dict(self.line_health.get(line.id, {})))
+            for line in await self._store.lines.list_all()
+        ]
+
+    async def agents(self, principal: Principal) -> list[AgentPresence]:
+        access.require_role(principal, "supervisor")
+        access.require_scope(principal, "supervise")
+        counts = await self._cases.open_case_counts()
+        return [
+            AgentPresence(user.id, user.username, user.role, self._presence.is_online(user.id),
+                          counts.get(user.id, 0), user.last_seen)
+            for user in await self._accounts.list_users()
+            if not user.disabled or counts.get(user.id)
+        ]
+
+
+def _with_address(case: Case, address: str | None) -> Case:
+    return replace(case, address=address)
+
+
+def _summary(case: Case, users: dict[int, User]) -> CaseSummary:
+    return CaseSummary(
+        id=case.id, status=case.status, opened_at=case.opened_at, closed_at=case.closed_at,
+        closed_by=users[case.closed_by].username if case.closed_by in users else None,
+        agent=users[case.agent_id].username if case.agent_id in users else None,
+    )

@@ -1,0 +1,229 @@
+"""Inbound routing: every customer text lands in its open case or in the request queue.
+
+The pipeline commits a message and publishes message.created; the router (one task, so routing
+is serialised) files it. At start every inbound message that is in no case and no pending
+request is routed again, so a crash between the pipeline's commit and routing loses nothing.
+A ticker marks requests overdue and, in round-robin mode, moves offers on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from gateway.bus import BusEvent, EventBus
+from gateway.log import get_logger
+from gateway.service.optout import is_opt_out
+from gateway.service.publisher import EventPublisher
+from gateway.service.settings import ChatSettings
+from gateway.store.cases_repo_api import CasesRepository, RouteOutcome
+from gateway.store.errors import StoreError, StoreUnavailableError
+from gateway.store.events import EventRepository
+from gateway.store.messages import MessageRepository
+
+log = get_logger(__name__)
+STORE_RETRY_S = 1.0
+
+
+@dataclass(slots=True)
+class Offer:
+    agent_id: int
+    offered_at: datetime
+
+
+class Presence:
+    """Which users are connected (a websocket open), and the round-robin rotation over agents."""
+
+    def __init__(self) -> None:
+        self._connections: dict[int, int] = {}
+        self._rotation: list[int] = []
+        self._next = 0
+
+    def connected(self, user_id: int) -> None:
+        self._connections[user_id] = self._connections.get(user_id, 0) + 1
+        if user_id not in self._rotation:
+            self._rotation.append(user_id)
+
+    def disconnected(self, user_id: int) -> None:
+        left = self._connections.get(user_id, 0) - 1
+        if left > 0:
+            self._connections[user_id] = left
+            return
+        self._connections.pop(user_id, None)
+        if user_id in self._rotation:
+            self._rotation.remove(user_id)
+
+    def is_online(self, user_id: int) -> bool:
+        return user_id in self._connections
+
+    @property
+    def online(self) -> frozenset[int]:
+        return frozenset(self._connections)
+
+    def next_agent(self, exclude: int | None = None) -> int | None:
+        candidates = [user for user in self._rotation if user != exclude] or self._rotation
+        if not candidates:
+            return None
+        self._next %= len(candidates)
+        chosen = candidates[self._next]
+        self._next += 1
+        return chosen
+
+
+class Router:
+    def __init__(
+        self,
+        *,
+        bus: EventBus,
+        cases: CasesRepository,
+        messages: MessageRepository,
+        events: EventRepository,
+        publisher: EventPublisher,
+        presence: Presence,
+        settings: ChatSettings,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._bus = bus
+        self._cases = cases
+        self._messages = messages
+        self._events = events
+        self._publisher = publisher
+        self._presence = presence
+        self._settings = settings
+        self._clock = clock
+        self._queue: asyncio.Queue[int] = asyncio.Queue()
+        self._unlisten: Callable[[], None] | None = None
+        self.offers: dict[int, Offer] = {}
+
+    # -- lifecycle
+
+    def listen(self) -> None:
+        """Start taking message.created from the bus; call before the startup sweep."""
+        if self._unlisten is None:
+            self._unlisten = self._bus.listen(self._on_event)
+
+    def stop_listening(self) -> None:
+        if self._unlisten is not None:
+            self._unlisten()
+            self._unlisten = None
+
+    def _on_event(self, event: BusEvent) -> None:
+        data = event.data
+        if (
+            event.type in ("message.created", "message.updated")
+            and data.get("direction") == "in"
+            and data.get("case_id") is None
+            and data.get("status") != "receiving"
+            and isinstance(data.get("id"), int)
+        ):
+            self._queue.put_nowait(data["id"])
+
+    async def run(self) -> None:
+        """Route queued messages until cancelled."""
+        while True:
+            message_id = await self._queue.get()
+            await self._route_with_retry(message_id)
+
+    async def _route_with_retry(self, message_id: int) -> None:
+        while True:
+            try:
+                await self.route(message_id)
+                return
+            except StoreUnavailableError as error:
+                log.warning("routing waits for the database", message_id=message_id,
+                            error=str(error))
+                await asyncio.sleep(STORE_RETRY_S)
+            except StoreError as error:
+                log.error("message could not be routed", message_id=message_id, error=str(error))
+                return
+
+    async def sweep(self) -> int:
+        """Route every inbound message that neither a case nor a pending request holds."""
+        routed = 0
+        while True:
+            ids = await self._cases.unrouted_inbound(self._settings.sweep_batch)
+            if not ids:
+                return routed
+            for message_id in ids:
+                await self.route(message_id)
+                routed += 1
+
+    # -- routing
+
+    async def route(self, message_id: int) -> RouteOutcome:
+        message = await self._messages.get(message_id)
+        opt_out: bool | None = None
+        if is_opt_out(message.text, self._settings.opt_out_words):
+            opt_out = True
+        elif is_opt_out(message.text, self._settings.opt_in_words):
+            opt_out = False
+        outcome = await self._cases.route_inbound(message_id, self._clock(), opt_out=opt_out)
+        events = outcome.events
+        if outcome.kind == "request_created" and outcome.request is not None:
+            offer = self._offer(outcome.request.id)
+            if offer is not None:
+                # Folded into the request's own event so the offered agent's console rings.
+                events = tuple(
+                    replace(event, data=event.data | {"offered_to": offer.agent_id})
+                    if event.type == "request.created" else event
+                    for event in events
+                )
+        self._publisher.publish(events)
+        if outcome.kind != "skipped":
+            log.info("inbound message routed", message_id=message_id, outcome=outcome.kind,
+                     case_id=outcome.case.id if outcome.case else None,
+                     request_id=outcome.request.id if outcome.request else None)
+        return outcome
+
+    # -- round robin offers
+
+    def _offer(self, request_id: int, exclude: int | None = None) -> Offer | None:
+        if self._settings.routing_mode != "round_robin":
+            return None
+        agent = self._presence.next_agent(exclude)
+        if agent is None:
+            self.offers.pop(request_id, None)
+            return None
+        offer = self.offers[request_id] = Offer(agent, self._clock())
+        return offer
+
+    def offered_to(self, request_id: int) -> int | None:
+        offer = self.offers.get(request_id)
+        return offer.agent_id if offer is not None else None
+
+    async def tick(self) -> None:
+        """Marks overdue requests and moves stale round-robin offers to the next agent."""
+        now = self._clock()
+        events = await self._cases.mark_overdue(
+            now - timedelta(seconds=self._settings.overdue_after_s), now
+        )
+        self._publisher.publish(events)
+        if self._settings.routing_mode != "round_robin":
+            return
+        pending = {request.id for request in await self._cases.pending_requests()}
+        for request_id in list(self.offers):
+            if request_id not in pending:
+                del self.offers[request_id]
+        stale = timedelta(seconds=self._settings.round_robin_offer_s)
+        for request_id in pending:
+            offer = self.offers.get(request_id)
+            if offer is None or now - offer.offered_at >= stale or not (
+                self._presence.is_online(offer.agent_id)
+            ):
+                previous = offer.agent_id if offer else None
+                new = self._offer(request_id, exclude=previous)
+                if new is not None and new.agent_id != previous:
+                    event = await self._events.append(
+                        "request.offered", {"request_id": request_id, "agent_id": new.agent_id},
+                        now,
+                    )
+                    self._publisher.publish((event,))
+
+    async def run_ticker(self) -> None:
+        while True:
+            await asyncio.sleep(self._settings.tick_interval_s)
+            with contextlib.suppress(StoreUnavailableError):
+                await self.tick()

@@ -1,0 +1,91 @@
+"""What the workflow hands to its callers: domain values joined with what an agent is shown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from gateway.store.domain import Case, ChatRequest, Line, Message
+
+REQUEST_NAME = "SMS Chat Request"
+
+
+def call_id(phone: str) -> str:
+    """The Call ID a request shows, like a phone call's: `SMS+15551234567`."""
+    return f"SMS{phone}"
+
+
+@dataclass(frozen=True, slots=True)
+class CaseSummary:
+    """A contact's most recent case, shown in a request so the agent can offer to continue it."""
+
+    id: int
+    status: str
+    opened_at: datetime
+    closed_at: datetime | None
+    closed_by: str | None  # username
+    agent: str | None  # username
+
+
+@dataclass(frozen=True, slots=True)
+class RequestView:
+    request: ChatRequest
+    line: Line | None
+    preview: str
+    recent_case: CaseSummary | None
+    opted_out: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CaseView:
+    case: Case
+    agent: str | None  # username
+    closed_by: str | None
+    line: Line | None
+    opted_out: bool
+    address_error: str | None  # why the address search gave nothing, when it failed
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    message: Message
+    # Seconds from the start of the interaction (the first message of its case, or of the
+    # history when it is in no case) to this message.
+    since_start_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    entries: tuple[HistoryEntry, ...]  # oldest first
+    has_more: bool  # older messages exist; ask again with before=<first entry's id>
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerView:
+    case: CaseView
+    history: HistoryPage
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    message: Message
+    created: bool  # False when a retried Send named a message already queued
+
+
+@dataclass(frozen=True, slots=True)
+class LineView:
+    line: Line
+    queue_depth: int
+    last_inbound_at: datetime | None
+    health: dict[str, Any]  # the latest line.status details (signal, registration, ...)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentPresence:
+    user_id: int
+    username: str
+    role: str
+    online: bool
+    open_cases: int
+    last_seen: datetime | None

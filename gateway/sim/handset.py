@@ -1,0 +1,149 @@
+"""A customer's phone on the simulated network: sends as a phone does, shows a reassembled inbox."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal
+
+from gateway.sms import (
+    Deliver,
+    PduError,
+    StatusReport,
+    Submit,
+    decode_pdu,
+    encode_submit,
+    reassemble,
+)
+
+if TYPE_CHECKING:
+    from gateway.sim.network import SimNetwork
+
+# A phone forgets a completed multipart message's reference after a while (refs are reused).
+COMPLETED_MEMORY_S = 120.0
+MAX_PARTS = 255
+
+
+@dataclass(frozen=True, slots=True)
+class InboxMessage:
+    """A message as the phone's user sees it: text None when it carried undisplayable data."""
+
+    from_: str
+    text: str | None
+    parts: int
+    received_at: datetime
+
+
+class Handset:
+    def __init__(self, msisdn: str, network: SimNetwork) -> None:
+        self.msisdn = msisdn
+        self.network = network
+        self.inbox: list[InboxMessage] = []
+        self.reports: list[StatusReport] = []
+        self.received_parts: list[Deliver] = []  # every part, duplicates included
+        self._next_mr = 0
+        self._next_ref = 1
+        self._groups: dict[tuple[str, int, int, int], list[Deliver]] = {}
+        self._completed: dict[tuple[str, int, int, int], float] = {}
+
+    # ------------------------------------------------------------------ sending
+
+    def _take_mr(self) -> int:
+        mr = self._next_mr
+        self._next_mr = (mr + 1) % 256
+        return mr
+
+    def send(
+        self,
+        to: str,
+        text: str,
+        *,
+        encoding: Literal["auto", "gsm7", "ucs2"] = "auto",
+        ref_bits: Literal[8, 16] = 8,
+        status_report: bool = False,
+    ) -> int:
+        """Split and encode like a phone and submit every part; returns the number of parts."""
+        ref = self._next_ref % (1 << ref_bits)
+        self._next_ref += 1
+        message = encode_submit(
+            text,
+            to,
+            encoding=encoding,
+            mr=self._next_mr,
+            ref=ref,
+            ref_bits=ref_bits,
+            status_report=status_report,
+            max_parts=MAX_PARTS,
+        )
+        for part in message.parts:
+            submit = decode_pdu(part.pdu)
+            assert isinstance(submit, Submit)
+            self.network.submit_from_handset(self, submit, self._take_mr(), to)
+        return len(message.parts)
+
+    def send_pdus(self, to: str, pdus: Sequence[str]) -> int:
+        """Submit ready-made SMS-SUBMIT PDUs (hex, with or without the SMSC field) to `to`."""
+        submits: list[Submit] = []
+        for pdu in pdus:
+            submits.append(_parse_submit(pdu))
+        for submit in submits:
+            self.network.submit_from_handset(self, submit, self._take_mr(), to)
+        return len(submits)
+
+    # ------------------------------------------------------------------ receiving
+
+    def receive(self, deliver: Deliver, received_at: datetime) -> None:
+        self.received_parts.append(deliver)
+        concat = deliver.concat
+        sender = deliver.originator.number
+        if concat is None or concat.total <= 1:
+            self.inbox.append(InboxMessage(sender, deliver.text, 1, received_at))
+            return
+        key = (sender, concat.ref, concat.total, concat.ref_bits)
+        now = time.monotonic()
+        done_at = self._completed.get(key)
+        if done_at is not None and now - done_at < COMPLETED_MEMORY_S:
+            return  # a late duplicate of a message already shown
+        group = self._groups.setdefault(key, [])
+        if any(p.concat is not None and p.concat.seq == concat.seq for p in group):
+            return
+        group.append(deliver)
+        if len(group) < concat.total:
+            return
+        del self._groups[key]
+        self._completed[key] = now
+        try:
+            text = reassemble(group)
+        except PduError:
+            text = None
+        self.inbox.append(InboxMessage(sender, text, concat.total, received_at))
+
+    def receive_report(self, pdu: str) -> None:
+        report = decode_pdu(pdu)
+        if isinstance(report, StatusReport):
+            self.reports.append(report)
+
+    async def wait_for_inbox(self, count: int, timeout_s: float = 5.0) -> list[InboxMessage]:
+        """The inbox once it holds `count` messages; TimeoutError otherwise."""
+        async with asyncio.timeout(timeout_s):
+            while len(self.inbox) < count:
+                await asyncio.sleep(0.01)
+        return list(self.inbox)
+
+
+def _parse_submit(pdu: str) -> Submit:
+    """An SMS-SUBMIT in hex, with the SMSC field as AT+CMGS takes it, or a bare TPDU."""
+    errors: list[str] = []
+    for has_smsc in (True, False):
+        try:
+            decoded = decode_pdu(pdu, has_smsc=has_smsc)
+        except PduError as exc:
+            errors.append(exc.reason)
+            continue
+        if isinstance(decoded, Submit):
+            return decoded
+        errors.append(f"not an SMS-SUBMIT ({type(decoded).__name__})")
+    raise PduError(f"not an SMS-SUBMIT PDU: {'; '.join(errors)}")

@@ -1,0 +1,111 @@
+"""Contacts: the public's phone numbers, normalised to E.164, and their opt-out state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import phonenumbers
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.store import convert
+from gateway.store.database import Database, utc_now
+from gateway.store.domain import Contact
+from gateway.store.errors import InvalidPhoneNumberError, NotFoundError
+from gateway.store.models import ContactRow
+
+
+def normalise_number(raw: str, region: str) -> str:
+    """A number typed by a person or an API client, as E.164; InvalidPhoneNumberError if not."""
+    try:
+        parsed = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException as error:
+        raise InvalidPhoneNumberError(raw, str(error)) from error
+    reason = phonenumbers.is_possible_number_with_reason(parsed)
+    if reason != phonenumbers.ValidationResult.IS_POSSIBLE:
+        names = {
+            phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: "unknown country code",
+            phonenumbers.ValidationResult.TOO_SHORT: "too short",
+            phonenumbers.ValidationResult.TOO_LONG: "too long",
+            phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY: "needs an area code",
+            phonenumbers.ValidationResult.INVALID_LENGTH: "wrong length for its country",
+        }
+        raise InvalidPhoneNumberError(raw, names.get(reason, "not a phone number"))
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def sender_number(raw: str, region: str) -> str:
+    """A sender as the network gave it: E.164 when it is a number, else kept as sent
+    (alphanumeric senders, short codes), so that no inbound message is refused."""
+    try:
+        return normalise_number(raw, region)
+    except InvalidPhoneNumberError:
+        return raw.strip()
+
+
+async def ensure_contact(session: AsyncSession, number: str, now: datetime) -> ContactRow:
+    """The contact with this (already normalised) number, created if new; race-free."""
+    row = await session.scalar(select(ContactRow).where(ContactRow.number == number))
+    if row is not None:
+        return row
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    await session.execute(
+        insert(ContactRow)
+        .values(number=number, opted_out=False, created_at=now)
+        .on_conflict_do_nothing(index_elements=["number"])
+    )
+    row = await session.scalar(select(ContactRow).where(ContactRow.number == number))
+    assert row is not None
+    return row
+
+
+class ContactRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def normalise(self, raw: str) -> str:
+        return normalise_number(raw, self._db.settings.default_region)
+
+    async def ensure(self, number: str, now: datetime | None = None) -> Contact:
+        """The contact for a number typed by a person; InvalidPhoneNumberError if not valid."""
+        normalised = self.normalise(number)
+        async with self._db.write() as session:
+            return convert.contact(await ensure_contact(session, normalised, now or utc_now()))
+
+    async def get(self, contact_id: int) -> Contact:
+        async with self._db.read() as session:
+            row = await session.get(ContactRow, contact_id)
+            if row is None:
+                raise NotFoundError("contact", contact_id)
+            return convert.contact(row)
+
+    async def find_by_number(self, number: str) -> Contact | None:
+        """Looks up a number in any format the default region understands."""
+        key = sender_number(number, self._db.settings.default_region)
+        async with self._db.read() as session:
+            row = await session.scalar(select(ContactRow).where(ContactRow.number == key))
+            return convert.contact(row) if row is not None else None
+
+    async def set_opted_out(
+        self, contact_id: int, opted_out: bool, now: datetime | None = None
+    ) -> Contact:
+        async with self._db.write() as session:
+            await session.execute(
+                update(ContactRow)
+                .where(ContactRow.id == contact_id)
+                .values(opted_out=opted_out, opted_out_at=(now or utc_now()) if opted_out else None)
+            )
+            row = await session.get(ContactRow, contact_id, populate_existing=True)
+            if row is None:
+                raise NotFoundError("contact", contact_id)
+            return convert.contact(row)
+
+    async def set_name(self, contact_id: int, name: str | None) -> Contact:
+        async with self._db.write() as session:
+            row = await session.get(ContactRow, contact_id)
+            if row is None:
+                raise NotFoundError("contact", contact_id)
+            row.name = name
+            return convert.contact(row)

@@ -1,0 +1,50 @@
+"""Per-line figures for the agents' line strip: outbound queue depth and the last inbound text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from gateway.store.database import Database
+from gateway.store.models import MessageRow, PartRow
+
+QUEUED_PART_STATUSES = ("queued", "sending")
+
+
+class LineStatsRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def queue_depths(self) -> dict[int, int]:
+        """Outbound parts not yet handed to the network, per line."""
+        async with self._db.read() as session:
+            rows = await session.execute(
+                select(PartRow.line_id, func.count())
+                .where(PartRow.status.in_(QUEUED_PART_STATUSES))
+                .group_by(PartRow.line_id)
+            )
+            return {int(line): int(count) for line, count in rows.tuples()}
+
+    async def last_inbound(self) -> dict[int, datetime]:
+        async with self._db.read() as session:
+            rows = await session.execute(
+                select(MessageRow.line_id, func.max(MessageRow.received_at))
+                .where(MessageRow.direction == "in")
+                .group_by(MessageRow.line_id)
+            )
+            return {int(line): at for line, at in rows.tuples() if at is not None}
+
+    async def case_starts(self, case_ids: Iterable[int]) -> dict[int, datetime]:
+        """The first shown message of each case: when its interaction began."""
+        wanted = list(set(case_ids))
+        if not wanted:
+            return {}
+        async with self._db.read() as session:
+            rows = await session.execute(
+                select(MessageRow.case_id, func.min(MessageRow.sort_at))
+                .where(MessageRow.case_id.in_(wanted), MessageRow.status != "receiving")
+                .group_by(MessageRow.case_id)
+            )
+            return {int(case): at for case, at in rows.tuples() if case is not None}

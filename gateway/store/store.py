@@ -1,0 +1,90 @@
+"""The Store: opens the database (migrating it to head) and holds one repository per aggregate."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import URL
+
+from gateway.store.audit import AuditRepository
+from gateway.store.cases import CaseRepository
+from gateway.store.contacts import ContactRepository
+from gateway.store.database import (
+    DEFAULT_REGION,
+    DEFAULT_SQLITE_BUSY_TIMEOUT_MS,
+    DEFAULT_SQLITE_SYNCHRONOUS,
+    Database,
+    StoreSettings,
+    create_engine,
+)
+from gateway.store.events import EventRepository
+from gateway.store.inbound import InboundRepository
+from gateway.store.lines import LineRepository
+from gateway.store.messages import MessageRepository
+from gateway.store.migrate import upgrade_engine
+from gateway.store.outbound import OutboundRepository
+from gateway.store.requests import RequestRepository
+from gateway.store.users import SessionRepository, TokenRepository, UserRepository
+
+
+class Store:
+    """`await Store.open(url)` ... `await store.close()`; or `async with await Store.open(url)`."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.lines = LineRepository(db)
+        self.contacts = ContactRepository(db)
+        self.messages = MessageRepository(db)
+        self.inbound = InboundRepository(db)
+        self.outbound = OutboundRepository(db)
+        self.events = EventRepository(db)
+        self.cases = CaseRepository(db)
+        self.requests = RequestRepository(db)
+        self.users = UserRepository(db)
+        self.sessions = SessionRepository(db)
+        self.tokens = TokenRepository(db)
+        self.audit = AuditRepository(db)
+
+    @classmethod
+    async def open(
+        cls,
+        url: str | URL,
+        *,
+        default_region: str = DEFAULT_REGION,
+        sqlite_busy_timeout_ms: int = DEFAULT_SQLITE_BUSY_TIMEOUT_MS,
+        sqlite_synchronous: str = DEFAULT_SQLITE_SYNCHRONOUS,
+        migrate: bool = True,
+    ) -> Store:
+        """Connect and upgrade the schema to head (unless migrate=False)."""
+        settings = StoreSettings(
+            default_region=default_region.upper(),
+            sqlite_busy_timeout_ms=sqlite_busy_timeout_ms,
+            sqlite_synchronous=sqlite_synchronous,
+        )
+        engine = create_engine(url, settings)
+        db = Database(engine, settings)
+        try:
+            if migrate:
+                await _upgrade(db)
+        except BaseException:
+            await engine.dispose()
+            raise
+        return cls(db)
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+    async def __aenter__(self) -> Store:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.close()
+
+
+async def _upgrade(db: Database) -> None:
+    from sqlalchemy import exc
+
+    from gateway.store.database import unavailable
+
+    try:
+        await upgrade_engine(db.engine)
+    except (exc.OperationalError, exc.InterfaceError, OSError, TimeoutError) as error:
+        raise unavailable(error) from error
