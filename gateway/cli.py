@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 # Order is the order shown in --help.
-COMMAND_MODULES: tuple[str, ...] = ("pdu",)
+COMMAND_MODULES: tuple[str, ...] = ("run", "pdu", "check_config", "sim")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -112,6 +112,10 @@ def _message(error: Any) -> str:
         return "required"
     if kind == "value_error":
         return str(error["ctx"]["error"])
+    if kind in ("tuple_type", "list_type"):
+        return "must be a list"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return "must be a mapping of keys to values"
     message = str(error["msg"])
     if message.startswith("Input should be "):
         message = "must be " + message.removeprefix("Input should be ")

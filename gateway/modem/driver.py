@@ -213,9 +213,9 @@ class ModemDriver:
     async def delete_message(self, index: int) -> None:
         await self.command(f"AT+CMGD={index}")
 
-    async def acknowledge(self) -> None:
-        """AT+CNMA: acknowledge a +CMT or +CDS routed to us."""
-        await self.command("AT+CNMA")
+    async def acknowledge(self, *, positive: bool = True) -> None:
+        """AT+CNMA (or AT+CNMA=2, RP-ERROR, when `positive` is False) for a routed +CMT/+CDS."""
+        await self.command("AT+CNMA" if positive else "AT+CNMA=2")
 
     async def select_storage(
         self, mem1: str, mem2: str | None = None, mem3: str | None = None

@@ -133,6 +133,10 @@ class SubmitConnectionLostError(SubmitUnconfirmedError, ConnectionLostError):
     """The PDU was written, then the port went away before the modem confirmed it."""
 
 
+class ModemSilentError(ModemError):
+    """Nothing came from the modem for silence_timeout_s: it is reset (the port reopened)."""
+
+
 class LineUnavailableError(ModemError):
     """The line cannot send now (not connected, not initialised, not registered, or stopping)."""
 

@@ -2,8 +2,8 @@
 
 No clock and no I/O. The framer is told which command is pending and which response prefixes it
 expects, so `+CREG: 0,1` is that command's answer inside an `AT+CREG?` and a URC anywhere else.
-Garbage and invalid UTF-8 never raise: bad bytes are replaced and the framer resynchronises at the
-next line end.
+Garbage and invalid UTF-8 never raise: a line that is not text (invalid UTF-8, control bytes) is
+reported as Noise and never reaches a command; the framer resynchronises at the next line end.
 """
 
 from __future__ import annotations
@@ -22,6 +22,13 @@ class Line:
     """An information line of the pending command (or an unknown unsolicited line)."""
 
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Noise:
+    """A line that is not V.25ter text (line noise, a modem's boot garbage); never dispatched."""
+
+    data: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +68,7 @@ class Urc:
         return rest.strip() if sep else self.text
 
 
-Event = Line | Prompt | Final | Urc
+Event = Line | Prompt | Final | Urc | Noise
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +111,9 @@ _LINE_ENDS = b"\r\n"
 _PREFIX_RE = re.compile(r"^([+^*$%][A-Za-z0-9]+)\s*:")
 _COMMAND_NAME_RE = re.compile(r"^\s*([+^*$%][A-Za-z0-9]+)")
 _HEX_RE = re.compile(r"^[0-9A-Fa-f]+$")
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Padding some modems send around lines at boot; stripped before deciding whether it is text.
+_PADDING = b"\x00\xff \t"
 
 
 def response_prefixes(command: str) -> frozenset[str]:
@@ -147,9 +156,16 @@ def urc_prefix(text: str) -> str | None:
     return upper if upper in URC_WORDS else None
 
 
-def _decode(raw: bytes) -> str:
-    text = raw.decode("utf-8", errors="replace")
-    return _CONTROL_RE.sub("", text).strip()
+def _decode(raw: bytes) -> str | None:
+    """The text of a line, or None if it is noise."""
+    raw = raw.strip(_PADDING)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if _CONTROL_RE.search(text.replace("\x1a", "")):  # an echoed Ctrl-Z is harmless
+        return None
+    return text.replace("\x1a", "").strip()
 
 
 class Framer:
@@ -223,7 +239,12 @@ class Framer:
             if len(raw) > self._max_line_bytes:
                 self.discarded_bytes += len(raw)
                 continue
-            self._line(_decode(raw), events)
+            text = _decode(raw)
+            if text is None:
+                self.discarded_bytes += len(raw)
+                events.append(Noise(raw))
+                continue
+            self._line(text, events)
         return events
 
     def _line(self, text: str, events: list[Event]) -> None:

@@ -127,14 +127,19 @@ class Initialiser:
     # steps
 
     async def _first_at(self, driver: ModemDriver) -> None:
-        # The ESC, a reboot or a previous owner may leave junk that makes the first AT fail.
-        for attempt in range(3):
+        # The ESC or a previous owner may leave junk that makes the first AT fail, and a modem
+        # that is still booting does not answer at all: retry for a while.
+        loop = asyncio.get_running_loop()
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 await driver.command("AT")
                 return
-            except CommandError:
-                if attempt == 2:
+            except (CommandError, CommandTimeoutError):
+                if attempt >= 3 and loop.time() >= self._busy_until:
                     raise
+                await asyncio.sleep(self.settings.busy_retry_interval_s)
 
     async def _unlock_sim(self, driver: ModemDriver) -> None:
         code = await self._cpin(driver)
@@ -204,8 +209,9 @@ class Initialiser:
         chosen = [_prefer(choices) for choices in options[:3]]
         last_error: CommandError | None = None
         for count in range(len(chosen), 0, -1):
+            memories = chosen[:count]
             try:
-                await self._busy(lambda n=count: driver.select_storage(*chosen[:n]))
+                await self._busy(lambda: driver.select_storage(*memories))  # noqa: B023
             except CommandError as error:
                 last_error = error
                 continue

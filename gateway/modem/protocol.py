@@ -16,7 +16,7 @@ from collections.abc import Callable
 import structlog
 
 from gateway.modem.errors import ConnectionLostError
-from gateway.modem.framer import Final, Framer, Line, Prompt, Urc
+from gateway.modem.framer import Event, Final, Framer, Line, Noise, Prompt, Urc
 
 # Raw AT traffic; off unless an administrator enables DEBUG on "gateway.at".
 at_log = logging.getLogger("gateway.at")
@@ -148,8 +148,12 @@ class AtProtocol(asyncio.Protocol):
 
     # dispatch
 
-    def _dispatch(self, event: Line | Prompt | Final | Urc) -> None:
+    def _dispatch(self, event: Event) -> None:
         exchange = self._exchange
+        if isinstance(event, Noise):
+            self._traffic.append(f"<- (noise) {event.data!r}")
+            log.debug("line_noise_dropped", modem=self.name, data=event.data)
+            return
         if isinstance(event, Urc):
             self._traffic.append(
                 "<- " + event.text + (f" | {event.pdu}" if event.pdu is not None else "")

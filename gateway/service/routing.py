@@ -139,6 +139,11 @@ class Router:
             except StoreError as error:
                 log.error("message could not be routed", message_id=message_id, error=str(error))
                 return
+            except Exception:
+                # A bug must not stop routing of everything after it; the next start's sweep
+                # routes this message again.
+                log.exception("message could not be routed", message_id=message_id)
+                return
 
     async def sweep(self) -> int:
         """Route every inbound message that neither a case nor a pending request holds."""
@@ -189,6 +194,9 @@ class Router:
             return None
         offer = self.offers[request_id] = Offer(agent, self._clock())
         return offer
+
+    async def pending_count(self) -> list[int]:
+        return [request.id for request in await self._cases.pending_requests()]
 
     def offered_to(self, request_id: int) -> int | None:
         offer = self.offers.get(request_id)

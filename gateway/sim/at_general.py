@@ -270,8 +270,10 @@ def _clac(modem: SimModem, command: AtCommand) -> Reply:
         raise PlainError()
     from gateway.sim.modem import HANDLERS
 
+    ccid = {"+CCID", "+CICCID", "+QCCID", "^ICCID"} - {modem.profile.ccid_command}
     names = sorted(
-        {n for n in HANDLERS if n.startswith(("+", "^"))} | set(modem.profile.extra_commands)
+        {n for n in HANDLERS if n.startswith(("+", "^")) and n not in ccid}
+        | set(modem.profile.extra_commands)
     )
     return Reply(tuple(f"AT{n}" for n in names))
 

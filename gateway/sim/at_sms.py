@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from gateway.sim import receive
 from gateway.sim.at_general import decode_charset, encode_charset, int_arg, str_arg, text_time
@@ -112,7 +112,8 @@ def _cpms(modem: SimModem, command: AtCommand) -> Reply:
     sms_ready(modem)
     shown = modem.settings.cpms[: len(choices)]
     if command.kind == "read":
-        parts = [f'"{name}",{modem.storage[name].used},{modem.storage[name].total}' for name in shown]
+        memories = [modem.storage[name] for name in shown]
+        parts = [f'"{m.name}",{m.used},{m.total}' for m in memories]
         return lines("+CPMS: " + ",".join(parts))
     if command.kind != "set":
         raise PlainError()
@@ -140,7 +141,8 @@ def _cnmi(modem: SimModem, command: AtCommand) -> Reply:
         raise PlainError()
     if len(command.args) > 5:
         raise CmsError(303)
-    values = [int_arg(command, i, default=0, allowed=ranges[i], error=CmsError(303)) for i in range(5)]
+    error = CmsError(303)
+    values = [int_arg(command, i, default=0, allowed=ranges[i], error=error) for i in range(5)]
     mode, mt, bm, ds, bfr = values
     modem.settings.cnmi = (mode, mt, bm, ds, bfr)
     if mode in (1, 2, 3):
@@ -225,7 +227,7 @@ def _cmgl(modem: SimModem, command: AtCommand) -> Reply:
         stat = int_arg(command, 0, default=STAT_REC_UNREAD, allowed=range(5), error=error)
     memory = _read_memory(modem)
     out: list[str] = []
-    for message in memory.list(STAT_ALL if stat == STAT_ALL else stat):
+    for message in memory.listing(STAT_ALL if stat == STAT_ALL else stat):
         out.extend(_describe(modem, message, index=message.index))
         memory.mark_read(message.index)
     return Reply(tuple(out))
@@ -295,7 +297,7 @@ def _cmgs_text(modem: SimModem, destination: str) -> Callable[[str], Reply]:
     def complete(data: str) -> Reply:
         text = decode_charset(modem, data)
         fo, _vp, _pid, dcs = modem.settings.csmp
-        encoding = "ucs2" if dcs & 0x0C == 0x08 else "gsm7"
+        encoding: Literal["gsm7", "ucs2"] = "ucs2" if dcs & 0x0C == 0x08 else "gsm7"
         try:
             try:
                 message = encode_submit(

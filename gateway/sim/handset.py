@@ -48,6 +48,7 @@ class Handset:
         self._next_ref = 1
         self._groups: dict[tuple[str, int, int, int], list[Deliver]] = {}
         self._completed: dict[tuple[str, int, int, int], float] = {}
+        self._inbox_changed = asyncio.Event()
 
     # ------------------------------------------------------------------ sending
 
@@ -101,6 +102,7 @@ class Handset:
         sender = deliver.originator.number
         if concat is None or concat.total <= 1:
             self.inbox.append(InboxMessage(sender, deliver.text, 1, received_at))
+            self._inbox_changed.set()
             return
         key = (sender, concat.ref, concat.total, concat.ref_bits)
         now = time.monotonic()
@@ -120,6 +122,7 @@ class Handset:
         except PduError:
             text = None
         self.inbox.append(InboxMessage(sender, text, concat.total, received_at))
+        self._inbox_changed.set()
 
     def receive_report(self, pdu: str) -> None:
         report = decode_pdu(pdu)
@@ -130,7 +133,8 @@ class Handset:
         """The inbox once it holds `count` messages; TimeoutError otherwise."""
         async with asyncio.timeout(timeout_s):
             while len(self.inbox) < count:
-                await asyncio.sleep(0.01)
+                self._inbox_changed.clear()
+                await self._inbox_changed.wait()
         return list(self.inbox)
 
 

@@ -86,7 +86,7 @@ class SimModem:
     ) -> None:
         self.name = name
         self.msisdn = msisdn
-        self.profile = get_profile(profile) if isinstance(profile, str) else profile
+        self.profile: Profile = get_profile(profile) if isinstance(profile, str) else profile
         self.imsi = imsi
         self.iccid = iccid
         self.boot_delay_s = boot_delay_s
@@ -107,6 +107,7 @@ class SimModem:
         self.pending_ack: receive.PendingAck | None = None
         self.ussd_session = False
         self._links: list[ModemLink] = []
+        self.plug_listeners: list[Callable[[], None]] = []  # ports reopening on replug
         self._line = bytearray()
         self._echo = bytearray()  # echo of one feed() call, sent as one write
         self._last_line = ""
@@ -131,7 +132,6 @@ class SimModem:
         with contextlib.suppress(ValueError):
             self._links.remove(link)
 
-    @property
     def answering(self) -> bool:
         return self.plugged and self.power == "on" and not self.faults.hung
 
@@ -210,17 +210,16 @@ class SimModem:
             if cmee == 2:
                 return f"+CME ERROR: {CME_TEXT.get(error.code, 'unknown')}"
             return f"+CME ERROR: {error.code}"
-        if isinstance(error, CmsError):
-            if cmee == 2:
-                return f"+CMS ERROR: {CMS_TEXT.get(error.code, 'unknown error')}"
-            return f"+CMS ERROR: {error.code}"
-        return "ERROR"
+        assert isinstance(error, CmsError)
+        if cmee == 2:
+            return f"+CMS ERROR: {CMS_TEXT.get(error.code, 'unknown error')}"
+        return f"+CMS ERROR: {error.code}"
 
     # ------------------------------------------------------------------ URCs
 
     def emit_urc(self, *lines: str, sms: bool = False) -> None:
         """Send an unsolicited result code; SMS indications obey +CNMI <mode>."""
-        if not self.answering:
+        if not self.answering():
             return
         data = self.frame_info(list(lines))
         if sms:
@@ -248,10 +247,10 @@ class SimModem:
 
     def feed(self, data: bytes) -> None:
         """Bytes from the client (DTE), in any chunking."""
-        if not self.answering:
+        if not self.answering():
             return
         for byte in data:
-            if not self.answering:
+            if not self.answering():
                 return
             if self._prompt is not None:
                 self._prompt_byte(byte)
@@ -470,6 +469,8 @@ class SimModem:
         if self.plugged:
             return
         self.plugged = True
+        for listener in list(self.plug_listeners):
+            listener()
         self.reboot(boot_delay_s)
 
     def deliver_sms(self, pdu_hex: str, message_class: int | None = None) -> bool:

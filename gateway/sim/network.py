@@ -167,7 +167,8 @@ class SimNetwork:
         if not group:
             return
         for part in reversed(group):
-            self._later(self.delay_s if self.delay_times is None else 0.0, partial(self._route, part))
+            delay = self.delay_s if self.delay_times is None else 0.0
+            self._later(delay, partial(self._route, part))
 
     def _later(self, delay_s: float, callback: Callable[[], None]) -> None:
         loop = asyncio.get_running_loop()

@@ -110,7 +110,7 @@ def deliver_sms(modem: SimModem, pdu_hex: str, message_class: int | None) -> boo
         return False
     mode, mt = modem.settings.cnmi[0], modem.settings.cnmi[1]
     direct = (mt == 2 and message_class != 2) or (mt == 3 and message_class == 3)
-    if direct and mode != 0 and modem.answering:
+    if direct and mode != 0 and modem.answering():
         return _route_direct(modem, pdu_hex, "deliver")
     memory = modem.storage[modem.settings.cpms[2]]
     try:
@@ -129,7 +129,7 @@ def deliver_status_report(modem: SimModem, pdu_hex: str) -> bool:
     mode, ds = modem.settings.cnmi[0], modem.settings.cnmi[3]
     if ds == 0:
         return True  # not routed to the TE: the report is dropped, as on real modems
-    if ds == 1 and mode != 0 and modem.answering:
+    if ds == 1 and mode != 0 and modem.answering():
         return _route_direct(modem, pdu_hex, "status-report")
     name = modem.profile.report_memory
     memory = modem.storage[name if name in modem.storage else modem.settings.cpms[2]]

@@ -94,7 +94,7 @@ class Memory:
         if message is not None and message.stat == STAT_REC_UNREAD:
             self._slots[index] = replace(message, stat=STAT_REC_READ)
 
-    def list(self, stat: int) -> list[StoredMessage]:
+    def listing(self, stat: int) -> list[StoredMessage]:
         return [
             m for _, m in sorted(self._slots.items()) if stat == STAT_ALL or m.stat == stat
         ]

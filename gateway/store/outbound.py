@@ -240,6 +240,16 @@ class OutboundRepository:
                 values["last_error"] = error
             return await self._apply(session, part_id, ("sent",), status, now, values)
 
+    async def mark_part_unknown(
+        self, part_id: int, error: str, now: datetime | None = None
+    ) -> PartUpdate:
+        """The PDU went to the modem but was never confirmed: it may or may not have been sent,
+        so it is shown as unknown and only a person may decide to send it again."""
+        now = now or utc_now()
+        return await self._transition(
+            part_id, ("sending",), "unknown", now, {"last_error": error, "done_at": now}
+        )
+
     async def mark_sending_as_unknown_on_start(
         self, now: datetime | None = None
     ) -> list[PartUpdate]:

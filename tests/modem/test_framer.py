@@ -11,6 +11,7 @@ from gateway.modem.framer import (
     Final,
     Framer,
     Line,
+    Noise,
     Prompt,
     Urc,
     parse_final,
@@ -95,7 +96,9 @@ def framed(
         ("AT+CMGS=20", b"AT+CMGS=20\r\r\n> ", [Prompt()]),
         ("AT+CMGS=20", b"\r\n> \r\n+CMGS: 7\r\n\r\nOK\r\n", [Prompt(), Line("+CMGS: 7"), Final("OK", "ok")]),
         ("AT", b"\r\n> \r\nOK\r\n", [Line(">"), Final("OK", "ok")]),  # no prompt expected
-        ("AT", b"\xff\xfe\x00garbage\r\nOK\r\n", [Line("\ufffd\ufffdgarbage"), Final("OK", "ok")]),
+        ("AT", b"\xfe\x01garbage\r\nOK\r\n", [Noise(b"\xfe\x01garbage"), Final("OK", "ok")]),
+        ("AT", b"\x00\x00\r\n\xffOK\r\n", [Final("OK", "ok")]),  # boot padding
+        ("AT", b"\r\nl\xc3\xa9gal\r\nOK\r\n", [Line("légal"), Final("OK", "ok")]),
     ],
 )
 def test_framer_table(command: str | None, data: bytes, expected: list[Event]) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +16,7 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
-from gateway.store import Store
+from gateway.store import Store, upgrade_database
 from gateway.store.models import Base
 
 PG_URL = os.environ.get("GATEWAY_TEST_PG_URL")
@@ -96,9 +97,20 @@ async def fresh_url(
     return await pg_databases.create()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test instead of migrating each time."""
+    path = tmp_path_factory.mktemp("template") / "store.db"
+    asyncio.run(upgrade_database(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
 @pytest.fixture
-async def store_url(backend: str, tmp_path: Path, pg_shared_url: str | None) -> AsyncIterator[str]:
+async def store_url(
+    backend: str, tmp_path: Path, sqlite_template: Path, pg_shared_url: str | None
+) -> AsyncIterator[str]:
     if backend == "sqlite":
+        shutil.copyfile(sqlite_template, tmp_path / "store.db")
         yield f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
         return
     assert pg_shared_url is not None

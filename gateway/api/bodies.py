@@ -1,0 +1,106 @@
+"""Request bodies and query strings, validated strictly: unknown fields are refused."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Literal, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from gateway.api.errors import ApiError
+
+MAX_TEXT_CHARS = 10_000  # far above any max_parts; the real limit is the parts count
+ClientId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class LoginBody(Body):
+    username: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+class AnswerBody(Body):
+    action: Literal["new", "continue"] = "new"
+    case_id: Annotated[int, Field(ge=1, le=2**53)] | None = None
+
+
+class StartChatBody(Body):
+    phone: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    line: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+
+
+class SendBody(Body):
+    text: Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS)]
+    client_id: ClientId | None = None
+    override_opt_out: bool = False
+
+
+class ReassignBody(Body):
+    agent: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
+class CreateUserBody(Body):
+    username: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    role: Literal["agent", "supervisor", "admin"]
+    password: Annotated[str, StringConstraints(min_length=8, max_length=1024)] | None = None
+
+
+class UpdateUserBody(Body):
+    password: Annotated[str, StringConstraints(min_length=8, max_length=1024)] | None = None
+    disabled: bool | None = None
+    role: Literal["agent", "supervisor", "admin"] | None = None
+
+
+class CreateTokenBody(Body):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    user: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    scopes: Annotated[list[str], Field(max_length=20)]
+
+
+B = TypeVar("B", bound=Body)
+
+
+async def read_body(request: web.Request, model: type[B]) -> B:
+    """Parse the JSON body into `model`; the app's client_max_size bounds its size."""
+    if request.content_type != "application/json":
+        raise ApiError(415, "unsupported_media_type", "send the body as application/json")
+    raw = await request.read()
+    try:
+        data = json.loads(raw) if raw else None
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ApiError(400, "invalid_json", f"the body is not valid JSON: {error}") from error
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_json", "the body must be a JSON object")
+    return model.model_validate(data)
+
+
+def query_int(
+    request: web.Request, name: str, *, default: int | None, low: int, high: int
+) -> int | None:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isascii() or not raw.isdigit():
+        raise ApiError(400, "invalid_input", f"{name} must be a whole number")
+    value = int(raw)
+    if not low <= value <= high:
+        raise ApiError(400, "invalid_input", f"{name} must be from {low} to {high}")
+    return value
+
+
+def query_bool(request: web.Request, name: str) -> bool:
+    raw = request.query.get(name, "false").lower()
+    if raw not in ("true", "false", "1", "0"):
+        raise ApiError(400, "invalid_input", f"{name} must be true or false")
+    return raw in ("true", "1")
+
+
+def path_id(request: web.Request, name: str = "id") -> int:
+    raw = request.match_info[name]
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 15:
+        raise ApiError(404, "not_found", f"no such {name}")
+    return int(raw)

@@ -1,0 +1,34 @@
+"""Typed keys for what the app and each request carry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+
+from gateway.bus import EventBus
+from gateway.config import Config
+from gateway.service.access import Principal
+from gateway.service.workflow import Workflow
+from gateway.store.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class Auth:
+    principal: Principal
+    csrf_token: str | None  # set for session logins; tokens carry no ambient credential
+
+
+STORE = web.AppKey("store", Store)
+BUS = web.AppKey("bus", EventBus)
+CONFIG = web.AppKey("config", Config)
+WORKFLOW = web.AppKey("workflow", Workflow)
+CLOCK: web.AppKey[Callable[[], datetime]] = web.AppKey("clock")
+REGISTRY = web.AppKey("registry", CollectorRegistry)
+WEBSOCKETS: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("websockets")
+START_WORKFLOW = web.AppKey("start_workflow", bool)
+
+AUTH = web.RequestKey("auth", Auth)

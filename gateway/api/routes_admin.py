@@ -1,0 +1,101 @@
+"""Admins manage users and API tokens and read the audit log."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from gateway.api import serialize
+from gateway.api.auth import access, principal
+from gateway.api.bodies import (
+    CreateTokenBody,
+    CreateUserBody,
+    UpdateUserBody,
+    path_id,
+    query_int,
+    read_body,
+)
+from gateway.api.errors import ApiError
+from gateway.api.keys import WORKFLOW
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/api/users")
+@access(role="admin", scope="admin")
+async def list_users(request: web.Request) -> web.Response:
+    users = await request.app[WORKFLOW].accounts.list_users()
+    return web.json_response({"users": [serialize.user(u) for u in users]})
+
+
+@routes.post("/api/users")
+@access(role="admin", scope="admin")
+async def create_user(request: web.Request) -> web.Response:
+    body = await read_body(request, CreateUserBody)
+    accounts = request.app[WORKFLOW].accounts
+    user, generated = await accounts.add_user(body.username, body.role, body.password)
+    await accounts.repo.audit(user_id=principal(request).user_id, action="user.add",
+                              target=f"user:{user.id}", details={"role": user.role},
+                              now=request.app[WORKFLOW].clock())
+    return web.json_response({"user": serialize.user(user), "password": generated}, status=201)
+
+
+@routes.post("/api/users/{id}")
+@access(role="admin", scope="admin")
+async def update_user(request: web.Request) -> web.Response:
+    body = await read_body(request, UpdateUserBody)
+    accounts = request.app[WORKFLOW].accounts
+    user = await accounts.repo.get_user(path_id(request))
+    if user is None:
+        raise ApiError(404, "not_found", "no such user")
+    by = principal(request).user_id
+    if body.disabled and user.id == by:
+        raise ApiError(409, "conflict", "an admin cannot disable their own account")
+    if body.password is not None:
+        user = await accounts.set_password(user.username, body.password, by)
+    if body.disabled is not None:
+        user = await accounts.set_disabled(user.username, body.disabled, by)
+    if body.role is not None:
+        user = await accounts.set_role(user.username, body.role, by)
+    return web.json_response({"user": serialize.user(user)})
+
+
+@routes.get("/api/tokens")
+@access(role="admin", scope="admin")
+async def list_tokens(request: web.Request) -> web.Response:
+    tokens = await request.app[WORKFLOW].accounts.list_tokens()
+    return web.json_response({"tokens": [serialize.token(t) for t in tokens]})
+
+
+@routes.post("/api/tokens")
+@access(role="admin", scope="admin")
+async def create_token(request: web.Request) -> web.Response:
+    body = await read_body(request, CreateTokenBody)
+    created = await request.app[WORKFLOW].accounts.create_token(
+        body.name, body.user, body.scopes, principal(request).user_id
+    )
+    return web.json_response(
+        {"token": serialize.token(created.token), "secret": created.secret}, status=201
+    )
+
+
+@routes.post("/api/tokens/{id}/revoke")
+@access(role="admin", scope="admin")
+async def revoke_token(request: web.Request) -> web.Response:
+    token = await request.app[WORKFLOW].accounts.revoke_token(
+        path_id(request), principal(request).user_id
+    )
+    return web.json_response({"token": serialize.token(token)})
+
+
+@routes.get("/api/audit")
+@access(role="admin", scope="admin")
+async def audit_log(request: web.Request) -> web.Response:
+    limit = query_int(request, "limit", default=100, low=1, high=1000)
+    before = query_int(request, "before", default=None, low=1, high=2**53)
+    assert limit is not None
+    entries = await request.app[WORKFLOW].accounts.repo.audit_log(limit=limit, before_id=before)
+    return web.json_response({"entries": [
+        {"id": e.id, "user_id": e.user_id, "action": e.action, "target": e.target,
+         "details": e.details, "at": serialize.time(e.at)}
+        for e in entries
+    ]})

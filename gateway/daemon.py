@@ -1,0 +1,391 @@
+"""The composition root: builds every part from the configuration and owns start-up and
+shutdown order.
+
+Start: store (migrated) -> parts left `sending` marked unknown -> simulated network (if any
+modem is simulated) -> lines -> pipeline -> HTTP server -> modems -> READY=1.
+Stop: the reverse; senders finish the part in flight, and modems close after them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import structlog
+from aiohttp import web
+
+from gateway.bus import EventBus
+from gateway.config import Config
+from gateway.config_sections import ModemConfig
+from gateway.modem import ModemSettings, ModemSupervisor
+from gateway.notify import SystemdNotifier
+from gateway.pipeline import InboundHandler, LineSender, Publisher
+from gateway.pipeline.lines import LineBoard
+from gateway.sim.modem import SimModem
+from gateway.sim.network import SimNetwork
+from gateway.sim.transport import PtyPort, open_pty
+from gateway.store import Store
+
+log = structlog.get_logger("gateway.daemon")
+
+# How long a sender with nothing due sleeps before looking again (it is woken on every Send).
+SENDER_IDLE_CHECK_S = 30.0
+# How often the supervised background tasks may restart after a failure.
+TASK_RESTART_INITIAL_S = 1.0
+TASK_RESTART_MAX_S = 60.0
+STATUS_INTERVAL_S = 10.0
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def modem_settings(modem: ModemConfig, config: Config, device: str) -> ModemSettings:
+    driver = config.driver
+    return ModemSettings(
+        name=modem.name,
+        device=device,
+        pin=modem.pin,
+        profile=None if modem.profile == "auto" else modem.profile,
+        baud=modem.baud,
+        smsc=modem.smsc,
+        command_timeout_s=driver.command_timeout_s,
+        send_timeout_s=driver.send_timeout_s,
+        health_poll_interval_s=driver.health_poll_interval_s,
+        silence_timeout_s=driver.silence_timeout_s,
+        min_send_interval_s=modem.min_send_interval_s,
+        reconnect_initial_s=driver.reconnect_backoff_initial_s,
+        reconnect_max_s=driver.reconnect_backoff_max_s,
+        busy_retry_window_s=driver.sim_busy_timeout_s,
+    )
+
+
+def _sim_identity(number: str) -> tuple[str, str]:
+    """A stable IMSI and ICCID for a simulated line, so it is recognised across restarts."""
+    digits = int(hashlib.sha256(number.encode()).hexdigest(), 16)
+    return f"00101{digits % 10**10:010d}", f"8901260{digits % 10**12:012d}"
+
+
+class SimulatedNetwork:
+    """The in-process simulated network for `simulator: true` modems, on real ptys."""
+
+    def __init__(self, config: Config) -> None:
+        self.network = SimNetwork()
+        self.directory = config.data_dir / "sim"
+        self.profile = config.simulator.profile
+        self.ports: dict[str, PtyPort] = {}
+        self.modems: dict[str, SimModem] = {}
+
+    async def add(self, modem: ModemConfig) -> str:
+        imsi, iccid = _sim_identity(modem.number)
+        profile = self.profile if modem.profile == "auto" else modem.profile
+        sim_modem = SimModem(modem.name, modem.number, profile, imsi=imsi, iccid=iccid,
+                             pin=modem.pin)
+        self.network.attach(sim_modem)
+        self.modems[modem.name] = sim_modem
+        self.directory.mkdir(parents=True, exist_ok=True)
+        port = await open_pty(sim_modem, self.directory)
+        self.ports[modem.name] = port
+        return str(port.path)
+
+    async def remove(self, name: str) -> None:
+        port = self.ports.pop(name, None)
+        if port is not None:
+            port.close()
+        sim_modem = self.modems.pop(name, None)
+        if sim_modem is not None:
+            self.network.detach(sim_modem)
+
+    async def close(self) -> None:
+        for name in list(self.ports):
+            await self.remove(name)
+        await self.network.aclose()
+
+
+class Daemon:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        notifier: SystemdNotifier | None = None,
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.notifier = notifier or SystemdNotifier()
+        self.bus = EventBus()
+        self.publisher = Publisher(self.bus)
+        self.store: Store | None = None
+        self.sim: SimulatedNetwork | None = None
+        self.line_ids: dict[str, int] = {}
+        self.board: LineBoard | None = None
+        self.inbound: InboundHandler | None = None
+        self.supervisors: dict[str, ModemSupervisor] = {}
+        self.senders: dict[str, LineSender] = {}
+        self._sender_tasks: dict[str, asyncio.Task[None]] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._web: web.AppRunner | None = None
+        self._sim_web: web.AppRunner | None = None
+        self.http_url: str | None = None
+        self.sim_control_url: str | None = None
+        self.app: web.Application | None = None
+
+    # start-up -------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
+        config = self.config
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        self.store = store = await Store.open(
+            config.database_url, default_region=config.default_region
+        )
+        unknown = await store.outbound.mark_sending_as_unknown_on_start(now=self.clock())
+        if unknown:
+            log.warning("outbound.unknown_after_restart", parts=[u.part.id for u in unknown])
+        self.publisher.publish(u.event for u in unknown)
+
+        if any(m.simulator for m in config.modem_list):
+            self.sim = SimulatedNetwork(config)
+        for modem in config.modem_list:
+            line = await store.lines.ensure(modem.name, modem.number, now=self.clock())
+            self.line_ids[modem.name] = line.id
+        self.board = LineBoard(store, self.publisher, self.line_ids)
+        self.board.listen(self._on_line_state)
+        self.inbound = InboundHandler(
+            store,
+            self.publisher,
+            self.line_ids,
+            reassembly_timeout_s=config.inbound.reassembly_timeout_s,
+            report_window_s=config.sending.status_report_window_s,
+            clock=self.clock,
+        )
+        self._spawn("partial-release", self.inbound.run_release_loop)
+
+        self.app = self.build_app()
+        await self._start_http()
+        if self.sim is not None:
+            await self._start_sim_control()
+        for modem in config.modem_list:
+            await self._add_modem(modem)
+        self.notifier.ready(self.status_summary())
+        self._spawn("status", self._status_loop)
+        log.info("daemon.ready", http=self.http_url, simulator=self.sim_control_url,
+                 lines=list(self.line_ids))
+
+    def build_app(self) -> web.Application:
+        """The HTTP application; the agent API and console mount on it."""
+        app = web.Application()
+
+        async def healthz(_request: web.Request) -> web.Response:
+            return web.json_response({"status": "ok", "lines": self.line_summary()})
+
+        app.router.add_get("/healthz", healthz)
+        return app
+
+    async def _start_http(self) -> None:
+        assert self.app is not None
+        http = self.config.http
+        self._web = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        await self._web.setup()
+        ssl_context = None
+        if http.tls_cert is not None and http.tls_key is not None:
+            import ssl
+
+            ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ssl_context.load_cert_chain(http.tls_cert, http.tls_key)
+        site = web.TCPSite(self._web, http.host, http.port, ssl_context=ssl_context)
+        await site.start()
+        host, port = self._web.addresses[0][:2]
+        scheme = "https" if ssl_context else "http"
+        self.http_url = f"{scheme}://{host}:{port}"
+
+    async def _start_sim_control(self) -> None:
+        from gateway.sim.control import create_control_app
+
+        assert self.sim is not None
+        sim_config = self.config.simulator
+        self._sim_web = web.AppRunner(create_control_app(self.sim.network), access_log=None,
+                                      handle_signals=False)
+        await self._sim_web.setup()
+        await web.TCPSite(self._sim_web, sim_config.host, sim_config.port).start()
+        host, port = self._sim_web.addresses[0][:2]
+        self.sim_control_url = f"http://{host}:{port}"
+
+    async def _add_modem(self, modem: ModemConfig) -> None:
+        assert self.store is not None
+        assert self.board is not None
+        assert self.inbound is not None
+        if modem.simulator:
+            assert self.sim is not None
+            device = await self.sim.add(modem)
+        else:
+            assert modem.device is not None
+            device = str(modem.device)
+        if modem.name not in self.line_ids:
+            line = await self.store.lines.ensure(modem.name, modem.number, now=self.clock())
+            self.line_ids[modem.name] = line.id
+        supervisor = ModemSupervisor(
+            modem_settings(modem, self.config, device),
+            inbound_sink=self.inbound.sink,
+            report_sink=self.inbound.report_sink,
+            on_state=self.board.on_state,
+        )
+        self.supervisors[modem.name] = supervisor
+        board = self.board
+        sending = self.config.sending
+        sender = LineSender(
+            line_id=self.line_ids[modem.name],
+            line_name=modem.name,
+            store=self.store,
+            publisher=self.publisher,
+            send_part=supervisor.send_part,
+            can_send=lambda: board.can_send(modem.name),
+            retry_limit=sending.retry_limit,
+            retry_backoff_s=sending.retry_backoff_s,
+            retry_backoff_max_s=sending.retry_backoff_max_s,
+            idle_check_s=SENDER_IDLE_CHECK_S,
+            clock=self.clock,
+        )
+        self.senders[modem.name] = sender
+        self._sender_tasks[modem.name] = self._spawn(f"sender-{modem.name}", sender.run)
+        await supervisor.start()
+
+    async def _remove_modem(self, name: str) -> None:
+        sender = self.senders.pop(name, None)
+        task = self._sender_tasks.pop(name, None)
+        if sender is not None:
+            sender.stop()
+        if task is not None:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.config.driver.send_timeout_s):
+                    await asyncio.shield(task)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            if task in self._tasks:
+                self._tasks.remove(task)
+        supervisor = self.supervisors.pop(name, None)
+        if supervisor is not None:
+            await supervisor.stop()
+        if self.sim is not None:
+            await self.sim.remove(name)
+
+    def _on_line_state(self, state: object) -> None:
+        name = getattr(state, "name", None)
+        sender = self.senders.get(str(name))
+        if sender is not None and getattr(state, "can_send", False):
+            sender.wake()
+
+    def wake_outbound(self) -> None:
+        """A part was queued: every sender looks at its queue (cheap; each checks its line)."""
+        for sender in self.senders.values():
+            sender.wake()
+
+    # running --------------------------------------------------------------------------------
+
+    def _spawn(self, name: str, body: Callable[[], Awaitable[None]]) -> asyncio.Task[None]:
+        async def supervised() -> None:
+            delay = TASK_RESTART_INITIAL_S
+            while True:
+                try:
+                    await body()
+                    return
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("task.failed", task=name, restart_in_s=delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, TASK_RESTART_MAX_S)
+
+        task = asyncio.get_running_loop().create_task(supervised(), name=name)
+        self._tasks.append(task)
+        return task
+
+    def line_summary(self) -> list[dict[str, object]]:
+        board = self.board
+        out: list[dict[str, object]] = []
+        for name in self.line_ids:
+            state = board.state(name) if board is not None else None
+            out.append({"name": name, "status": state.status if state else "down",
+                        "can_send": bool(state and state.can_send)})
+        return out
+
+    def status_summary(self) -> str:
+        lines = self.line_summary()
+        up = sum(1 for line in lines if line["can_send"])
+        return f"{up}/{len(lines)} lines up"
+
+    async def _status_loop(self) -> None:
+        interval = self.notifier_interval_s()
+        while True:
+            self.notifier.status(self.status_summary())
+            self.notifier.watchdog()
+            await asyncio.sleep(interval)
+
+    def notifier_interval_s(self) -> float:
+        from gateway.notify import watchdog_interval_s
+
+        watchdog = watchdog_interval_s()
+        return min(STATUS_INTERVAL_S, watchdog / 2) if watchdog else STATUS_INTERVAL_S
+
+    # shutdown -------------------------------------------------------------------------------
+
+    async def stop(self) -> None:
+        self.notifier.stopping()
+        if self._web is not None:
+            await self._web.cleanup()
+            self._web = None
+        for name in list(self.senders):
+            await self._remove_modem(name)
+        for name in list(self.supervisors):
+            await self._remove_modem(name)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        if self.board is not None:
+            await self.board.close()
+        if self._sim_web is not None:
+            await self._sim_web.cleanup()
+            self._sim_web = None
+        if self.sim is not None:
+            await self.sim.close()
+            self.sim = None
+        if self.store is not None:
+            await self.store.close()
+            self.store = None
+
+
+async def run_daemon(config_path: Path | None) -> int:
+    """Run until SIGTERM or SIGINT; SIGHUP reloads config.yaml."""
+    import signal
+
+    from gateway.config import load_config
+    from gateway.log import configure_logging
+
+    config = load_config(config_path)
+    configure_logging(config.logging)
+    daemon = Daemon(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await daemon.start()
+        await stop.wait()
+        log.info("daemon.stopping")
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+        await daemon.stop()
+    return 0

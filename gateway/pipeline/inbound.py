@@ -1,0 +1,149 @@
+"""Inbound: decodes what a modem hands over and commits it before the modem may delete it.
+
+The supervisor calls `sink` / `report_sink` and deletes or acknowledges only after they return;
+so these raise (StoreUnavailableError) rather than drop anything when the database cannot be
+written. Partial multipart messages are released by `run_release_loop` after the reassembly
+timeout, with a visible marker for the missing parts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+import structlog
+
+from gateway.modem.model import InboundItem
+from gateway.pipeline.publish import Publisher
+from gateway.sms import decode_pdu
+from gateway.sms.model import Deliver, PduError, StatusReport, Submit
+from gateway.store import InboundPart, Store
+from gateway.store.domain import PartStatus
+
+log = structlog.get_logger("gateway.pipeline.inbound")
+
+Clock = Callable[[], datetime]
+
+# TS 23.040 9.2.3.15: a report's outcome decides a part's final status; `pending` is not final.
+_REPORT_STATUS: dict[str, PartStatus] = {"delivered": "delivered", "failed": "failed"}
+
+
+def decode_inbound(pdu: str) -> InboundPart | StatusReport | Submit:
+    """What one stored or routed PDU is; an undecodable one becomes a raw placeholder part."""
+    try:
+        decoded = decode_pdu(pdu)
+    except PduError as error:
+        return InboundPart.undecodable(pdu, f"undecodable PDU: {error.reason}")
+    if not isinstance(decoded, Deliver):
+        return decoded
+    return InboundPart(
+        pdu=pdu,
+        sender=decoded.originator.number,
+        scts=decoded.scts,
+        encoding=decoded.dcs.encoding,
+        text=decoded.text,
+        user_data=decoded.user_data,
+        concat=decoded.concat,
+        placeholder_reason=decoded.undisplayable_reason,
+    )
+
+
+class InboundHandler:
+    def __init__(
+        self,
+        store: Store,
+        publisher: Publisher,
+        line_ids: dict[str, int],
+        *,
+        reassembly_timeout_s: float,
+        report_window_s: float,
+        clock: Clock,
+    ) -> None:
+        self._store = store
+        self._publisher = publisher
+        self._line_ids = line_ids
+        self._reassembly_timeout_s = reassembly_timeout_s
+        self._report_window_s = report_window_s
+        self._clock = clock
+        self._partial_arrived = asyncio.Event()
+
+    async def sink(self, line_name: str, items: Sequence[InboundItem], /) -> None:
+        line_id = self._line_ids[line_name]
+        parts: list[InboundPart] = []
+        reports: list[StatusReport] = []
+        for item in items:
+            decoded = decode_inbound(item.pdu)
+            if isinstance(decoded, InboundPart):
+                parts.append(decoded)
+            elif isinstance(decoded, StatusReport):
+                reports.append(decoded)  # a report stored in SM memory by some modems
+            else:
+                # A copy of a message sent from this SIM: not a customer's text.
+                log.info("inbound.skipped_submit", line=line_name)
+        if parts:
+            result = await self._store.inbound.record_inbound(line_id, parts, now=self._clock())
+            self._publisher.publish(result.events)
+            if any(m.status == "receiving" for m in result.messages):
+                self._partial_arrived.set()
+            log.info(
+                "inbound.committed",
+                line=line_name,
+                new_parts=result.new_parts,
+                duplicate_parts=result.duplicate_parts,
+                message_ids=[m.id for m in result.messages],
+            )
+        for report in reports:
+            await self._apply_report(line_name, line_id, report)
+
+    async def report_sink(self, line_name: str, items: Sequence[InboundItem], /) -> None:
+        line_id = self._line_ids[line_name]
+        for item in items:
+            decoded = decode_inbound(item.pdu)
+            if isinstance(decoded, StatusReport):
+                await self._apply_report(line_name, line_id, decoded)
+            else:
+                log.warning("report.not_a_status_report", line=line_name, pdu=item.pdu)
+
+    async def _apply_report(self, line_name: str, line_id: int, report: StatusReport) -> None:
+        status = _REPORT_STATUS.get(report.outcome)
+        if status is None:
+            log.debug("report.pending", line=line_name, mr=report.mr, st=report.status)
+            return
+        update = await self._store.outbound.apply_status_report(
+            line_id,
+            report.mr,
+            report.recipient.number,
+            status,
+            now=self._clock(),
+            error=None if status == "delivered" else f"status report: TP-ST {report.status:#04x}",
+            window_s=self._report_window_s,
+        )
+        if update is None:
+            log.info("report.unmatched", line=line_name, mr=report.mr, st=report.status)
+            return
+        self._publisher.publish([update.event])
+
+    async def release_due(self) -> None:
+        _messages, events = await self._store.inbound.release_overdue_partials(
+            now=self._clock(), timeout_s=self._reassembly_timeout_s
+        )
+        self._publisher.publish(events)
+
+    async def run_release_loop(self) -> None:
+        """Sleeps until the oldest partial message is due, releases it, and repeats."""
+        while True:
+            self._partial_arrived.clear()
+            deadline = await self._store.inbound.next_partial_deadline(self._reassembly_timeout_s)
+            if deadline is None:
+                await self._partial_arrived.wait()
+                continue
+            delay = (deadline - self._clock()) / timedelta(seconds=1)
+            if delay > 0:
+                try:
+                    async with asyncio.timeout(delay):
+                        await self._partial_arrived.wait()
+                    continue  # an earlier deadline may exist now
+                except TimeoutError:
+                    pass
+            await self.release_due()

@@ -1,0 +1,176 @@
+"""Outbound: one sender per line moves committed parts through AT+CMGS, one at a time.
+
+Each part is committed as `sending` before its AT+CMGS, and its outcome is committed after:
+`sent` with its TP-MR, back to `queued` with a backoff for a retryable failure, `failed` for a
+final one, and `unknown` when the PDU went out but the modem never confirmed it, because
+sending it again might put a second copy on a person's phone. Nothing here ever creates a
+message: only an agent's Send does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+import structlog
+
+from gateway.modem.errors import (
+    CmsError,
+    LineUnavailableError,
+    ModemError,
+    SubmitUnconfirmedError,
+)
+from gateway.pipeline.publish import Publisher
+from gateway.store import Part, PartUpdate, Store, StoreUnavailableError
+
+log = structlog.get_logger("gateway.pipeline.outbound")
+
+SendPart = Callable[[str, int], Awaitable[int]]
+Clock = Callable[[], datetime]
+
+
+def backoff_s(attempt: int, initial_s: float, max_s: float) -> float:
+    """Delay before retry number `attempt` (1-based): doubling from `initial_s`, capped."""
+    return float(min(max_s, initial_s * 2 ** max(0, attempt - 1)))
+
+
+class LineSender:
+    def __init__(
+        self,
+        *,
+        line_id: int,
+        line_name: str,
+        store: Store,
+        publisher: Publisher,
+        send_part: SendPart,
+        can_send: Callable[[], bool],
+        retry_limit: int,
+        retry_backoff_s: float,
+        retry_backoff_max_s: float,
+        idle_check_s: float,
+        clock: Clock,
+        store_retry_initial_s: float = 0.5,
+        store_retry_max_s: float = 30.0,
+    ) -> None:
+        self.line_id = line_id
+        self.line_name = line_name
+        self._store = store
+        self._publisher = publisher
+        self._send_part = send_part
+        self._can_send = can_send
+        self._retry_limit = retry_limit
+        self._retry_backoff_s = retry_backoff_s
+        self._retry_backoff_max_s = retry_backoff_max_s
+        self._idle_check_s = idle_check_s
+        self._clock = clock
+        self._store_retry_initial_s = store_retry_initial_s
+        self._store_retry_max_s = store_retry_max_s
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._log = log.bind(line=line_name)
+
+    def wake(self) -> None:
+        """Something changed: a part was queued, or the line came up."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Finish the part in flight, then return from `run` instead of starting another."""
+        self._stopping = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            sent_any = False
+            if self._can_send():
+                sent_any = await self._send_due()
+            if sent_any or self._stopping:
+                continue
+            await self._sleep_until_next()
+
+    async def _sleep_until_next(self) -> None:
+        timeout = self._idle_check_s
+        if self._can_send():
+            retry_at = await self._store.outbound.next_retry_at(self.line_id)
+            if retry_at is not None:
+                until = (retry_at - self._clock()) / timedelta(seconds=1)
+                timeout = max(0.0, min(timeout, until))
+        try:
+            async with asyncio.timeout(timeout):
+                await self._wake.wait()
+        except TimeoutError:
+            pass
+
+    async def _send_due(self) -> bool:
+        parts = await self._store.outbound.due_parts(self.line_id, now=self._clock())
+        for part in parts:
+            if self._stopping or not self._can_send():
+                return True
+            await self.send_one(part)
+        return bool(parts)
+
+    async def send_one(self, part: Part) -> None:
+        update = await self._store.outbound.mark_part_sending(part.id, now=self._clock())
+        self._publisher.publish([update.event])
+        attempt = update.part.attempts
+        log_part = self._log.bind(message_id=part.message_id, part_id=part.id, seq=part.seq)
+        outbound = self._store.outbound
+        try:
+            mr = await self._send_part(part.pdu, part.tpdu_length or len(part.pdu) // 2 - 1)
+        except SubmitUnconfirmedError as error:
+            reason = f"sent to the modem but not confirmed: {error}"
+            log_part.warning("outbound.unconfirmed", error=str(error))
+            await self._settle(lambda: outbound.mark_part_unknown(part.id, reason, self._clock()))
+        except CmsError as error:
+            reason = f"+CMS ERROR: {error.code}"
+            if error.retryable and attempt <= self._retry_limit:
+                await self._retry(part, attempt, reason)
+            else:
+                log_part.warning("outbound.failed", reason=reason, attempts=attempt)
+                await self._fail(part, reason)
+        except LineUnavailableError as error:
+            # Nothing reached the modem: the part waits for the line.
+            reason = str(error)
+            now = self._clock()
+            await self._settle(lambda: outbound.mark_part_retry(part.id, reason, now, now))
+        except ModemError as error:
+            # No prompt, ERROR, or the port went away before the PDU was written: not sent.
+            reason = str(error)
+            if attempt <= self._retry_limit:
+                await self._retry(part, attempt, reason)
+            else:
+                log_part.warning("outbound.failed", reason=reason, attempts=attempt)
+                await self._fail(part, reason)
+        else:
+            log_part.info("outbound.sent", mr=mr)
+            await self._settle(lambda: outbound.mark_part_sent(part.id, mr, self._clock()))
+
+    async def _fail(self, part: Part, reason: str) -> None:
+        await self._settle(
+            lambda: self._store.outbound.mark_part_failed(part.id, reason, self._clock())
+        )
+
+    async def _retry(self, part: Part, attempt: int, reason: str) -> None:
+        delay = backoff_s(attempt, self._retry_backoff_s, self._retry_backoff_max_s)
+        now = self._clock()
+        self._log.info("outbound.retry", part_id=part.id, attempt=attempt, delay_s=delay,
+                       reason=reason)
+        retry_at = now + timedelta(seconds=delay)
+        await self._settle(
+            lambda: self._store.outbound.mark_part_retry(part.id, reason, retry_at, now)
+        )
+
+    async def _settle(self, commit: Callable[[], Awaitable[PartUpdate]]) -> None:
+        """Commit a part's outcome. The modem has already acted, so a database that cannot be
+        written is retried until it can: the outcome must not be lost."""
+        delay = self._store_retry_initial_s
+        while True:
+            try:
+                update = await commit()
+                break
+            except StoreUnavailableError as error:
+                self._log.error("outbound.store_unavailable", error=str(error), retry_in_s=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._store_retry_max_s)
+        self._publisher.publish([update.event])

@@ -1,0 +1,168 @@
+"""The simulator's control API (JSON over HTTP): handsets send and read, faults are inflicted.
+
+create_control_app(network) is self-contained, so the daemon can mount the same app in-process.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from gateway.sim.faults import FaultError, apply_fault
+from gateway.sim.handset import Handset, InboxMessage
+from gateway.sim.modem import SimModem
+from gateway.sim.network import SimNetwork
+from gateway.sms import PduError
+
+NETWORK_KEY = web.AppKey("network", SimNetwork)
+MAX_TEXT_LENGTH = 10_000
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def _error_response(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message}}, status=status)
+
+
+@web.middleware
+async def _errors(request: web.Request, handler: Any) -> web.StreamResponse:
+    try:
+        response: web.StreamResponse = await handler(request)
+    except ApiError as exc:
+        return _error_response(exc.status, exc.code, exc.message)
+    except web.HTTPNotFound:
+        return _error_response(404, "not_found", f"no route for {request.path}")
+    except web.HTTPMethodNotAllowed:
+        return _error_response(405, "method_not_allowed", f"{request.method} not allowed")
+    return response
+
+
+async def _json_object(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json(loads=json.loads)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ApiError(400, "bad_json", "the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "bad_json", "the body must be a JSON object")
+    return body
+
+
+def _modem(request: web.Request) -> SimModem:
+    name = request.match_info["name"]
+    modem = request.app[NETWORK_KEY].modem_named(name)
+    if modem is None:
+        raise ApiError(404, "unknown_modem", f"no modem named {name!r}")
+    return modem
+
+
+def _inbox_entry(message: InboxMessage) -> dict[str, Any]:
+    return {
+        "from": message.from_,
+        "text": message.text,
+        "parts": message.parts,
+        "received_at": message.received_at.isoformat(),
+    }
+
+
+async def handset_send(request: web.Request) -> web.Response:
+    network = request.app[NETWORK_KEY]
+    body = await _json_object(request)
+    to = body.get("to")
+    if not isinstance(to, str) or not to.strip():
+        raise ApiError(400, "bad_request", '"to" must be a non-empty string')
+    handset: Handset = network.handset(request.match_info["msisdn"])
+    text = body.get("text")
+    pdus = body.get("pdus")
+    try:
+        if text is not None and pdus is None:
+            if not isinstance(text, str) or len(text) > MAX_TEXT_LENGTH:
+                raise ApiError(400, "bad_request", '"text" must be a string')
+            status_report = body.get("status_report", False)
+            if not isinstance(status_report, bool):
+                raise ApiError(400, "bad_request", '"status_report" must be true or false')
+            parts = handset.send(to, text, status_report=status_report)
+        elif pdus is not None and text is None:
+            if not isinstance(pdus, list) or not pdus or not all(isinstance(p, str) for p in pdus):
+                raise ApiError(400, "bad_request", '"pdus" must be a non-empty list of hex')
+            parts = handset.send_pdus(to, pdus)
+        else:
+            raise ApiError(400, "bad_request", 'give exactly one of "text" and "pdus"')
+    except PduError as exc:
+        raise ApiError(400, "bad_pdu", exc.reason) from None
+    return web.json_response({"from": handset.msisdn, "to": to, "parts": parts})
+
+
+async def handset_inbox(request: web.Request) -> web.Response:
+    handset = request.app[NETWORK_KEY].handset(request.match_info["msisdn"])
+    return web.json_response([_inbox_entry(m) for m in handset.inbox])
+
+
+async def modem_faults(request: web.Request) -> web.Response:
+    modem = _modem(request)
+    body = await _json_object(request)
+    kind = body.pop("kind", None)
+    if not isinstance(kind, str):
+        raise ApiError(400, "bad_request", '"kind" must be a string')
+    try:
+        apply_fault(modem, kind, body)
+    except FaultError as exc:
+        raise ApiError(400, "bad_fault", str(exc)) from None
+    return web.json_response({"modem": modem.name, "applied": kind})
+
+
+async def modem_detail(request: web.Request) -> web.Response:
+    return web.json_response(_modem(request).snapshot())
+
+
+def _summary(modem: SimModem) -> dict[str, Any]:
+    return {
+        "name": modem.name,
+        "msisdn": modem.msisdn,
+        "profile": modem.profile.name,
+        "device": modem.device,
+        "plugged": modem.plugged,
+        "registration": modem.reg_stat,
+    }
+
+
+async def modem_list(request: web.Request) -> web.Response:
+    modems = request.app[NETWORK_KEY].modems.values()
+    return web.json_response([_summary(m) for m in sorted(modems, key=lambda m: m.name)])
+
+
+async def network_faults(request: web.Request) -> web.Response:
+    network = request.app[NETWORK_KEY]
+    body = await _json_object(request)
+    kind = body.pop("kind", None)
+    if not isinstance(kind, str):
+        raise ApiError(400, "bad_request", '"kind" must be a string')
+    try:
+        network.apply_fault(kind, body)
+    except FaultError as exc:
+        raise ApiError(400, "bad_fault", str(exc)) from None
+    return web.json_response(network.describe())
+
+
+async def network_detail(request: web.Request) -> web.Response:
+    return web.json_response(request.app[NETWORK_KEY].describe())
+
+
+def create_control_app(network: SimNetwork) -> web.Application:
+    app = web.Application(middlewares=[_errors])
+    app[NETWORK_KEY] = network
+    app.router.add_post("/handsets/{msisdn}/send", handset_send)
+    app.router.add_get("/handsets/{msisdn}/inbox", handset_inbox)
+    app.router.add_get("/modems", modem_list)
+    app.router.add_get("/modems/{name}", modem_detail)
+    app.router.add_post("/modems/{name}/faults", modem_faults)
+    app.router.add_get("/network", network_detail)
+    app.router.add_post("/network/faults", network_faults)
+    return app
