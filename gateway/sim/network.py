@@ -29,6 +29,7 @@ Clock = Callable[[], datetime]
 DEFAULT_SMSC = "+15550000000"
 REQUEUE_RETRY_S = 2.0
 REORDER_WAIT_S = 10.0
+REPORT_DELAY_S = 0.2  # an SMSC reports a delivery a moment after it happened
 STATUS_DELIVERED = 0x00
 DEFAULT_USSD = {"*100#": "Your balance is 10.00 SIM-units"}
 
@@ -74,11 +75,13 @@ class SimNetwork:
         clock: Clock | None = None,
         ussd: Mapping[str, str] | None = None,
         requeue_retry_s: float = REQUEUE_RETRY_S,
+        report_delay_s: float = REPORT_DELAY_S,
     ) -> None:
         self.smsc = smsc
         self.clock: Clock = clock if clock is not None else _utc_now
         self.ussd_replies = dict(DEFAULT_USSD if ussd is None else ussd)
         self.requeue_retry_s = requeue_retry_s
+        self.report_delay_s = report_delay_s
         self.modems: dict[str, SimModem] = {}
         self.handsets: dict[str, Handset] = {}
         self.held: dict[str, deque[Held]] = {}
@@ -214,13 +217,17 @@ class SimNetwork:
             status=STATUS_DELIVERED,
             smsc=self.smsc,
         )
-        sender = self._lookup(part.sender)
+        self._later(self.report_delay_s, partial(self._send_report, part.sender, pdu))
+
+    def _send_report(self, to: str, pdu: str) -> None:
+        sender = self._lookup(to)
         if isinstance(sender, Handset):
             sender.receive_report(pdu)
             return
         key = normalize_number(sender.msisdn)
         if self.held.get(key) or not sender.deliver_status_report(pdu):
             self.held.setdefault(key, deque()).append(Held("status-report", pdu))
+            self.modem_ready(sender)
 
     def modem_ready(self, modem: SimModem) -> None:
         """The modem may take held traffic now (space freed, registered, booted, acked)."""

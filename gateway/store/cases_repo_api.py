@@ -223,7 +223,7 @@ class CasesRepository:
                 .where(RequestRow.status == "pending")
                 .order_by(RequestRow.created_at, RequestRow.id)
             )
-            return [convert.request(row, number) for row, number in rows.tuples()]
+            return [convert.request(row, number) for row, number in rows]
 
     async def answer_request(
         self,
@@ -302,7 +302,7 @@ class CasesRepository:
                         RequestRow.created_at <= created_before,
                     )
                 )
-            ).tuples().all()
+            ).all()
             events = []
             for row, number in rows:
                 row.overdue = True
@@ -348,7 +348,7 @@ class CasesRepository:
             query = query.where(CaseRow.contact_id == contact_id)
         async with self._db.read() as session:
             rows = await session.execute(query)
-            return [convert.case(row, number) for row, number in rows.tuples()]
+            return [convert.case(row, number) for row, number in rows]
 
     async def most_recent_case(self, contact_id: int) -> Case | None:
         cases = await self.list_cases(contact_id=contact_id, limit=1)
@@ -458,7 +458,7 @@ class CasesRepository:
             rows = await session.execute(
                 select(CaseRow.id, CaseRow.agent_id).where(CaseRow.status == "open")
             )
-            return {int(case_id): agent_id for case_id, agent_id in rows.tuples()}
+            return {int(case_id): agent_id for case_id, agent_id in rows}
 
     async def case_agent(self, case_id: int) -> int | None:
         async with self._db.read() as session:
@@ -473,4 +473,4 @@ class CasesRepository:
                 .where(CaseRow.status == "open", CaseRow.agent_id.is_not(None))
                 .group_by(CaseRow.agent_id)
             )
-            return {int(agent): int(count) for agent, count in rows.tuples() if agent is not None}
+            return {int(agent): int(count) for agent, count in rows if agent is not None}

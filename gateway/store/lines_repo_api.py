@@ -25,7 +25,7 @@ class LineStatsRepository:
                 .where(PartRow.status.in_(QUEUED_PART_STATUSES))
                 .group_by(PartRow.line_id)
             )
-            return {int(line): int(count) for line, count in rows.tuples()}
+            return {int(line): int(count) for line, count in rows}
 
     async def last_inbound(self) -> dict[int, datetime]:
         async with self._db.read() as session:
@@ -34,7 +34,7 @@ class LineStatsRepository:
                 .where(MessageRow.direction == "in")
                 .group_by(MessageRow.line_id)
             )
-            return {int(line): at for line, at in rows.tuples() if at is not None}
+            return {int(line): at for line, at in rows if at is not None}
 
     async def case_starts(self, case_ids: Iterable[int]) -> dict[int, datetime]:
         """The first shown message of each case: when its interaction began."""
@@ -47,4 +47,4 @@ class LineStatsRepository:
                 .where(MessageRow.case_id.in_(wanted), MessageRow.status != "receiving")
                 .group_by(MessageRow.case_id)
             )
-            return {int(case): at for case, at in rows.tuples() if case is not None}
+            return {int(case): at for case, at in rows if case is not None}

@@ -94,7 +94,11 @@ def framed(
         ),
         (None, b"\r\nhello\r\n", [Line("hello")]),
         ("AT+CMGS=20", b"AT+CMGS=20\r\r\n> ", [Prompt()]),
-        ("AT+CMGS=20", b"\r\n> \r\n+CMGS: 7\r\n\r\nOK\r\n", [Prompt(), Line("+CMGS: 7"), Final("OK", "ok")]),
+        (
+            "AT+CMGS=20",
+            b"\r\n> \r\n+CMGS: 7\r\n\r\nOK\r\n",
+            [Prompt(), Line("+CMGS: 7"), Final("OK", "ok")],
+        ),
         ("AT", b"\r\n> \r\nOK\r\n", [Line(">"), Final("OK", "ok")]),  # no prompt expected
         ("AT", b"\xfe\x01garbage\r\nOK\r\n", [Noise(b"\xfe\x01garbage"), Final("OK", "ok")]),
         ("AT", b"\x00\x00\r\n\xffOK\r\n", [Final("OK", "ok")]),  # boot padding

@@ -115,10 +115,13 @@ async def store_url(
         return
     assert pg_shared_url is not None
     yield pg_shared_url
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    # DELETE, not TRUNCATE: on small tables it is many times faster.
+    statements = "; ".join(
+        f'DELETE FROM "{t.name}"' for t in reversed(Base.metadata.sorted_tables)
+    )
     connection = await asyncpg.connect(_asyncpg_dsn(pg_shared_url))
     try:
-        await connection.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        await connection.execute(f"BEGIN; {statements}; COMMIT")
     finally:
         await connection.close()
 

@@ -1,0 +1,178 @@
+"""API fixtures: a real store (SQLite, and PostgreSQL when configured), the real bus, the app
+through aiohttp_client, and helpers that feed inbound texts exactly as the pipeline does."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from gateway.api.app import create_app
+from gateway.api.keys import WORKFLOW
+from gateway.bus import BusEvent, EventBus
+from gateway.config import Config, parse_config
+from gateway.service.secrets import TEST_HASHING_COST, Passwords
+from gateway.service.workflow import Workflow
+from gateway.store import InboundPart, Store
+from tests.store.conftest import (  # noqa: F401  (fixtures)
+    backend,
+    pg_databases,
+    pg_shared_url,
+    sqlite_template,
+    store,
+    store_url,
+)
+
+CUSTOMER = "+15551234567"
+LINE_NUMBER = "+15550000001"
+PASSWORD = "correct horse battery"
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC).replace(microsecond=0)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@dataclass
+class Outbound:
+    wakes: int = 0
+
+    def wake(self) -> None:
+        self.wakes += 1
+
+
+@dataclass
+class Env:
+    store: Store
+    bus: EventBus
+    clock: FakeClock
+    outbound: Outbound
+    config: Config
+    line_id: int
+    client: TestClient[Any, Any]
+    sessions: list[aiohttp.ClientSession] = field(default_factory=list)
+    _scts: int = field(default=0)
+
+    @property
+    def app(self) -> web.Application:
+        app = self.client.server.app
+        assert app is not None
+        return app
+
+    def session(self) -> aiohttp.ClientSession:
+        """A separate browser: its own cookie jar, same server."""
+        session = aiohttp.ClientSession(
+            base_url=self.client.make_url(""), cookie_jar=aiohttp.CookieJar(unsafe=True)
+        )
+        self.sessions.append(session)
+        return session
+
+    @property
+    def workflow(self) -> Workflow:
+        return self.app[WORKFLOW]
+
+    async def user(self, name: str, role: str = "agent") -> int:
+        user, _ = await self.workflow.accounts.add_user(name, role, PASSWORD)
+        return user.id
+
+    async def login(self, name: str, role: str = "agent") -> Agent:
+        """A user of that role with its own client (own cookie jar), logged in."""
+        await self.user(name, role)
+        client = self.session()
+        response = await client.post("/api/login", json={"username": name, "password": PASSWORD})
+        assert response.status == 200, await response.text()
+        body = await response.json()
+        return Agent(client, body["csrf_token"], body["user"]["id"], name)
+
+    async def text_in(
+        self, text: str | None = "hello", sender: str = CUSTOMER, placeholder: str | None = None
+    ) -> int:
+        """A customer's text committed and published the way the pipeline does it."""
+        self._scts += 1
+        scts = self.clock() + timedelta(seconds=self._scts)
+        part = InboundPart(
+            pdu=f"07911326040000F0{self._scts:08X}{abs(hash((text, sender))) % 10**12:012d}",
+            sender=sender, scts=scts, encoding="gsm7" if text is not None else None, text=text,
+            user_data=(text or "").encode(), placeholder_reason=placeholder,
+        )
+        result = await self.store.inbound.record_inbound(self.line_id, [part], now=self.clock())
+        message_id = result.messages[0].id
+        subscription = self.bus.subscribe()
+        try:
+            for event in result.events:
+                self.bus.publish(BusEvent(event.seq, event.type, event.data))
+            async with asyncio.timeout(5):
+                while True:  # routing publishes an event naming the message
+                    routed = await subscription.get()
+                    if routed.data.get("message_id") == message_id:
+                        break
+        finally:
+            subscription.close()
+        return message_id
+
+
+@dataclass
+class Agent:
+    client: aiohttp.ClientSession
+    csrf: str
+    id: int
+    name: str
+
+    async def get(self, path: str, **kwargs: Any) -> tuple[int, Any]:
+        response = await self.client.get(path, **kwargs)
+        return response.status, await response.json()
+
+    async def post(self, path: str, body: Any = None, **kwargs: Any) -> tuple[int, Any]:
+        headers = {"X-CSRF-Token": self.csrf, **kwargs.pop("headers", {})}
+        response = await self.client.post(path, json=body or {}, headers=headers, **kwargs)
+        return response.status, await response.json()
+
+
+def make_config(tmp_path: Path, **overrides: Any) -> Config:
+    data: dict[str, Any] = {"data_dir": str(tmp_path), "default_region": "US"}
+    data.update(overrides)
+    return parse_config(data, base_dir=tmp_path)
+
+
+@pytest.fixture
+def config_overrides() -> dict[str, Any]:
+    return {}
+
+
+@pytest.fixture
+async def env(
+    store: Store,  # noqa: F811
+    tmp_path: Path,
+    aiohttp_client: Callable[..., Awaitable[TestClient[Any, Any]]],
+    config_overrides: dict[str, Any],
+) -> AsyncIterator[Env]:
+    clock = FakeClock()
+    bus = EventBus()
+    outbound = Outbound()
+    config = make_config(tmp_path, **config_overrides)
+    line = await store.lines.ensure("line-1", LINE_NUMBER, now=clock())
+    app = create_app(
+        store=store, bus=bus, config=config, wake_outbound=outbound.wake, clock=clock,
+        passwords=Passwords(TEST_HASHING_COST),
+    )
+    client = await aiohttp_client(app)
+    environment = Env(store, bus, clock, outbound, config, line.id, client)
+    try:
+        yield environment
+    finally:
+        for session in environment.sessions:
+            await session.close()
