@@ -26,5 +26,12 @@ test: lint
 bench: $(STAMP)
 	$(PY) -m gateway.bench
 
+# As root: the service into PREFIX (default /opt/sms-gateway); see docs/ADMIN.md.
+install:
+	DESTDIR="$(DESTDIR)" PREFIX="$(or $(PREFIX),/opt/sms-gateway)" scripts/install.sh $(INSTALL_ARGS)
+
+uninstall:
+	DESTDIR="$(DESTDIR)" PREFIX="$(or $(PREFIX),/opt/sms-gateway)" scripts/uninstall.sh $(UNINSTALL_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -239,6 +239,7 @@ class ModemSupervisor:
     async def _session(self, driver: ModemDriver) -> None:
         queue: asyncio.Queue[Urc] = asyncio.Queue()
         unsubscribe = driver.subscribe(queue.put_nowait)
+        driver.closed.add_done_callback(self._port_closed)
         try:
             while True:
                 self._update(status="initialising")
@@ -265,7 +266,16 @@ class ModemSupervisor:
                     self._driver = None
                     self._log.warning("modem_rebooted", action="initialising again")
         finally:
+            driver.closed.remove_done_callback(self._port_closed)
             unsubscribe()
+
+    def _port_closed(self, closed: asyncio.Future[BaseException | None]) -> None:
+        """Unplugged: say so at once, before the session winds down."""
+        self._driver = None
+        if self._stopping or closed.cancelled():
+            return
+        exc = closed.result()
+        self._update(status="down", last_error=f"port closed ({exc!r})" if exc else "port closed")
 
     async def _serve(self, driver: ModemDriver, queue: asyncio.Queue[Urc]) -> None:
         self._sweep_wanted.set()  # everything stored while we were away

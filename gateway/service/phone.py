@@ -26,9 +26,10 @@ def normalise_phone(raw: str, default_region: str | None) -> str:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
         raise InvalidPhoneError(f"phone number {text!r} cannot be read: {exc._msg}") from exc
+    # "Possible" rather than "valid": numbering plans change faster than the library, and a
+    # number an agent was given must not be refused because it is new (or a 555 test number).
     possible = phonenumbers.is_possible_number_with_reason(number)
-    if possible in _REASONS:
-        raise InvalidPhoneError(f"phone number {text!r} is not valid: {_REASONS[possible]}")
-    if not phonenumbers.is_valid_number(number):
-        raise InvalidPhoneError(f"phone number {text!r} is not a valid number for its region")
+    if possible != phonenumbers.ValidationResult.IS_POSSIBLE:
+        reason = _REASONS.get(possible, "it needs an area code")
+        raise InvalidPhoneError(f"phone number {text!r} is not valid: {reason}")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -103,7 +103,8 @@ class Env:
     ) -> int:
         """A customer's text committed and published the way the pipeline does it."""
         self._scts += 1
-        scts = self.clock() + timedelta(seconds=self._scts)
+        self.clock.advance(1)
+        scts = self.clock()
         part = InboundPart(
             pdu=f"07911326040000F0{self._scts:08X}{abs(hash((text, sender))) % 10**12:012d}",
             sender=sender, scts=scts, encoding="gsm7" if text is not None else None, text=text,

@@ -46,6 +46,15 @@ FAST: dict[str, Any] = {
 }
 
 
+async def until(predicate: Callable[[], bool], timeout_s: float = 5.0) -> None:
+    """Wait for a condition on simulator state that has no event of its own."""
+    async with asyncio.timeout(timeout_s):
+        while True:
+            if predicate():
+                return
+            await asyncio.sleep(0.005)
+
+
 def fast_settings(name: str, **overrides: Any) -> ModemSettings:
     return ModemSettings(name=name, **{**FAST, **overrides})
 

@@ -21,7 +21,7 @@ from gateway.modem import (
 from gateway.sim.faults import apply_fault
 from gateway.sim.modem import SimModem
 from gateway.sms import Submit, decode_pdu, encode_submit
-from tests.modem.conftest import CUSTOMER, SimLines
+from tests.modem.conftest import CUSTOMER, SimLines, until
 
 
 def submit_part(text: str, to: str = CUSTOMER) -> tuple[str, int]:
@@ -37,10 +37,8 @@ async def prepared(sim: SimLines, modem: SimModem, **kwargs: float) -> ModemDriv
     return driver
 
 
-async def wait_until_written(driver: ModemDriver, marker: str, timeout_s: float = 2.0) -> None:
-    async with asyncio.timeout(timeout_s):
-        while not any(marker in line for line in driver.recent_traffic()):
-            await asyncio.sleep(0.005)
+async def wait_until_written(driver: ModemDriver, marker: str) -> None:
+    await until(lambda: any(marker in line for line in driver.recent_traffic()), 2.0)
 
 
 async def test_command_returns_its_lines_and_drops_the_echo(sim: SimLines) -> None:
@@ -193,12 +191,12 @@ async def test_unplug_after_the_pdu_was_written_is_reported_as_unconfirmed(
     modem = sim.modem()
     driver = await prepared(sim, modem)
     handset = sim.network.handset(CUSTOMER)
-    parts = encode_submit("x" * 300, CUSTOMER).parts
+    parts = encode_submit("x" * 400, CUSTOMER).parts
+    assert len(parts) == 3
     try:
         await driver.send_pdu(parts[0].pdu, parts[0].tpdu_length)
         apply_fault(modem, "slow", {"per_response_ms": 300})
         second = asyncio.create_task(driver.send_pdu(parts[1].pdu, parts[1].tpdu_length))
-        await wait_until_written(driver, "^Z", 2.0)
         await wait_until_written(driver, parts[1].pdu)
         apply_fault(modem, "unplug", {})
         with pytest.raises(SubmitConnectionLostError) as lost:
@@ -269,7 +267,8 @@ async def test_storage_listing_reading_and_deleting(sim: SimLines) -> None:
             texts.append(getattr(decoded, "text", None))
         assert texts == ["one", "two"]
         read = await driver.read_message(2)
-        assert read is not None and read.pdu == listed[1].pdu and read.stat == 1
+        assert read is not None
+        assert (read.pdu, read.stat) == (listed[1].pdu, 1)
         await driver.delete_message(1)
         assert await driver.read_message(1) is None
         assert [m.index for m in await driver.list_messages()] == [2]

@@ -76,7 +76,7 @@ def test_encode_too_long_is_one_line_error(capsys: pytest.CaptureFixture[str]) -
         ["decode", "zz"],
         ["decode", "0011000B916407281553F80000AA0BE8329BFD4697D9EC37"],
         ["decode"],
-        ["frobnicate"],
+        ["decode", "--join"],
     ],
 )
 def test_bad_input_is_one_line_on_stderr_and_status_2(
@@ -156,24 +156,8 @@ def test_join_reports_missing_parts(capsys: pytest.CaptureFixture[str]) -> None:
     assert (message["parts"], message["missing"]) == (2, [2])
 
 
-def test_python_dash_m_gateway_round_trip() -> None:
-    encoded = subprocess.run(
-        [sys.executable, "-m", "gateway", "pdu", "encode", "--to", "+15551234567", "Hi €"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    )
-    pdu = json.loads(encoded.stdout)["parts"][0]["pdu"]
-    decoded = subprocess.run(
-        [sys.executable, "-m", "gateway", "pdu", "decode", pdu, "nothex"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert decoded.returncode == 2
-    assert decoded.stdout == ""
-    assert decoded.stderr == "sms-gateway pdu: error: PDU 2: PDU is not hexadecimal\n"
+def test_python_dash_m_gateway_decodes_and_fails_cleanly() -> None:
+    pdu = encode_deliver("Hi €", "+15551234567", WHEN).parts[0].pdu
     ok = subprocess.run(
         [sys.executable, "-m", "gateway", "pdu", "decode", pdu],
         capture_output=True,
@@ -182,3 +166,12 @@ def test_python_dash_m_gateway_round_trip() -> None:
         check=True,
     )
     assert json.loads(ok.stdout)[0]["text"] == "Hi €"
+    bad = subprocess.run(
+        [sys.executable, "-m", "gateway", "pdu", "decode", pdu, "nothex"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert bad.returncode == 2
+    assert bad.stdout == ""
+    assert bad.stderr == "sms-gateway pdu: error: PDU 2: PDU is not hexadecimal\n"

@@ -12,11 +12,11 @@ from gateway.sms import (
     count_segments,
     decode_pdu,
     encode_deliver,
+    gsm7,
     missing_parts,
     missing_seqs,
     reassemble,
 )
-from gateway.sms import gsm7
 
 WHEN = datetime(2024, 3, 4, 5, 6, 7, tzinfo=UTC)
 

@@ -19,7 +19,12 @@ from gateway.sms import Deliver, Submit, decode_pdu, encode_deliver, encode_subm
 gsmpdu = pytest.importorskip("gsmmodem.pdu")
 
 # Their table puts '`' where TS 23.038 has '§' (0x5F): that character is left out.
-SAFE_GSM7 = string.ascii_letters + string.digits + " .,!?:;-_()'\"/&%#*+=<>@\n" + "£$¥èéùìòÇØøÅåΔΦΓΛΩΠΨΣΘΞÆæßÉ¡ÄÖÑÜ¿äöñüà"
+SAFE_GSM7 = (
+    string.ascii_letters
+    + string.digits
+    + " .,!?:;-_()'\"/&%#*+=<>@\n"
+    + "£$¥èéùìòÇØøÅåΔΦΓΛΩΠΨΣΘΞÆæßÉ¡ÄÖÑÜ¿äöñüà"
+)
 EXTENSION = "€[]{}|~^\\"
 # Plain digits are TON unknown (0x81) here, national (0xA1) there: compare international ones.
 NUMBERS = st.sampled_from(["+15551234567", "+447700900123", "+4915112345678"])

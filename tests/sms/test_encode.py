@@ -218,7 +218,7 @@ def test_relay_keeps_user_data_bit_for_bit() -> None:
 def test_relay_of_encoded_gsm7_multipart() -> None:
     text = "The quick brown fox [jumps] over the lazy dog. " * 5
     for ref_bits in (8, 16):
-        parts = encode_submit(text, "+15551234567", ref=5, ref_bits=ref_bits).parts  # type: ignore[arg-type]
+        parts = encode_submit(text, "+15551234567", ref=5, ref_bits=ref_bits).parts
         relayed = [
             decode_pdu(relay_submit_as_deliver(s, "Shop", WHEN))
             for s in submits([p.pdu for p in parts])

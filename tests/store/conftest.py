@@ -17,6 +17,8 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from gateway.store import Store, upgrade_database
+from gateway.store.database import StoreSettings, create_engine
+from gateway.store.migrate import downgrade_engine
 from gateway.store.models import Base
 
 PG_URL = os.environ.get("GATEWAY_TEST_PG_URL")
@@ -87,14 +89,19 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-async def fresh_url(
-    backend: str, tmp_path: Path, pg_databases: PgDatabases | None
-) -> str:
-    """An empty database of the backend, for this test alone."""
+async def fresh_url(backend: str, tmp_path: Path, pg_shared_url: str | None) -> str:
+    """An empty database of the backend for this test. On PostgreSQL it is the session's
+    database taken down to no tables (tests run one at a time; the next open migrates it back),
+    which is much cheaper than creating and dropping a database."""
     if backend == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
-    assert pg_databases is not None
-    return await pg_databases.create()
+    assert pg_shared_url is not None
+    engine = create_engine(pg_shared_url, StoreSettings())
+    try:
+        await downgrade_engine(engine, "base")
+    finally:
+        await engine.dispose()
+    return pg_shared_url
 
 
 @pytest.fixture(scope="session")

@@ -26,10 +26,13 @@ async def test_single_part_creates_a_shown_message_and_a_created_event(
     assert (result.new_parts, result.duplicate_parts) == (1, 0)
     [message] = result.messages
     assert (message.text, message.status, message.direction) == ("Help me", "received", "in")
-    assert message.phone == CUSTOMER and message.line_id == line_id
-    assert message.scts == T0 and message.received_at == T0
+    assert message.phone == CUSTOMER
+    assert message.line_id == line_id
+    assert message.scts == T0
+    assert message.received_at == T0
     [event] = result.events
-    assert event.type == "message.created" and event.data["id"] == message.id
+    assert event.type == "message.created"
+    assert event.data["id"] == message.id
     assert await store.events.since(0) == [event]
 
 
@@ -56,7 +59,8 @@ async def test_parts_in_any_order_with_duplicates_make_one_message(
 ) -> None:
     p1, p2, p3 = (sms(t, ref=7, seq=i, total=3) for i, t in enumerate(("Aa", "Bb", "Cc"), 1))
     first = await store.inbound.record_inbound(line_id, [p3], now=T0)
-    assert first.events == () and first.messages[0].status == "receiving"
+    assert first.events == ()
+    assert first.messages[0].status == "receiving"
     second = await store.inbound.record_inbound(line_id, [p1, p1], now=T0)
     assert (second.new_parts, second.duplicate_parts, second.events) == (1, 1, ())
     third = await store.inbound.record_inbound(line_id, [p3, p2], now=T0)
@@ -129,7 +133,8 @@ async def test_ucs2_character_split_across_parts_is_joined_whole(
 async def test_overdue_partial_is_released_with_a_marker_then_completed_in_place(
     store: Store, line_id: int
 ) -> None:
-    p1, p2, p3 = (sms(t, ref=11, seq=i, total=3) for i, t in enumerate(("one ", "two ", "three"), 1))
+    texts = ("one ", "two ", "three")
+    p1, p2, p3 = (sms(t, ref=11, seq=i, total=3) for i, t in enumerate(texts, 1))
     await store.inbound.record_inbound(line_id, [p1, p3], now=T0)
     assert await store.inbound.next_partial_deadline() == T0 + timedelta(seconds=60)
     early, _ = await store.inbound.release_overdue_partials(now=T0 + timedelta(seconds=59))
@@ -180,7 +185,8 @@ async def test_undecodable_pdu_is_stored_raw_with_its_reason_once(
     assert (message.text, message.is_text, message.placeholder_reason) == (
         None, False, "truncated user data",
     )
-    assert message.phone is None and message.parts[0].pdu == raw
+    assert message.phone is None
+    assert message.parts[0].pdu == raw
     assert [e.type for e in result.events] == ["message.created"]
     again = await store.inbound.record_inbound(line_id, [part], now=T0)
     assert again.duplicate_parts == 1

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, inspect
@@ -19,8 +18,6 @@ from gateway.store.migrate import (
     upgrade_engine,
 )
 from gateway.store.models import Base
-
-pytestmark = pytest.mark.usefixtures("backend")
 
 
 def _tables(connection: Connection) -> set[str]:

@@ -1,0 +1,245 @@
+// One case window (a tab): the phone field with its Phone button, the address search result,
+// case facts, the chat view and the composer.
+
+import { Composer } from "./composer.js";
+import {
+  groupByCase, groupHeading, messageElement, partText, pendingElement,
+} from "./chat.js";
+import { h, replaceChildren } from "./dom.js";
+import { exactTime, parseTime } from "./time.js";
+
+const NEAR_BOTTOM_PX = 80;
+
+function addressText(address) {
+  const status = address?.status ?? null;
+  if (status === "found") return { text: address.address, kind: "found" };
+  if (status === "pending") return { text: "Searching…", kind: "pending" };
+  if (status === "error") return { text: `Address search failed: ${address.error || address.address || "unknown error"}`, kind: "error" };
+  if (status === "not_found") return { text: "No address found", kind: "none" };
+  return { text: "No address found", kind: "none" };
+}
+
+export class CaseWindow {
+  constructor(app, caseData) {
+    this.app = app;
+    this.id = caseData.id;
+    this.case = caseData;
+    this.messages = new Map();
+    this.hasMore = false;
+    this.nextBefore = null;
+    this.unread = 0;
+    this.renderedKey = null;
+    const base = `case-${this.id}`;
+    this.badge = h("span", { class: "badge", hidden: true });
+    this.tabLabel = h("span", { class: "tab-label" });
+    this.tab = h("button", {
+      type: "button", role: "tab", id: `${base}-tab`, class: "tab", "aria-controls": base,
+      "aria-selected": "false", tabindex: "-1",
+      onclick: () => app.activate(this.id),
+    }, this.tabLabel, this.badge);
+    this.phoneInput = h("input", {
+      id: `${base}-phone`, type: "tel", class: "phone-input", value: caseData.phone,
+      autocomplete: "off",
+      onkeydown: (e) => { if (e.key === "Enter") { e.preventDefault(); this._phone(); } },
+    });
+    this.phoneError = h("p", { class: "field-error", role: "alert" });
+    this.facts = h("dl", { class: "case-facts" });
+    this.address = h("p", { class: "case-address", "aria-live": "polite" });
+    this.optOut = h("p", { class: "warning optout-warning", hidden: true },
+      "⚠ This number has opted out (texted STOP or a similar word). Send only if they asked you to.");
+    this.closeButton = h("button", {
+      type: "button", class: "close-case", onclick: () => this._close(),
+    }, "Close case");
+    this.loadEarlier = h("button", {
+      type: "button", class: "load-earlier link-button", hidden: true,
+      onclick: () => this.loadOlder(),
+    }, "Load earlier messages");
+    this.chatList = h("div", { class: "chat-groups" });
+    this.chat = h("div", {
+      class: "chat", role: "log", tabindex: "0", "aria-label": `Conversation with ${caseData.phone}`,
+    }, this.loadEarlier, this.chatList);
+    this.composer = new Composer({
+      id: `${base}-compose`, label: `Reply to ${caseData.phone}`, maxParts: app.maxParts,
+      onSend: (text) => this.app.outbox.add(this.id, text),
+    });
+    this.panel = h("section", {
+      id: base, role: "tabpanel", class: "case-window", "aria-labelledby": `${base}-tab`, hidden: true,
+    },
+    h("header", { class: "case-head" },
+      h("div", { class: "phone-field" },
+        h("label", { for: `${base}-phone` }, "Phone number"),
+        h("div", { class: "row" }, this.phoneInput,
+          h("button", {
+            type: "button", class: "phone-button", title: "Start an SMS chat with this number",
+            onclick: () => this._phone(),
+          }, "Phone")),
+        this.phoneError),
+      h("div", { class: "case-summary" }, this.facts, this.address),
+      this.closeButton),
+    this.optOut,
+    this.chat,
+    this.composer.form);
+    this.setCase(caseData);
+  }
+
+  setCase(caseData) {
+    this.case = caseData;
+    this.tabLabel.textContent = `#${caseData.id} ${caseData.phone}`;
+    const line = caseData.line ? `${caseData.line.name}${caseData.line.number ? ` (${caseData.line.number})` : ""}` : "any line";
+    const opened = parseTime(caseData.opened_at);
+    replaceChildren(this.facts,
+      h("div", {}, h("dt", {}, "Case"), h("dd", { class: "case-id" }, `#${caseData.id}`)),
+      h("div", {}, h("dt", {}, "Status"), h("dd", { class: `case-status status-${caseData.status}` }, caseData.status)),
+      h("div", {}, h("dt", {}, "Agent"), h("dd", { class: "case-agent" }, caseData.agent || "nobody")),
+      h("div", {}, h("dt", {}, "Line"), h("dd", {}, line)),
+      h("div", {}, h("dt", {}, "Opened"), h("dd", {}, opened ? exactTime(opened) : "")));
+    const address = addressText(caseData.address);
+    this.address.className = `case-address address-${address.kind}`;
+    replaceChildren(this.address, h("span", { class: "label" }, "Address: "), address.text);
+    this.optOut.hidden = !caseData.opted_out;
+    this.composer.setDisabled(caseData.status === "open" ? null : "This case is closed.");
+  }
+
+  setMaxParts(maxParts) {
+    this.composer.setMaxParts(maxParts);
+  }
+
+  setHistory(history) {
+    this.merge(history.messages || []);
+    if (!this.paged) {
+      this.paged = true;
+      this.hasMore = Boolean(history.has_more);
+      this.nextBefore = history.next_before ?? null;
+    }
+  }
+
+  /** Add or update messages; returns the inbound ones not seen before. */
+  merge(messages) {
+    const fresh = [];
+    for (const message of messages) {
+      if (!this.messages.has(message.id) && message.direction === "in") fresh.push(message);
+      this.messages.set(message.id, message);
+    }
+    return fresh;
+  }
+
+  sorted() {
+    return [...this.messages.values()].sort((a, b) => {
+      const ta = parseTime(a.at) ?? 0;
+      const tb = parseTime(b.at) ?? 0;
+      return ta - tb || a.id - b.id;
+    });
+  }
+
+  async refresh() {
+    const page = await this.app.api.messages(this.id);
+    const fresh = this.merge(page.messages || []);
+    if (!this.paged) {
+      this.paged = true;
+      this.hasMore = Boolean(page.has_more);
+      this.nextBefore = page.next_before ?? null;
+    }
+    this.render();
+    return fresh;
+  }
+
+  async loadOlder() {
+    if (!this.nextBefore) return;
+    const before = this.chat.scrollHeight - this.chat.scrollTop;
+    const page = await this.app.api.messages(this.id, this.nextBefore);
+    this.merge(page.messages || []);
+    this.hasMore = Boolean(page.has_more);
+    this.nextBefore = page.next_before ?? null;
+    this.render();
+    this.chat.scrollTop = this.chat.scrollHeight - before;
+  }
+
+  render() {
+    const pending = this.app.outbox.forCase(this.id);
+    const confirmed = new Set([...this.messages.values()].map((m) => m.client_id).filter(Boolean));
+    const shownPending = pending.filter((item) => !confirmed.has(item.client_id));
+    const key = JSON.stringify([[...this.messages.values()], shownPending, this.hasMore]);
+    if (key === this.renderedKey) return;
+    this.renderedKey = key;
+    const atBottom = this.chat.scrollHeight - this.chat.scrollTop - this.chat.clientHeight < NEAR_BOTTOM_PX;
+    this.loadEarlier.hidden = !this.hasMore;
+    const groups = groupByCase(this.sorted()).map((group) => h("section", {
+      class: `case-group${group.caseId === this.id ? " current" : ""}`, dataset: { caseId: String(group.caseId) },
+    },
+    groupHeading(group, this.id),
+    h("ol", { class: "messages" }, ...group.messages.map((m) => messageElement(m, {
+      agentName: "Agent", onResend: (message, part) => this._resend(message, part),
+    })))));
+    if (shownPending.length) {
+      groups.push(h("section", { class: "case-group pending-group" },
+        h("ol", { class: "messages" }, ...shownPending.map((item) => pendingElement(item, {
+          onDiscard: (i) => this.app.outbox.discard(i.client_id),
+          onRetry: (i) => this.app.outbox.retry(i.client_id),
+          onOverride: (i) => this.app.outbox.retry(i.client_id, { override: true }),
+          onEdit: (i) => {
+            this.app.outbox.discard(i.client_id);
+            this.composer.setText(i.text);
+            this.composer.focus();
+          },
+        })))));
+    }
+    if (!groups.length) groups.push(h("p", { class: "empty" }, "No messages yet."));
+    replaceChildren(this.chatList, ...groups);
+    if (atBottom || this.renderedOnce !== true) this.chat.scrollTop = this.chat.scrollHeight;
+    this.renderedOnce = true;
+  }
+
+  setUnread(count) {
+    this.unread = count;
+    this.badge.hidden = count === 0;
+    replaceChildren(this.badge, String(count), h("span", { class: "visually-hidden" }, " unread"));
+  }
+
+  setActive(active) {
+    this.tab.setAttribute("aria-selected", active ? "true" : "false");
+    this.tab.tabIndex = active ? 0 : -1;
+    this.tab.classList.toggle("active", active);
+    this.panel.hidden = !active;
+    if (active) {
+      this.setUnread(0);
+      this.render();
+      this.chat.scrollTop = this.chat.scrollHeight;
+    }
+  }
+
+  focusComposer() {
+    this.composer.focus();
+  }
+
+  _resend(message, part) {
+    const text = partText(message, part);
+    this.app.outbox.add(this.id, text);
+    this.app.announce(`Resending${part && part.total > 1 ? ` part ${part.seq}` : ""} as a new message.`);
+  }
+
+  async _phone() {
+    this.phoneError.textContent = "";
+    const number = this.phoneInput.value.trim();
+    if (!number) return;
+    try {
+      await this.app.startChat(number);
+    } catch (error) {
+      this.phoneError.textContent = error.message;
+    }
+  }
+
+  async _close() {
+    if (this.app.outbox.hasUnconfirmed(this.id)) {
+      this.app.flash(`Case #${this.id} still has messages that are not sent; send or discard them first.`, "warning");
+      return;
+    }
+    this.closeButton.disabled = true;
+    try {
+      await this.app.closeCase(this.id);
+    } catch (error) {
+      this.app.flash(`Could not close case #${this.id}: ${error.message}`, "error");
+    } finally {
+      this.closeButton.disabled = false;
+    }
+  }
+}

@@ -1,0 +1,554 @@
+// The console's state and wiring: session, live events, the panel, case tabs, supervisor view.
+
+import { Alerts } from "./alerts.js";
+import { Api, ApiError, NetworkError } from "./api.js";
+import { CaseWindow } from "./casewin.js";
+import { h, replaceChildren } from "./dom.js";
+import { EventStream } from "./events.js";
+import { Outbox } from "./outbox.js";
+import { RequestList, buildDialpadKeys, lineProblem, renderLines } from "./panel.js";
+import { SupervisorView } from "./supervisor.js";
+import { refreshTimes } from "./time.js";
+
+const TITLE = "SMS Console";
+const FLASH_MS = 8000;
+const $ = (id) => document.getElementById(id);
+
+class App {
+  constructor() {
+    this.api = new Api({ onUnauthenticated: () => this.endSession("Your session has expired. Please sign in again.") });
+    this.user = null;
+    this.requests = [];
+    this.lines = new Map();
+    this.windows = new Map();
+    this.order = [];
+    this.active = null;
+    this.supervisor = null;
+    this.maxParts = null;
+    this.timers = new Map();
+    this.knownRequests = new Set();
+    this.alerts = new Alerts({ onStateChange: () => this.renderSoundButton() });
+    this.outbox = new Outbox({
+      api: this.api,
+      onChange: (caseId) => this.windows.get(caseId)?.render(),
+      onConfirmed: (item, message) => {
+        const win = this.windows.get(item.case_id);
+        if (win && message) {
+          win.merge([message]);
+          win.render();
+        }
+      },
+    });
+    this.events = new EventStream({
+      onEvent: (event) => this.onEvent(event),
+      onReady: (info) => this.onStreamReady(info),
+      onResync: () => this.loadAll(),
+      onDown: () => this.onStreamDown(),
+      beforeReconnect: () => this.checkSession(),
+    });
+    this.requestList = new RequestList($("requests"), {
+      onAnswer: (request, action, caseId) => this.answer(request, action, caseId),
+    });
+  }
+
+  // ------------------------------------------------------------ start and session
+
+  async boot() {
+    $("login-form").addEventListener("submit", (e) => this.onLogin(e));
+    $("logout-button").addEventListener("click", () => this.logout());
+    $("sound-button").addEventListener("click", () => this.onSoundButton());
+    $("dialpad").addEventListener("submit", (e) => this.onDialpad(e));
+    $("tabs").addEventListener("keydown", (e) => this.onTabKey(e));
+    buildDialpadKeys($("dialpad-keys"), $("dialpad-number"));
+    document.addEventListener("keydown", (e) => this.onShortcut(e));
+    document.addEventListener("visibilitychange", () => {
+      if (!document.hidden && this.active !== null) this.windows.get(this.active)?.setUnread(0);
+    });
+    setInterval(() => refreshTimes(document), 1000);
+    try {
+      const me = await this.api.me();
+      await this.startSession(me.user);
+    } catch (error) {
+      this.showLogin(error instanceof NetworkError ? "The server cannot be reached. Try again in a moment." : "");
+    }
+  }
+
+  showLogin(message) {
+    $("app-view").hidden = true;
+    $("login-view").hidden = false;
+    $("login-message").textContent = message || "";
+    $("login-message").hidden = !message;
+    document.title = TITLE;
+    $("login-username").focus();
+  }
+
+  async onLogin(event) {
+    event.preventDefault();
+    const button = $("login-submit");
+    if ($("login-sound").checked) this.alerts.enable();
+    button.disabled = true;
+    $("login-message").hidden = true;
+    try {
+      const data = await this.api.login($("login-username").value.trim(), $("login-password").value);
+      $("login-password").value = "";
+      await this.startSession(data.user);
+    } catch (error) {
+      const message = error instanceof ApiError && error.status === 401
+        ? "Wrong username or password."
+        : error.message;
+      $("login-message").textContent = message;
+      $("login-message").hidden = false;
+      $("login-password").focus();
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  async startSession(user) {
+    this.user = user;
+    this.sessionEnded = false;
+    $("login-view").hidden = true;
+    $("app-view").hidden = false;
+    $("who-name").textContent = user.username;
+    $("who-role").textContent = user.role;
+    document.body.dataset.role = user.role;
+    if (user.role !== "agent") {
+      this.supervisor = new SupervisorView(this);
+      $("tabs").prepend(this.supervisor.tab);
+      $("tabpanels").prepend(this.supervisor.panel);
+      this.supervisor.start();
+    }
+    this.renderSoundButton();
+    this.outbox.open(user.username);
+    this.events.start();
+    await this.loadAll();
+    this.renderTabs();
+  }
+
+  endSession(message) {
+    if (this.sessionEnded || !this.user) return;
+    this.sessionEnded = true;
+    this.events.stop();
+    this.outbox.close();
+    this.alerts.update([]);
+    this.supervisor?.stop();
+    this.supervisor?.tab.remove();
+    this.supervisor?.panel.remove();
+    this.supervisor = null;
+    for (const id of [...this.windows.keys()]) this.removeWindow(id);
+    this.requests = [];
+    this.requestList.render([]);
+    this.knownRequests.clear();
+    this.user = null;
+    replaceChildren($("banners"));
+    this.showLogin(message);
+  }
+
+  async logout() {
+    try {
+      await this.api.logout();
+    } catch {
+      // Logged out locally either way; the session expires on the server.
+    }
+    this.endSession("You have logged out.");
+  }
+
+  /** Before reconnecting: a 401 ends the session; no answer means keep trying. */
+  async checkSession() {
+    try {
+      await this.api.me();
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) throw error;
+    }
+  }
+
+  async loadAll() {
+    const tasks = [this.refreshRequests(), this.refreshLines(), this.loadMaxParts(), this.loadMyCases()];
+    for (const win of this.windows.values()) tasks.push(win.refresh().catch(() => {}));
+    await Promise.allSettled(tasks);
+    this.supervisor?.refresh();
+  }
+
+  async loadMaxParts() {
+    const data = await this.api.composePreview("");
+    this.maxParts = data.max_parts ?? null;
+    for (const win of this.windows.values()) win.setMaxParts(this.maxParts);
+  }
+
+  async loadMyCases() {
+    const data = await this.api.cases("open", true);
+    for (const c of data.cases || []) {
+      if (!this.windows.has(c.id)) await this.openCase(c.id, { focus: false, caseData: c });
+    }
+  }
+
+  // ------------------------------------------------------------ live events
+
+  onEvent(event) {
+    const type = event.type;
+    const data = event.data || {};
+    if (type.startsWith("request.")) {
+      this.debounce("requests", () => this.refreshRequests(), 100);
+      this.debounce("supervisor", () => this.supervisor?.refresh(), 500);
+    } else if (type.startsWith("case.")) {
+      this.onCaseEvent(type, data);
+      this.debounce("supervisor", () => this.supervisor?.refresh(), 500);
+    } else if (type.startsWith("message.")) {
+      this.onMessageEvent(type, data);
+    } else if (type === "line.status") {
+      const id = data.id ?? data.line_id;
+      const old = this.lines.get(id) || {};
+      this.lines.set(id, { ...old, ...data, state: data.status ?? old.state });
+      this.renderLineStrip();
+      this.debounce("lines", () => this.refreshLines(), 1000);
+    }
+  }
+
+  onCaseEvent(type, data) {
+    const id = data.case_id;
+    const mine = data.agent_id === this.user.id;
+    const win = this.windows.get(id);
+    if (type === "case.closed") {
+      if (win) {
+        this.removeWindow(id);
+        this.announce(`Case #${id} closed.`);
+      }
+      return;
+    }
+    if (win) {
+      if (!mine && data.agent_id !== undefined && this.user.role === "agent") {
+        this.removeWindow(id);
+        this.flash(`Case #${id} was reassigned to another agent.`, "warning");
+        return;
+      }
+      this.api.caseDetail(id).then((d) => win.setCase(d.case)).catch(() => {});
+    } else if (mine && data.status !== "closed") {
+      this.openCase(id, { focus: false }).then(() => {
+        if (type === "case.updated") this.flash(`Case #${id} was assigned to you.`, "info");
+      });
+    }
+  }
+
+  onMessageEvent(type, data) {
+    const caseId = data.case_id;
+    if (caseId === null || caseId === undefined) return;
+    if (this.windows.has(caseId)) {
+      this.debounce(`messages-${caseId}`, () => this.refreshCase(caseId), 150);
+    } else if (type === "message.created" && data.direction === "in") {
+      // A text on one of my cases that has no window here (e.g. closed tab after a reload).
+      this.api.caseDetail(caseId).then((d) => {
+        if (d.case.agent_id === this.user.id && d.case.status === "open") this.openCase(caseId, { focus: false, notify: true });
+      }).catch(() => {});
+    }
+  }
+
+  async refreshCase(caseId) {
+    const win = this.windows.get(caseId);
+    if (!win) return;
+    const fresh = await win.refresh();
+    for (const message of fresh) this.noticeInbound(win, message);
+  }
+
+  noticeInbound(win, message) {
+    const text = message.text ?? `[${message.placeholder || "not a text message"}]`;
+    this.announce(`New message from ${win.case.phone} in case #${win.id}: ${text}`);
+    if (this.active !== win.id || document.hidden) win.setUnread(win.unread + 1);
+    this.alerts.blip();
+  }
+
+  onStreamDown() {
+    document.body.classList.add("offline");
+    this.setBanner("connection", "error",
+      "Connection to the server lost. Reconnecting… Messages you send are kept and sent when the connection is back.",
+      h("button", { type: "button", onclick: () => this.events.reconnectNow() }, "Reconnect now"));
+  }
+
+  onStreamReady({ missed, reconnected }) {
+    document.body.classList.remove("offline");
+    this.clearBanner("connection");
+    if (reconnected) {
+      const inbound = missed.filter((e) => e.type === "message.created" && e.data?.direction === "in").length;
+      const requests = missed.filter((e) => e.type === "request.created").length;
+      const other = missed.length - inbound - requests;
+      const parts = [];
+      if (inbound) parts.push(`${inbound} new message${inbound > 1 ? "s" : ""}`);
+      if (requests) parts.push(`${requests} new request${requests > 1 ? "s" : ""}`);
+      if (other) parts.push(`${other} other update${other > 1 ? "s" : ""}`);
+      this.flash(`Reconnected. While disconnected: ${parts.length ? parts.join(", ") : "nothing was missed"}.`, "info");
+      this.loadAll();
+    }
+    this.outbox.flush(true);
+  }
+
+  debounce(key, fn, ms) {
+    clearTimeout(this.timers.get(key));
+    this.timers.set(key, setTimeout(() => {
+      this.timers.delete(key);
+      Promise.resolve(fn()).catch(() => {});
+    }, ms));
+  }
+
+  // ------------------------------------------------------------ requests and lines
+
+  async refreshRequests() {
+    const data = await this.api.requests();
+    this.requests = data.requests || [];
+    this.renderRequests();
+  }
+
+  renderRequests() {
+    this.requestList.render(this.requests);
+    const count = this.requests.length;
+    $("requests-count").textContent = String(count);
+    $("requests-empty").hidden = count > 0;
+    document.title = count ? `(${count}) waiting · ${TITLE}` : TITLE;
+    document.body.classList.toggle("ringing", count > 0);
+    for (const request of this.requests) {
+      if (!this.knownRequests.has(request.id)) {
+        this.knownRequests.add(request.id);
+        this.alert(`${request.name} from ${request.call_id} on line ${request.line ? request.line.name : "?"}: ${request.preview}`);
+      }
+    }
+    this.alerts.update(this.requests);
+    this.supervisor?.renderRequests(this.requests);
+  }
+
+  async refreshLines() {
+    const data = await this.api.lines();
+    const next = new Map();
+    for (const line of data.lines || []) next.set(line.id, { ...(this.lines.get(line.id) || {}), ...line });
+    this.lines = next;
+    this.renderLineStrip();
+  }
+
+  renderLineStrip() {
+    const lines = [...this.lines.values()].sort((a, b) => a.id - b.id);
+    renderLines($("lines"), lines);
+    const down = lines.map((line) => [line, lineProblem(line)]).filter(([, problem]) => problem);
+    if (down.length) {
+      const text = down.map(([line, problem]) =>
+        `Line ${line.name}${line.number ? ` (${line.number})` : ""} cannot send: ${problem}.`
+        + ` ${line.queue_depth ? `${line.queue_depth} message part(s) wait in its queue.` : ""}`).join(" ");
+      this.setBanner("lines", "error", `⚠ ${text}`);
+    } else {
+      this.clearBanner("lines");
+    }
+  }
+
+  // ------------------------------------------------------------ agent actions
+
+  async answer(request, action, caseId) {
+    try {
+      const data = await this.api.answer(request.id, action, caseId);
+      this.requests = this.requests.filter((r) => r.id !== request.id);
+      this.renderRequests();
+      const win = this.ensureWindow(data.case);
+      win.setHistory(data.history || {});
+      win.render();
+      this.activate(win.id);
+      win.focusComposer();
+      this.announce(`Answered. Case #${win.id} with ${data.case.phone} is open.`);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 409) {
+        this.flash(`${request.call_id}: ${error.message}`, "warning");
+      } else {
+        this.flash(`Could not answer ${request.call_id}: ${error.message}`, "error");
+      }
+      this.refreshRequests().catch(() => {});
+    }
+  }
+
+  async startChat(phone) {
+    const data = await this.api.startChat(phone);
+    const win = await this.openCase(data.case.id, { focus: true, caseData: data.case });
+    win.focusComposer();
+    this.announce(`SMS chat with ${data.case.phone}: case #${data.case.id}.`);
+    return win;
+  }
+
+  async onDialpad(event) {
+    event.preventDefault();
+    const input = $("dialpad-number");
+    const error = $("dialpad-error");
+    error.textContent = "";
+    if (!input.value.trim()) {
+      error.textContent = "Type a phone number first.";
+      input.focus();
+      return;
+    }
+    try {
+      await this.startChat(input.value.trim());
+      input.value = "";
+    } catch (e) {
+      error.textContent = e.message;
+      input.focus();
+    }
+  }
+
+  async closeCase(caseId) {
+    await this.api.close(caseId);
+    this.removeWindow(caseId);
+    this.announce(`Case #${caseId} closed.`);
+    if (!this.requestList.focusFirst()) $("requests-heading").focus();
+  }
+
+  // ------------------------------------------------------------ case windows and tabs
+
+  ensureWindow(caseData) {
+    let win = this.windows.get(caseData.id);
+    if (win) {
+      win.setCase(caseData);
+      return win;
+    }
+    win = new CaseWindow(this, caseData);
+    this.windows.set(caseData.id, win);
+    this.order.push(caseData.id);
+    $("tabs").appendChild(win.tab);
+    $("tabpanels").appendChild(win.panel);
+    this.renderTabs();
+    return win;
+  }
+
+  async openCase(caseId, { focus = true, caseData = null, notify = false } = {}) {
+    let win = this.windows.get(caseId);
+    if (!win) {
+      const detail = caseData || (await this.api.caseDetail(caseId)).case;
+      const history = await this.api.messages(caseId);
+      win = this.windows.get(caseId) || this.ensureWindow(detail);
+      win.setHistory(history);
+      win.render();
+      if (notify) win.setUnread(1);
+      if (this.active === null) this.activate(caseId);
+    }
+    if (focus) this.activate(caseId);
+    return win;
+  }
+
+  removeWindow(caseId) {
+    const win = this.windows.get(caseId);
+    if (!win) return;
+    const index = this.order.indexOf(caseId);
+    this.windows.delete(caseId);
+    this.order = this.order.filter((id) => id !== caseId);
+    win.tab.remove();
+    win.panel.remove();
+    if (this.active === caseId) {
+      this.active = null;
+      const next = this.order[Math.min(index, this.order.length - 1)];
+      if (next !== undefined) this.activate(next);
+      else if (this.supervisor) this.activate("supervisor");
+    }
+    this.renderTabs();
+  }
+
+  activate(id) {
+    this.active = id;
+    for (const [winId, win] of this.windows) win.setActive(winId === id);
+    this.supervisor?.setActive(id === "supervisor");
+    this.renderTabs();
+  }
+
+  renderTabs() {
+    const any = this.windows.size > 0 || this.supervisor;
+    $("no-cases").hidden = this.windows.size > 0 || (this.supervisor && this.active === "supervisor");
+    $("tabs").hidden = !any;
+    if (this.active === null && this.supervisor && this.windows.size === 0) this.activate("supervisor");
+  }
+
+  tabIds() {
+    return [...(this.supervisor ? ["supervisor"] : []), ...this.order];
+  }
+
+  onTabKey(event) {
+    if (!["ArrowLeft", "ArrowRight", "Home", "End"].includes(event.key)) return;
+    const ids = this.tabIds();
+    if (!ids.length) return;
+    let index = ids.indexOf(this.active);
+    if (event.key === "ArrowLeft") index = (index - 1 + ids.length) % ids.length;
+    if (event.key === "ArrowRight") index = (index + 1) % ids.length;
+    if (event.key === "Home") index = 0;
+    if (event.key === "End") index = ids.length - 1;
+    event.preventDefault();
+    this.activate(ids[index]);
+    (ids[index] === "supervisor" ? this.supervisor.tab : this.windows.get(ids[index]).tab).focus();
+  }
+
+  onShortcut(event) {
+    if (!event.altKey || event.ctrlKey || event.metaKey || !this.user) return;
+    const key = event.key.toLowerCase();
+    if (key === "r") {
+      if (!this.requestList.focusFirst()) $("requests-heading").focus();
+    } else if (key === "m") {
+      this.windows.get(this.active)?.focusComposer();
+    } else if (key === "n") {
+      $("dialpad-number").focus();
+    } else if (/^[1-9]$/.test(key)) {
+      const id = this.tabIds()[Number(key) - 1];
+      if (id === undefined) return;
+      this.activate(id);
+    } else {
+      return;
+    }
+    event.preventDefault();
+  }
+
+  // ------------------------------------------------------------ feedback
+
+  announce(text) {
+    const live = $("announcer");
+    live.appendChild(h("p", {}, text));
+    while (live.childNodes.length > 5) live.removeChild(live.firstChild);
+  }
+
+  alert(text) {
+    const live = $("alerter");
+    replaceChildren(live, h("p", {}, text));
+  }
+
+  setBanner(key, kind, text, ...extra) {
+    let banner = document.querySelector(`[data-banner="${key}"]`);
+    if (!banner) {
+      banner = h("div", { class: `banner banner-${kind}`, role: kind === "error" ? "alert" : "status", dataset: { banner: key } });
+      $("banners").appendChild(banner);
+    }
+    banner.className = `banner banner-${kind}`;
+    replaceChildren(banner, h("span", {}, text), ...extra);
+  }
+
+  clearBanner(key) {
+    document.querySelector(`[data-banner="${key}"]`)?.remove();
+  }
+
+  flash(text, kind = "info") {
+    const key = `flash-${Math.random().toString(36).slice(2)}`;
+    this.setBanner(key, kind, text,
+      h("button", { type: "button", class: "dismiss", "aria-label": "Dismiss", onclick: () => this.clearBanner(key) }, "×"));
+    setTimeout(() => this.clearBanner(key), FLASH_MS);
+  }
+
+  renderSoundButton() {
+    const button = $("sound-button");
+    if (!this.alerts.soundEnabled) {
+      button.textContent = "🔇 Enable sound";
+      button.className = "sound attention";
+      button.setAttribute("aria-pressed", "false");
+    } else if (this.alerts.muted) {
+      button.textContent = "🔕 Sound off";
+      button.className = "sound";
+      button.setAttribute("aria-pressed", "false");
+    } else {
+      button.textContent = "🔔 Sound on";
+      button.className = "sound";
+      button.setAttribute("aria-pressed", "true");
+    }
+  }
+
+  onSoundButton() {
+    if (!this.alerts.soundEnabled) this.alerts.enable();
+    else this.alerts.setMuted(!this.alerts.muted);
+  }
+}
+
+const app = new App();
+window.smsConsole = app; // for the browser tests and for debugging from the devtools
+app.boot();
