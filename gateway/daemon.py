@@ -14,6 +14,7 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import structlog
 from aiohttp import web
@@ -21,14 +22,15 @@ from aiohttp import web
 from gateway.bus import EventBus
 from gateway.config import Config
 from gateway.config_sections import ModemConfig
+from gateway.control import ControlServer, create_control_app, socket_path
 from gateway.modem import ModemSettings, ModemSupervisor
 from gateway.notify import SystemdNotifier
 from gateway.pipeline import InboundHandler, LineSender, Publisher
-from gateway.pipeline.lines import LineBoard
+from gateway.pipeline.lines import LineBoard, line_details
 from gateway.sim.modem import SimModem
 from gateway.sim.network import SimNetwork
 from gateway.sim.transport import PtyPort, open_pty
-from gateway.store import Store
+from gateway.store import Store, StoreError
 
 log = structlog.get_logger("gateway.daemon")
 
@@ -129,6 +131,7 @@ class Daemon:
         self._sender_tasks: dict[str, asyncio.Task[None]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._web: web.AppRunner | None = None
+        self._control: ControlServer | None = None
         self._sim_web: web.AppRunner | None = None
         self.http_url: str | None = None
         self.sim_control_url: str | None = None
@@ -171,6 +174,10 @@ class Daemon:
         )
         self._spawn("partial-release", self.inbound.run_release_loop)
 
+        self._control = ControlServer(
+            socket_path(config.data_dir), create_control_app(self.status, self.wake_outbound)
+        )
+        await self._control.start()
         self.app = self.build_app()
         await self._start_http()
         if self.sim is not None:
@@ -325,10 +332,43 @@ class Daemon:
         up = sum(1 for line in lines if line["can_send"])
         return f"{up}/{len(lines)} lines up"
 
+    async def status(self) -> dict[str, Any]:
+        """What `sms-gateway status` shows: lines, queues, the oldest waiting request."""
+        assert self.store is not None
+        store = self.store
+        lines: list[dict[str, Any]] = []
+        for name, line_id in self.line_ids.items():
+            state = self.board.state(name) if self.board is not None else None
+            lines.append({
+                "name": name,
+                **(line_details(state) if state is not None else {"status": "down"}),
+                "queue_depth": await store.outbound.queue_depth(line_id),
+            })
+        pending = await store.requests.pending(limit=1)
+        oldest = pending[0] if pending else None
+        return {
+            "summary": self.status_summary(),
+            "http": self.http_url,
+            "simulator": self.sim_control_url,
+            "lines": lines,
+            "oldest_request": None if oldest is None else {
+                "id": oldest.id, "phone": oldest.phone,
+                "created_at": oldest.created_at.isoformat(),
+                "waiting_s": round((self.clock() - oldest.created_at).total_seconds()),
+            },
+        }
+
     async def _status_loop(self) -> None:
         interval = self.notifier_interval_s()
         while True:
-            self.notifier.status(self.status_summary())
+            summary = self.status_summary()
+            if self.store is not None:
+                with contextlib.suppress(StoreError):
+                    queued = 0
+                    for line_id in self.line_ids.values():
+                        queued += await self.store.outbound.queue_depth(line_id)
+                    summary += f", {queued} queued"
+            self.notifier.status(summary)
             self.notifier.watchdog()
             await asyncio.sleep(interval)
 
@@ -345,6 +385,9 @@ class Daemon:
         if self._web is not None:
             await self._web.cleanup()
             self._web = None
+        if self._control is not None:
+            await self._control.stop()
+            self._control = None
         for name in list(self.senders):
             await self._remove_modem(name)
         for name in list(self.supervisors):

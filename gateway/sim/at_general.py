@@ -249,13 +249,13 @@ def _cfun(modem: SimModem, command: AtCommand) -> Reply:
     if reset == 1:
         modem.call_later(0.01, modem.reboot)
         return OK
+    if fun == 1 and modem.profile.busy_after_cfun:
+        modem.set_busy_lines(modem.profile.busy_after_cfun)  # Wavecom restarts its stack
     if fun == modem.cfun:
         return OK
     modem.cfun = fun
     if fun == 1:
         modem.call_later(modem.register_delay_s, lambda: modem.set_registration(1))
-        if modem.profile.busy_after_cfun:
-            modem.set_busy_lines(modem.profile.busy_after_cfun)
     else:
         modem.set_registration(0)
     return OK

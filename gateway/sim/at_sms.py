@@ -301,7 +301,10 @@ def _cmgs_text(modem: SimModem, destination: str) -> Callable[[str], Reply]:
         try:
             try:
                 message = encode_submit(
-                    text, destination, encoding=encoding, status_report=bool(fo & 0x20),
+                    text,
+                    destination,
+                    encoding=encoding,
+                    status_report=bool(fo & 0x20),
                     max_parts=1,
                 )
             except PduError:

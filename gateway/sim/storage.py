@@ -95,9 +95,7 @@ class Memory:
             self._slots[index] = replace(message, stat=STAT_REC_READ)
 
     def listing(self, stat: int) -> list[StoredMessage]:
-        return [
-            m for _, m in sorted(self._slots.items()) if stat == STAT_ALL or m.stat == stat
-        ]
+        return [m for _, m in sorted(self._slots.items()) if stat == STAT_ALL or m.stat == stat]
 
     def delete(self, index: int) -> bool:
         return self._slots.pop(index, None) is not None

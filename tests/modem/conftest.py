@@ -190,7 +190,10 @@ class Line:
         )
 
     async def ready(self, timeout_s: float = 5.0) -> None:
-        await self.supervisor.wait_for_state(lambda s: s.status == "ready", timeout_s)
+        """Ready and registered (a modem that just booted registers a moment after init)."""
+        await self.supervisor.wait_for_state(
+            lambda s: s.status == "ready" and s.registration in ("home", "roaming"), timeout_s
+        )
 
     async def wait_status(self, status: str, timeout_s: float = 5.0) -> None:
         await self.supervisor.wait_for_state(lambda s: s.status == status, timeout_s)

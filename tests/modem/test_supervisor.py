@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ from gateway.modem import (
     SubmitUnconfirmedError,
 )
 from gateway.sim.faults import apply_fault
-from gateway.sms import Deliver, StatusReport, decode_pdu, encode_submit
+from gateway.sms import Deliver, StatusReport, decode_pdu, encode_deliver, encode_submit
 from tests.modem.conftest import CUSTOMER, Line, SimLines, until
 
 StartLine = Callable[..., Awaitable[Line]]
@@ -307,11 +308,7 @@ async def test_garbage_and_urcs_inside_replies_do_not_disturb_the_line(
 
 
 def encode_deliver_pdu(text: str) -> str:
-    from datetime import UTC, datetime
-
-    from gateway.sms import encode_deliver
-
-    return encode_deliver(text, CUSTOMER, datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
+    return encode_deliver(text, CUSTOMER, datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)).parts[0].pdu
 
 
 async def test_busy_modem_after_start_is_waited_out(sim: SimLines, start_line: StartLine) -> None:

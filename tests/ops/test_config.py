@@ -174,45 +174,45 @@ def test_numbers_are_normalised_with_the_default_region(tmp_path: Path) -> None:
     assert "0482" not in repr(config)
 
 
-@pytest.mark.parametrize(
-    ("yaml_text", "key", "expected"),
-    [
-        ("http: {listen: localhost}", "http.listen", "must be host:port"),
-        ("http: {listen: '127.0.0.1:99999'}", "http.listen", "port must be a number"),
-        ("http: {tls_cert: a.pem}", "http.tls_key", "tls_cert and tls_key must be given together"),
-        ("http: {trusted_origins: ['https://a/b']}", "http.trusted_origins", "no path"),
-        ("simulator: {control: ':80'}", "simulator.control", "must be host:port"),
-        ("default_region: XX", "default_region", "not a known region code"),
-        ("database: 'mysql://x/y'", "database", "sqlite or postgresql"),
-        ("database: 'not a url'", "database", "not a SQLAlchemy URL"),
-        ("sending: {max_parts: 0}", "sending.max_parts", "greater than or equal to 1"),
-        ("sending: {retry_backoff_s: abc}", "sending.retry_backoff_s", "valid number"),
-        ("sending: {validity_minutes: 1}", "sending.validity_minutes", "greater than or equal"),
-        ("inbound: {reassembly_timeout_s: 0}", "inbound.reassembly_timeout_s", "greater than 0"),
-        ("routing: {mode: random}", "routing.mode", "'ring_all' or 'round_robin'"),
-        ("address_search: {provider: csv}", "address_search.path", "required by provider csv"),
-        ("address_search: {provider: sqlite, path: x.db}", "address_search.path", "no such file"),
-        ("address_search: {provider: http}", "address_search.url_template", "containing {phone}"),
-        ("logging: {format: xml}", "logging.format", "'auto', 'json' or 'console'"),
-        ("webhooks: [{url: 'ftp://x', secret: 0123456789abcdef}]", "webhooks[0].url", "http(s)"),
-        ("webhooks: [{url: 'http://x'}]", "webhooks[0].secret", "required"),
-        ("modems: everything", "modems", "'auto'"),
-        ("modems: {name: a}", "modems", "must be a list"),
-        ("opt_out_words: ['STOP', ' ']", "opt_out_words", "must not be empty"),
-        ("http: 5", "http", "must be a mapping"),
-        ("lines: [{name: a, number: '+15550100'}]", "lines", "only used with modems: auto"),
-        ("modems: [{name: a, number: '+15550100', simulator: true, smsc: '123'}]",
-         "modems[0].smsc", "international number"),
-        ("modems: [{name: a, number: '+15550100', simulator: true, iccid: 12ab}]",
-         "modems[0].iccid", "6 to 22 digits"),
-    ],
-)
-def test_each_bad_value_is_reported_at_its_key(
-    tmp_path: Path, yaml_text: str, key: str, expected: str
-) -> None:
-    found = problems(write(tmp_path, yaml_text + "\n"))
-    assert key in found, found
-    assert expected in found[key]
+BAD_VALUES: list[tuple[str, str, str]] = [
+    ("http: {listen: localhost}", "http.listen", "must be host:port"),
+    ("http: {listen: '127.0.0.1:99999'}", "http.listen", "port must be a number"),
+    ("http: {tls_cert: a.pem}", "http.tls_key", "tls_cert and tls_key must be given together"),
+    ("http: {trusted_origins: ['https://a/b']}", "http.trusted_origins", "no path"),
+    ("simulator: {control: ':80'}", "simulator.control", "must be host:port"),
+    ("default_region: XX", "default_region", "not a known region code"),
+    ("database: 'mysql://x/y'", "database", "sqlite or postgresql"),
+    ("database: 'not a url'", "database", "not a SQLAlchemy URL"),
+    ("sending: {max_parts: 0}", "sending.max_parts", "greater than or equal to 1"),
+    ("sending: {retry_backoff_s: abc}", "sending.retry_backoff_s", "valid number"),
+    ("sending: {validity_minutes: 1}", "sending.validity_minutes", "greater than or equal"),
+    ("inbound: {reassembly_timeout_s: 0}", "inbound.reassembly_timeout_s", "greater than 0"),
+    ("routing: {mode: random}", "routing.mode", "'ring_all' or 'round_robin'"),
+    ("address_search: {provider: csv}", "address_search.path", "required by provider csv"),
+    ("address_search: {provider: sqlite, path: x.db}", "address_search.path", "no such file"),
+    ("address_search: {provider: http}", "address_search.url_template", "containing {phone}"),
+    ("logging: {format: xml}", "logging.format", "'auto', 'json' or 'console'"),
+    ("webhooks: [{url: 'ftp://x', secret: 0123456789abcdef}]", "webhooks[0].url", "http(s)"),
+    ("webhooks: [{url: 'http://x'}]", "webhooks[0].secret", "required"),
+    ("modems: everything", "modems", "'auto'"),
+    ("modems: {name: a}", "modems", "must be a list"),
+    ("opt_out_words: ['STOP', ' ']", "opt_out_words", "must not be empty"),
+    ("http: 5", "http", "must be a mapping"),
+    ("lines: [{name: a, number: '+15550100'}]", "lines", "only used with modems: auto"),
+    ("modems: [{name: a, number: '+15550100', simulator: true, smsc: '123'}]",
+     "modems[0].smsc", "international number"),
+    ("modems: [{name: a, number: '+15550100', simulator: true, iccid: 12ab}]",
+     "modems[0].iccid", "6 to 22 digits"),
+]
+
+
+def test_each_bad_value_is_reported_at_its_key(tmp_path: Path) -> None:
+    wrong = []
+    for yaml_text, key, expected in BAD_VALUES:
+        found = problems(write(tmp_path, yaml_text + "\n"))
+        if expected not in found.get(key, ""):
+            wrong.append(f"{yaml_text!r}: expected {key}: ...{expected}..., got {found}")
+    assert not wrong, "\n".join(wrong)
 
 
 def test_modems_auto_matches_lines_by_sim(tmp_path: Path) -> None:
@@ -237,18 +237,15 @@ def test_modems_auto_matches_lines_by_sim(tmp_path: Path) -> None:
     assert config.line_list[1].imsi == "310150123456789"
 
 
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
+def test_unreadable_files_are_config_errors(tmp_path: Path) -> None:
+    for text, message in (
         ("modems: [\n", "not valid YAML"),
         ("- a\n- b\n", "the file must be a mapping"),
         ("http: {listen: 127.0.0.1:1}\nhttp: {listen: 127.0.0.1:2}\n", "key given twice"),
-    ],
-)
-def test_unreadable_files_are_config_errors(tmp_path: Path, text: str, message: str) -> None:
-    with pytest.raises(ConfigError) as caught:
-        load_config(write(tmp_path, text))
-    assert message in str(caught.value)
+    ):
+        with pytest.raises(ConfigError) as caught:
+            load_config(write(tmp_path, text))
+        assert message in str(caught.value)
 
 
 def test_missing_file_and_default_lookup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -284,9 +281,10 @@ def test_models_are_frozen_and_parse_config_takes_data(tmp_path: Path) -> None:
         config.modem_list[0].baud = 9600  # type: ignore[misc]
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [("127.0.0.1:8080", ("127.0.0.1", 8080)), ("[::1]:0", ("::1", 0)), ("h:65535", ("h", 65535))],
-)
-def test_split_host_port(text: str, expected: tuple[str, int]) -> None:
-    assert split_host_port(text) == expected
+def test_split_host_port() -> None:
+    assert split_host_port("127.0.0.1:8080") == ("127.0.0.1", 8080)
+    assert split_host_port("[::1]:0") == ("::1", 0)
+    assert split_host_port("h:65535") == ("h", 65535)
+    for bad in ("h", ":1", "h:x", "::1:80", "h:70000"):
+        with pytest.raises(ValueError, match=r"host:port|port must|brackets"):
+            split_host_port(bad)

@@ -75,7 +75,8 @@ def test_prefix_moves_the_program_and_the_unit_follows(tmp_path: Path) -> None:
     root = tmp_path / "root"
     run_script("install.sh", root, "--no-venv", prefix="/srv/gw")
     unit = (root / "etc/systemd/system/sms-gateway.service").read_text(encoding="utf-8")
-    assert "ExecStart=/srv/gw/venv/bin/sms-gateway run --config /etc/sms-gateway/config.yaml" in unit
+    exec_start = "ExecStart=/srv/gw/venv/bin/sms-gateway run --config /etc/sms-gateway/config.yaml"
+    assert exec_start in unit
     assert "/opt/sms-gateway" not in unit
     assert (root / "srv/gw/docs/ADMIN.md").is_file()
 

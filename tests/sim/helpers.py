@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 
 from gateway.sim.modem import SimModem
 from gateway.sim.transport import open_in_memory
@@ -19,7 +20,7 @@ class AtClient(asyncio.Protocol):
     def __init__(self) -> None:
         self.buffer = bytearray()
         self.transport: asyncio.Transport | None = None
-        self.lost: BaseException | None | bool = False
+        self.lost: BaseException | bool | None = False
         self._changed = asyncio.Event()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -59,13 +60,28 @@ class AtClient(asyncio.Protocol):
         self.write(data + b"\r")
         return await self.wait_for(FINAL, timeout_s)
 
+    async def wait_closed(self, timeout_s: float = 2.0) -> None:
+        async with asyncio.timeout(timeout_s):
+            while self.lost is False:
+                self._changed.clear()
+                await self._changed.wait()
+
     async def quiet(self, seconds: float = 0.05) -> bytes:
         """Whatever arrives in the next moment (for asserting that nothing does)."""
         await asyncio.sleep(seconds)
         return self.take()
 
 
-async def connect(modem: SimModem, *, echo: bool = False, chunk_size: int | None = None) -> AtClient:
+async def eventually(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
+    """Poll a condition that no event announces (state changed by another thread or timer)."""
+    async with asyncio.timeout(timeout_s):
+        while not condition():  # noqa: ASYNC110 - nothing to wait on but the condition itself
+            await asyncio.sleep(0.02)
+
+
+async def connect(
+    modem: SimModem, *, echo: bool = False, chunk_size: int | None = None
+) -> AtClient:
     _, client = await open_in_memory(modem, AtClient, chunk_size=chunk_size)
     assert isinstance(client, AtClient)
     if not echo:

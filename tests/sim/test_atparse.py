@@ -24,7 +24,10 @@ from gateway.sim.atparse import Arg, find_prefix, parse_line
                 ("+CPMS", "set", (Arg("SM", True), Arg("ME", True))),
             ],
         ),
-        ('+CUSD=1,"*100#;x,y",15', [("+CUSD", "set", (Arg("1"), Arg("*100#;x,y", True), Arg("15")))]),
+        (
+            '+CUSD=1,"*100#;x,y",15',
+            [("+CUSD", "set", (Arg("1"), Arg("*100#;x,y", True), Arg("15")))],
+        ),
         ("+CMGD=1,", [("+CMGD", "set", (Arg("1"), None))]),
         ("+CSMP=,167", [("+CSMP", "set", (None, Arg("167")))]),
         ("E0+CMEE=2", [("E", "exec", (Arg("0"),)), ("+CMEE", "set", (Arg("2"),))]),
@@ -34,7 +37,9 @@ from gateway.sim.atparse import Arg, find_prefix, parse_line
         (" + C S Q ", [("+CSQ", "exec", ())]),
     ],
 )
-def test_lines_parse_into_commands(body: str, expected: list[tuple[str, str, tuple[Arg | None, ...]]]) -> None:
+def test_lines_parse_into_commands(
+    body: str, expected: list[tuple[str, str, tuple[Arg | None, ...]]]
+) -> None:
     parsed = parse_line(body)
     assert parsed.error is None
     assert [(c.name, c.kind, c.args) for c in parsed.commands] == expected

@@ -19,8 +19,16 @@ async def test_sim_command_prints_devices_serves_control_and_stops_on_sigterm(
     tmp_path: Path,
 ) -> None:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "gateway", "sim", "--modems", "2", "--dir", str(tmp_path),
-        "--profile", "generic,huawei",
+        sys.executable,
+        "-m",
+        "gateway",
+        "sim",
+        "--modems",
+        "2",
+        "--dir",
+        str(tmp_path),
+        "--profile",
+        "generic,huawei",
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -34,8 +42,8 @@ async def test_sim_command_prints_devices_serves_control_and_stops_on_sigterm(
             ("modem2", "+15551230002", "huawei"),
         ]
         for entry in info["modems"]:
-            device = Path(entry["device"])
-            assert device.parent == tmp_path and device.is_symlink()
+            device = entry["device"]
+            assert os.path.dirname(device) == str(tmp_path)
             assert os.readlink(device).startswith("/dev/pts/")
         url = info["control"]
         assert url.startswith("http://127.0.0.1:")
@@ -58,7 +66,7 @@ async def test_sim_command_prints_devices_serves_control_and_stops_on_sigterm(
         process.send_signal(signal.SIGTERM)
         async with asyncio.timeout(15):
             assert await process.wait() == 0
-        assert not any(tmp_path.iterdir())  # the device symlinks are gone
+        assert os.listdir(tmp_path) == []  # the device symlinks are gone
     finally:
         if process.returncode is None:
             process.kill()

@@ -61,9 +61,7 @@ async def test_garbage_bytes_arrive_verbatim(client: AtClient, modem: SimModem) 
 
 async def test_urc_inside_a_reply(client: AtClient, modem: SimModem) -> None:
     apply_fault(modem, "urc_in_reply", {"urc": '+CMTI: "SM",3'})
-    assert await client.command("AT+CSQ") == (
-        b'\r\n+CSQ: 21,99\r\n\r\n+CMTI: "SM",3\r\n\r\nOK\r\n'
-    )
+    assert await client.command("AT+CSQ") == (b'\r\n+CSQ: 21,99\r\n\r\n+CMTI: "SM",3\r\n\r\nOK\r\n')
     assert await client.command("AT+CSQ") == b"\r\n+CSQ: 21,99\r\n\r\nOK\r\n"
 
 

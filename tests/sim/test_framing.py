@@ -35,17 +35,19 @@ async def test_an_error_stops_the_chain(client: AtClient) -> None:
     assert await client.command("AT+CMGF?") == b"\r\n+CMGF: 1\r\n\r\nOK\r\n"
 
 
-@pytest.mark.parametrize("line", ["AT+MODE=2", "AT+CPROT=?", "AT+SYNCML=?", "AT$TSSPCSW=?", "AT^FOO"])
+@pytest.mark.parametrize(
+    "line", ["AT+MODE=2", "AT+CPROT=?", "AT+SYNCML=?", "AT$TSSPCSW=?", "AT^FOO"]
+)
 async def test_unknown_commands_answer_error(client: AtClient, line: str) -> None:
     assert await client.command(line) == b"\r\nERROR\r\n"
 
 
 async def test_cmee_levels_change_error_reports(client: AtClient) -> None:
-    assert await client.command("AT+CPIN=\"1234\"") == b"\r\nERROR\r\n"
+    assert await client.command('AT+CPIN="1234"') == b"\r\nERROR\r\n"
     await client.command("AT+CMEE=1")
-    assert await client.command("AT+CPIN=\"1234\"") == b"\r\n+CME ERROR: 3\r\n"
+    assert await client.command('AT+CPIN="1234"') == b"\r\n+CME ERROR: 3\r\n"
     await client.command("AT+CMEE=2")
-    assert await client.command("AT+CPIN=\"1234\"") == b"\r\n+CME ERROR: operation not allowed\r\n"
+    assert await client.command('AT+CPIN="1234"') == b"\r\n+CME ERROR: operation not allowed\r\n"
     assert await client.command("AT+CMGR=9") == b"\r\n+CMS ERROR: invalid memory index\r\n"
 
 
@@ -98,7 +100,9 @@ async def test_prompt_data_is_echoed_when_echo_is_on(modem: SimModem) -> None:
     assert await client.wait_for(b"OK\r\n") == HELLO_SUBMIT.encode() + b"\r\n+CMGS: 0\r\n\r\nOK\r\n"
 
 
-async def test_esc_cancels_the_prompt_without_sending(client: AtClient, network: SimNetwork) -> None:
+async def test_esc_cancels_the_prompt_without_sending(
+    client: AtClient, network: SimNetwork
+) -> None:
     await client.command("AT+CMGS=19")
     client.write(HELLO_SUBMIT[:20].encode() + b"\x1b")
     assert await client.wait_for(b"OK\r\n") == b"\r\nOK\r\n"
@@ -117,7 +121,9 @@ async def test_wrong_pdu_or_length_is_refused(client: AtClient, length: int, pdu
     assert await client.wait_for(b"\r\n") == b"\r\n+CMS ERROR: 304\r\n"
 
 
-async def test_one_byte_at_a_time_gives_the_same_bytes(modem: SimModem, network: SimNetwork) -> None:
+async def test_one_byte_at_a_time_gives_the_same_bytes(
+    modem: SimModem, network: SimNetwork
+) -> None:
     client = await connect(modem, echo=True, chunk_size=1)
     assert await client.command("AT+CPMS?") == (
         b'AT+CPMS?\r\r\n+CPMS: "SM",0,30,"SM",0,30,"SM",0,30\r\n\r\nOK\r\n'

@@ -25,7 +25,9 @@ GAMMU_TIMEOUT_S = 40.0
 
 @pytest.fixture
 async def sim(tmp_path: Path) -> AsyncIterator[SimRunner]:
-    require_tool(shutil.which("gammu") is not None, "gammu is not installed (apt-get install gammu)")
+    require_tool(
+        shutil.which("gammu") is not None, "gammu is not installed (apt-get install gammu)"
+    )
     async with SimRunner(modems=3, profile="quectel", directory=tmp_path / "dev") as runner:
         yield runner
 
@@ -34,7 +36,10 @@ async def gammu(sim: SimRunner, modem: str, tmp_path: Path, *args: str) -> str:
     config = tmp_path / f"gammurc-{modem}"
     config.write_text(f"[gammu]\ndevice = {sim.device(modem)}\nconnection = at\n")
     process = await asyncio.create_subprocess_exec(
-        "gammu", "-c", str(config), *args,
+        "gammu",
+        "-c",
+        str(config),
+        *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
         env={**os.environ, "HOME": str(tmp_path), "LC_ALL": "C.UTF-8"},
@@ -59,7 +64,9 @@ async def _identify(sim: SimRunner, tmp_path: Path) -> None:
 
 
 async def _send(sim: SimRunner, tmp_path: Path) -> None:
-    out = await gammu(sim, "modem2", tmp_path, "sendsms", "TEXT", PHONE, "-text", "hello from gammu")
+    out = await gammu(
+        sim, "modem2", tmp_path, "sendsms", "TEXT", PHONE, "-text", "hello from gammu"
+    )
     assert "OK, message reference=" in out, out
     out = await gammu(
         sim, "modem2", tmp_path, "sendsms", "TEXT", PHONE, "-len", "400", "-text", LONG_TEXT

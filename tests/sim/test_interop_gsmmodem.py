@@ -9,17 +9,18 @@ from typing import Any
 import pytest
 from gsmmodem.modem import GsmModem
 
+from gateway.sim.modem import SimModem
 from gateway.sim.runner import SimRunner
+from tests.sim.helpers import eventually
 
 pytestmark = pytest.mark.interop
 
 PHONE = "+15559990000"
 
 
-async def _until(condition: Any, timeout_s: float = 5.0) -> None:
-    async with asyncio.timeout(timeout_s):
-        while not condition():
-            await asyncio.sleep(0.02)
+def _last_command(modem: SimModem) -> str:
+    commands = [e.text for e in modem.transcript if e.direction == "in"]
+    return commands[-1] if commands else ""
 
 
 async def test_gsmmodem_connects_receives_via_cmti_and_sends() -> None:
@@ -42,14 +43,16 @@ async def test_gsmmodem_connects_receives_via_cmti_and_sends() -> None:
             assert await loop.run_in_executor(None, arrived.wait, 10.0)
             assert received == [(PHONE, "hello over +CMTI")]
             # GsmModem reads the message and then deletes it from the modem's storage.
-            await _until(lambda: modem.storage["ME"].used == 0)
+            await eventually(lambda: modem.storage["ME"].used == 0)
 
             await loop.run_in_executor(None, client.sendSms, PHONE, "hello from GsmModem")
             inbox = await sim.network.handset(PHONE).wait_for_inbox(1)
             assert [(m.from_, m.text) for m in inbox] == [(modem.msisdn, "hello from GsmModem")]
             # It asks for a status report (TP-SRR), which arrives as +CDSI and is read back.
-            await _until(lambda: modem.storage["SR"].used == 0 and len(modem.transcript) > 0
-                         and any("AT+CMGD" in e.text for e in list(modem.transcript)[-3:]))
+            await eventually(lambda: modem.storage["SR"].used == 1)
+            # ...which GsmModem reads and deletes in a thread of its own; let it finish.
+            await eventually(lambda: modem.storage["SR"].used == 0)
+            await eventually(lambda: _last_command(modem).startswith("AT+CMGD"))
         finally:
             await loop.run_in_executor(None, client.close)
         transcript = [e.text for e in modem.transcript if e.direction == "in"]

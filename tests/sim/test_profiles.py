@@ -53,7 +53,9 @@ async def test_wavecom(make: object) -> None:
     client.write(b"AT+CPIN?\r")
     assert await client.wait_for(b"READY\r\n") == b"\r\n+CPIN: READY\r\n"
     assert await client.quiet() == b""  # no OK follows
-    assert await client.command("AT+CPMS=?") == b'\r\n+CPMS: (("SM","BM","SR"),("SM"))\r\n\r\nOK\r\n'
+    assert (
+        await client.command("AT+CPMS=?") == b'\r\n+CPMS: (("SM","BM","SR"),("SM"))\r\n\r\nOK\r\n'
+    )
     await client.command("AT+CMEE=1")
     assert await client.command('AT+CPMS="SM","SM","SM"') == b"\r\n+CMS ERROR: 302\r\n"
     assert await client.command("AT+CFUN=1") == b"\r\nOK\r\n"

@@ -27,9 +27,7 @@ async def _open(path: Path) -> AtClient:
 async def _close(client: AtClient) -> None:
     assert client.transport is not None
     client.transport.close()
-    async with asyncio.timeout(2):
-        while client.lost is False:
-            await asyncio.sleep(0.01)
+    await client.wait_closed()
 
 
 async def test_client_opens_closes_and_reopens_the_device(
@@ -38,7 +36,8 @@ async def test_client_opens_closes_and_reopens_the_device(
     port = await open_pty(modem, tmp_path)
     try:
         path = tmp_path / "modem1"
-        assert path.is_symlink() and os.readlink(path).startswith("/dev/pts/")
+        assert path.is_symlink()
+        assert os.readlink(path).startswith("/dev/pts/")
         assert modem.device == str(path)
         client = await _open(path)
         assert await client.command("AT+CGMI") == b"AT+CGMI\r\r\nSimModem\r\n\r\nOK\r\n"
@@ -65,9 +64,7 @@ async def test_unplug_removes_the_path_and_replug_brings_it_back(
         await client.command("AT")
         apply_fault(modem, "unplug", {})
         assert not path.exists()
-        async with asyncio.timeout(2):
-            while client.lost is False:
-                await asyncio.sleep(0.01)
+        await client.wait_closed()
         assert client.transport is not None
         client.transport.close()
 

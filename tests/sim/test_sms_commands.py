@@ -45,7 +45,8 @@ async def test_memories_have_separate_index_spaces(client: AtClient, network: Si
     sm = await client.command("AT+CMGL=4")
     await client.command('AT+CPMS="ME"')
     me = await client.command("AT+CMGL=4")
-    assert sm.startswith(b"\r\n+CMGL: 1,0,,") and me.startswith(b"\r\n+CMGL: 1,0,,")
+    assert sm.startswith(b"\r\n+CMGL: 1,0,,")
+    assert me.startswith(b"\r\n+CMGL: 1,0,,")
     assert sm != me
     assert await client.command('AT+CPMS="SR","ME"') == (
         b"\r\n+CPMS: 0,20,1,100,1,30\r\n\r\nOK\r\n"
@@ -64,10 +65,12 @@ async def test_cmgl_filters_by_stat_and_marks_read(client: AtClient, network: Si
     await asyncio.sleep(0.02)
     await client.command("AT+CMGR=1")
     unread = await client.command("AT+CMGL")  # default stat: REC UNREAD
-    assert unread.count(b"+CMGL:") == 1 and b"+CMGL: 2,0,," in unread
+    assert unread.count(b"+CMGL:") == 1
+    assert b"+CMGL: 2,0,," in unread
     assert (await client.command("AT+CMGL=0")) == b"\r\nOK\r\n"
     everything = await client.command("AT+CMGL=4")
-    assert b"+CMGL: 1,1,," in everything and b"+CMGL: 2,1,," in everything
+    assert b"+CMGL: 1,1,," in everything
+    assert b"+CMGL: 2,1,," in everything
     assert await client.command('AT+CMGL="ALL"') == b"\r\n+CMS ERROR: 304\r\n"
 
 
@@ -78,7 +81,8 @@ async def test_cmgd_with_delflags(client: AtClient, network: SimNetwork) -> None
     await client.command("AT+CMGR=2")
     await client.command("AT+CMGD=0,1")  # every read message
     listing = await client.command("AT+CMGL=4")
-    assert b"+CMGL: 2," not in listing and listing.count(b"+CMGL:") == 2
+    assert b"+CMGL: 2," not in listing
+    assert listing.count(b"+CMGL:") == 2
     await client.command("AT+CMGD=1")
     assert (await client.command("AT+CMGL=4")).count(b"+CMGL:") == 1
     await client.command("AT+CMGD=1,4")
@@ -127,7 +131,8 @@ async def test_cmt_direct_delivery_needs_cnma_when_csms_is_1(
     assert await client.command("AT+CNMA") == b"\r\nOK\r\n"
     second = await client.wait_for(re.compile(rb"\+CMT: ,\d+\r\n[0-9A-F]+\r\n"))
     deliver = decode_pdu(second.split(b"\r\n")[2].decode())
-    assert isinstance(deliver, Deliver) and deliver.text == "second"
+    assert isinstance(deliver, Deliver)
+    assert deliver.text == "second"
     await client.command("AT+CNMA")
     assert await client.command("AT+CNMA") == b"\r\n+CMS ERROR: 340\r\n"
     assert modem.storage["SM"].used == 0

@@ -128,3 +128,36 @@ def test_timestamps_round_trip_with_their_offset(when: datetime) -> None:
     assert isinstance(pdu, Deliver)
     assert pdu.scts == when
     assert pdu.scts.utcoffset() == when.utcoffset()
+
+
+_SAMPLES = [
+    encode_deliver("Привет 😀 " * 20, "Shop", datetime(2024, 1, 2, tzinfo=UTC), ref=4).parts[0].pdu,
+    encode_deliver(
+        "hello [world] " * 20,
+        "+15551234567",
+        datetime(2024, 1, 2, tzinfo=UTC),
+        ref=300,
+        ref_bits=16,
+    )
+    .parts[1]
+    .pdu,
+    encode_submit("x" * 200, "+15551234567", validity_minutes=60, status_report=True).parts[0].pdu,
+    "0006D60B911326880736F4111011719551401110117195714000",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    sample=st.sampled_from(_SAMPLES),
+    edits=st.lists(st.tuples(st.integers(0, 200), st.integers(0, 255)), max_size=4),
+    cut=st.integers(0, 200),
+)
+def test_decode_raises_only_pdu_error_on_mutated_pdus(
+    sample: str, edits: list[tuple[int, int]], cut: int
+) -> None:
+    data = bytearray.fromhex(sample)
+    for index, value in edits:
+        if index < len(data):
+            data[index] = value
+    with contextlib.suppress(PduError):
+        decode_pdu(bytes(data[: len(data) - cut % 8]))

@@ -7,7 +7,7 @@ import { clockTime, exactTime, formatAge, formatOffset, parseTime } from "./time
 
 // Icon and words for every part state: never colour alone.
 export const PART_STATES = {
-  queued: { icon: "⏳", text: "queued" },
+  queued: { icon: "…", text: "queued" },
   sending: { icon: "↑", text: "sending" },
   sent: { icon: "✓", text: "sent" },
   delivered: { icon: "✓✓", text: "delivered" },
@@ -108,7 +108,7 @@ export function pendingElement(item, { onDiscard, onRetry, onEdit, onOverride })
     ];
   } else {
     state = h("p", { class: "pending-state" },
-      h("span", { "aria-hidden": "true" }, "⏳ "),
+      h("span", { "aria-hidden": "true" }, "… "),
       item.error ? `Pending: ${item.error}` : "Pending: waiting for the server to confirm");
   }
   return h("li", { class: "msg msg-out msg-pending", dataset: { clientId: item.client_id, pending: item.state } },
@@ -133,7 +133,15 @@ export function groupByCase(messages) {
 export function groupHeading(group, currentCaseId) {
   const first = parseTime(group.messages[0].at);
   const last = parseTime(group.messages[group.messages.length - 1].at);
-  const span = first === null ? "" : ` · ${exactTime(first)}${last !== first ? ` – ${clockTime(last)}` : ""}`;
+  let span = "";
+  if (first !== null) {
+    const end = clockTime(last);
+    span = ` · ${exactTime(first)}`;
+    if (last !== null && end !== clockTime(first)) {
+      const sameDay = new Date(first).toDateString() === new Date(last).toDateString();
+      span += ` – ${sameDay ? end : exactTime(last)}`;
+    }
+  }
   const name = group.caseId === null || group.caseId === undefined
     ? "Not in a case" : `Case #${group.caseId}${group.caseId === currentCaseId ? " (this case)" : ""}`;
   return h("h3", { class: "case-group-title" }, name, h("span", { class: "case-group-span" }, span));

@@ -215,17 +215,20 @@ class App {
       }
       return;
     }
+    const reassigned = data.reason === "reassigned" || data.reason === "reassign";
     if (win) {
       if (!mine && data.agent_id !== undefined && this.user.role === "agent") {
         this.removeWindow(id);
         this.flash(`Case #${id} was reassigned to another agent.`, "warning");
         return;
       }
-      this.api.caseDetail(id).then((d) => win.setCase(d.case)).catch(() => {});
+      this.debounce(`case-${id}`, () => this.api.caseDetail(id).then((d) => win.setCase(d.case)), 100);
+      // A further text from the customer is attached to the case with a case.updated.
+      this.debounce(`messages-${id}`, () => this.refreshCase(id), 150);
     } else if (mine && data.status !== "closed") {
-      this.openCase(id, { focus: false }).then(() => {
-        if (type === "case.updated") this.flash(`Case #${id} was assigned to you.`, "info");
-      });
+      this.openCase(id, { focus: false, notify: data.reason === "message" }).then(() => {
+        if (reassigned) this.flash(`Case #${id} was assigned to you.`, "info");
+      }).catch(() => {});
     }
   }
 
@@ -529,15 +532,15 @@ class App {
   renderSoundButton() {
     const button = $("sound-button");
     if (!this.alerts.soundEnabled) {
-      button.textContent = "🔇 Enable sound";
+      button.textContent = "Enable sound";
       button.className = "sound attention";
       button.setAttribute("aria-pressed", "false");
     } else if (this.alerts.muted) {
-      button.textContent = "🔕 Sound off";
+      button.textContent = "Sound: off";
       button.className = "sound";
       button.setAttribute("aria-pressed", "false");
     } else {
-      button.textContent = "🔔 Sound on";
+      button.textContent = "Sound: on";
       button.className = "sound";
       button.setAttribute("aria-pressed", "true");
     }

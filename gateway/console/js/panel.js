@@ -19,7 +19,7 @@ function signalOf(line) {
     else csq = line.signal;
   }
   if (dbm === null && csq !== null) dbm = -113 + 2 * csq;
-  if (dbm === null) return { bars: 0, text: "signal unknown" };
+  if (dbm === null) return { bars: null, text: "signal unknown" };
   const bars = dbm >= -73 ? 4 : dbm >= -83 ? 3 : dbm >= -93 ? 2 : dbm >= -109 ? 1 : 0;
   return { bars, text: `${dbm} dBm` };
 }
@@ -43,7 +43,7 @@ export function renderLines(list, lines) {
     const problem = lineProblem(line);
     const signal = signalOf(line);
     const state = line.state ?? line.status ?? "unknown";
-    const bars = "▂▄▆█".slice(0, signal.bars).padEnd(4, "·");
+    const bars = signal.bars === null ? "" : `${"▂▄▆█".slice(0, signal.bars).padEnd(4, "·")} `;
     return h(
       "li",
       { class: `line ${problem ? "line-down" : "line-ok"}`, dataset: { lineId: String(line.id) } },
@@ -52,7 +52,7 @@ export function renderLines(list, lines) {
       line.number ? h("span", { class: "line-number" }, line.number) : null,
       h("span", { class: "line-state" }, problem ? "cannot send" : state),
       h("span", { class: "line-signal", title: `Signal ${signal.text}` },
-        h("span", { "aria-hidden": "true" }, bars), ` ${signal.text}`),
+        h("span", { "aria-hidden": "true" }, bars), signal.text),
       h("span", { class: "line-reg" }, line.registration ? line.registration.replace("_", " ") : "registration unknown"),
       h("span", { class: "line-queue" }, `queue ${line.queue_depth ?? 0}`),
     );

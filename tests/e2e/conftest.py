@@ -1,0 +1,266 @@
+"""Browser tests: the real daemon (a subprocess, with a simulated modem on a pty) and the system
+Chromium driven by Playwright. One daemon and one browser per module (starting them is most of
+the cost); every test uses its own customer numbers and its own browser contexts."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.cookiejar import CookieJar
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import require_tool
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+VIEWPORT = {"width": 1280, "height": 720}
+PASSWORD = "e2e-password-1"
+GATEWAY_NUMBER = "+15550100"
+ADDRESSED_CUSTOMER = "+15551234567"
+ADDRESS = "12 Harbour Road, Springfield"
+USERS = (("alice", "agent"), ("bob", "agent"), ("sam", "supervisor"))
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO / "docs" / "screenshots"
+START_TIMEOUT_S = 40.0
+_numbers = itertools.count(1)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def new_customer() -> str:
+    """A customer number no other test uses."""
+    return f"+1555700{next(_numbers):04d}"
+
+
+def _json(method: str, url: str, body: Any = None, opener: Any = None) -> Any:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+    with (opener or urllib.request.build_opener()).open(request, timeout=10) as response:
+        return json.loads(response.read() or b"null")
+
+
+@dataclass
+class Gateway:
+    url: str
+    directory: Path
+    log_path: Path
+    process: subprocess.Popen[bytes]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def control(self) -> str:
+        return f"{self.url}/sim/api"
+
+    def text(self, sender: str, text: str, to: str = GATEWAY_NUMBER) -> None:
+        """The customer's handset sends a text to the gateway's line."""
+        _json("POST", f"{self.control}/handsets/{sender}/send", {"to": to, "text": text})
+
+    def inbox(self, number: str) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = _json("GET", f"{self.control}/handsets/{number}/inbox")
+        return result
+
+    def wait_inbox(self, number: str, count: int, timeout_s: float = 15.0) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            inbox = self.inbox(number)
+            if len(inbox) >= count:
+                return inbox
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{number} has {len(inbox)} messages, expected {count}")
+            time.sleep(0.2)
+
+    def fault(self, kind: str, modem: str = "demo", **params: Any) -> None:
+        _json("POST", f"{self.control}/modems/{modem}/faults", {"kind": kind, **params})
+
+    def api_session(self, username: str) -> Callable[..., Any]:
+        """A logged-in API client (for set-up and checks the page does not show)."""
+        jar = CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        login = _json("POST", f"{self.url}/api/login",
+                      {"username": username, "password": PASSWORD}, opener)
+        csrf = login["csrf_token"]
+
+        def call(method: str, path: str, body: Any = None) -> Any:
+            data = json.dumps(body).encode() if body is not None else None
+            request = urllib.request.Request(
+                f"{self.url}{path}", data=data, method=method,
+                headers={"Content-Type": "application/json", "X-CSRF-Token": csrf,
+                         "Origin": self.url},
+            )
+            with opener.open(request, timeout=10) as response:
+                return json.loads(response.read() or b"null")
+
+        return call
+
+    def wait_line_ready(self, timeout_s: float = START_TIMEOUT_S) -> None:
+        api = self.api_session("sam")
+        deadline = time.monotonic() + timeout_s
+        while True:
+            lines = api("GET", "/api/lines")["lines"]
+            if lines and all(line["state"] == "ready" for line in lines):
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"lines not ready: {lines}")
+            time.sleep(0.2)
+
+
+def _write_config(directory: Path, port: int, control_port: int) -> Path:
+    (directory / "addresses.csv").write_text(f'phone,address\n{ADDRESSED_CUSTOMER},"{ADDRESS}"\n')
+    config = directory / "config.yaml"
+    config.write_text(
+        f"""data_dir: {directory / "data"}
+default_region: US
+http:
+  listen: 127.0.0.1:{port}
+simulator:
+  control: 127.0.0.1:{control_port}
+modems:
+  - name: demo
+    number: "{GATEWAY_NUMBER}"
+    simulator: true
+sending:
+  retry_limit: 0
+address_search:
+  provider: csv
+  path: {directory / "addresses.csv"}
+logging:
+  level: warning
+  format: json
+"""
+    )
+    (directory / "data").mkdir()
+    return config
+
+
+def _wait_ready(gateway: Gateway) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if gateway.process.poll() is not None:
+            break
+        with contextlib.suppress(OSError, urllib.error.URLError):
+            if _json("GET", f"{gateway.url}/healthz").get("status") == "ok":
+                return
+        time.sleep(0.2)
+    log = gateway.log_path.read_text(errors="replace")[-4000:]
+    raise AssertionError(f"the daemon did not start:\n{log}")
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    require_tool(shutil.which("chromium") is not None,
+                 "the browser tests need Chromium (Debian package chromium)")
+    directory = tmp_path_factory.mktemp("gateway")
+    port = free_port()
+    config = _write_config(directory, port, free_port())
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    for name, role in USERS:
+        subprocess.run(
+            [sys.executable, "-m", "gateway", "user", "add", name, "--role", role,
+             "--config", str(config)],
+            input=f"{PASSWORD}\n".encode(), check=True, capture_output=True, cwd=REPO, env=env,
+        )
+    log_path = directory / "daemon.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tests.e2e.serve", "--config", str(config)],
+            stdout=log, stderr=subprocess.STDOUT, cwd=REPO, env=env,
+        )
+    gateway = Gateway(f"http://127.0.0.1:{port}", directory, log_path, process)
+    try:
+        _wait_ready(gateway)
+        gateway.wait_line_ready()
+        yield gateway
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def browser(gateway: Gateway) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+class Consoles:
+    """Opens pages in fresh browser contexts (each its own cookies: a separate agent)."""
+
+    def __init__(self, browser: Any, gateway: Gateway) -> None:
+        self.browser = browser
+        self.gateway = gateway
+        self.contexts: list[Any] = []
+        self.errors: list[str] = []
+
+    def page(self, path: str = "/", base: str | None = None) -> Any:
+        context = self.browser.new_context(viewport=VIEWPORT)
+        self.contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+        page.goto(f"{base or self.gateway.url}{path}")
+        return page
+
+    def login(self, username: str, base: str | None = None) -> Any:
+        page = self.page("/", base)
+        page.locator("#login-username").fill(username)
+        page.locator("#login-password").fill(PASSWORD)
+        page.locator("#login-submit").click()
+        wait_connected(page)
+        return page
+
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+        self.contexts.clear()
+
+
+def wait_connected(page: Any) -> None:
+    page.locator("#app-view").wait_for(state="visible")
+    page.wait_for_function("window.smsConsole.events.state === 'open'")
+
+
+@pytest.fixture
+def consoles(browser: Any, gateway: Gateway) -> Iterator[Consoles]:
+    opened = Consoles(browser, gateway)
+    try:
+        yield opened
+    finally:
+        opened.close()
+    assert not opened.errors, f"errors in the page: {opened.errors}"
+
+
+def screenshot(page: Any, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))

@@ -1,0 +1,96 @@
+"""Pure parts of the workflow: opt-out words, phone numbers, login limits, address providers."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from gateway.service.address import (
+    CsvAddressProvider,
+    HttpAddressProvider,
+    SqliteAddressProvider,
+    search_address,
+)
+from gateway.service.errors import InvalidPhoneError, RateLimitedError
+from gateway.service.optout import is_opt_out
+from gateway.service.phone import normalise_phone
+from gateway.service.ratelimit import LoginLimits, LoginRateLimiter
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("STOP", True), ("stop.", True), (" Unsubscribe ", True), ("opt out", True),
+     ("please don't stop", False), ("", False), (None, False)],
+)
+def test_opt_out_words(text: str | None, expected: bool) -> None:
+    assert is_opt_out(text) is expected
+
+
+def test_phone_numbers_normalise_or_name_the_problem() -> None:
+    assert normalise_phone("(555) 123-4567", "US") == "+15551234567"
+    with pytest.raises(InvalidPhoneError, match="too short"):
+        normalise_phone("+1 55", "US")
+    with pytest.raises(InvalidPhoneError, match="cannot be read"):
+        normalise_phone("call me", "US")
+
+
+def test_login_limiter_blocks_after_failures_and_forgets_after_window() -> None:
+    now = [0.0]
+    limiter = LoginRateLimiter(LoginLimits(3, 10, 60.0), lambda: now[0])
+    for _ in range(3):
+        limiter.check("alice", "10.0.0.1")
+        limiter.record_failure("alice", "10.0.0.1")
+    with pytest.raises(RateLimitedError):
+        limiter.check("alice", "10.0.0.2")
+    limiter.check("bob", "10.0.0.1")
+    now[0] = 61.0
+    limiter.check("alice", "10.0.0.1")
+
+
+async def test_csv_and_sqlite_directories(tmp_path: Path) -> None:
+    csv_path = tmp_path / "a.csv"
+    csv_path.write_text("phone,address\n(555) 123-4567,1 Main St\n")
+    csv = CsvAddressProvider(csv_path, "US")
+    assert (await csv.lookup("+15551234567")).address == "1 Main St"
+    assert (await csv.lookup("+15550000000")).status == "not_found"
+    db_path = tmp_path / "a.db"
+    with sqlite3.connect(db_path) as db:
+        db.execute("CREATE TABLE addresses (phone TEXT, address TEXT)")
+        db.execute("INSERT INTO addresses VALUES ('+15551234567', '2 Side St')")
+    db.close()
+    provider = SqliteAddressProvider(db_path)
+    assert (await provider.lookup("+15551234567")).address == "2 Side St"
+    missing = SqliteAddressProvider(tmp_path / "nope.db")
+    assert (await missing.lookup("+15551234567")).status == "error"
+
+
+async def test_slow_http_lookup_becomes_an_error_not_a_wait() -> None:
+    async def slow(request: web.Request) -> web.Response:
+        await asyncio.sleep(5)
+        return web.json_response({"address": "late"})
+
+    async def fast(request: web.Request) -> web.Response:
+        return web.json_response({"address": f"at {request.match_info['phone']}"})
+
+    app = web.Application()
+    app.router.add_get("/slow/{phone}", slow)
+    app.router.add_get("/fast/{phone}", fast)
+    server = TestServer(app)
+    await server.start_server()
+    try:
+        base = str(server.make_url(""))
+        quick = HttpAddressProvider(base + "/fast/{phone}", timeout_s=2.0)
+        assert (await quick.lookup("+15551234567")).address == "at +15551234567"
+        await quick.close()
+        sluggish = HttpAddressProvider(base + "/slow/{phone}", timeout_s=0.2)
+        result = await search_address(sluggish, "+15551234567", timeout_s=1.0)
+        assert result.status == "error"
+        assert "timed out" in (result.error or "")
+        await sluggish.close()
+    finally:
+        await server.close()
