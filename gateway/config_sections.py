@@ -143,6 +143,15 @@ class LineConfig(Section):
             )
         return value
 
+    @field_validator("number", "smsc", mode="before")
+    @classmethod
+    def _quoted_number(cls, value: object) -> object:
+        if isinstance(value, int) and not isinstance(value, bool):
+            raise ValueError(
+                f'must be quoted, e.g. "+{value}" (YAML reads an unquoted number as an integer)'
+            )
+        return value
+
     @field_validator("pin", mode="before")
     @classmethod
     def _pin(cls, value: object) -> object:

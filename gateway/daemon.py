@@ -298,6 +298,33 @@ class Daemon:
         for sender in self.senders.values():
             sender.wake()
 
+    async def reload(self, config: Config) -> None:
+        """Apply a re-read config.yaml: modems added, removed or changed are brought in line;
+        the others, the HTTP server and every agent session stay as they are."""
+        self.notifier.reloading("reloading config.yaml")
+        old = {m.name: m for m in self.config.modem_list}
+        new = {m.name: m for m in config.modem_list}
+        kept_settings = ("http", "database", "data_dir", "simulator")
+        for key in kept_settings:
+            if getattr(self.config, key) != getattr(config, key):
+                log.warning("reload.needs_restart", setting=key)
+                config = config.model_copy(update={key: getattr(self.config, key)})
+        if self.sim is None and any(m.simulator for m in new.values()):
+            self.sim = SimulatedNetwork(config)
+        self.config = config
+        for name in old.keys() - new.keys():
+            log.info("reload.modem_removed", line=name)
+            await self._remove_modem(name)
+        for name in sorted(old.keys() & new.keys()):
+            if old[name] != new[name]:
+                log.info("reload.modem_changed", line=name)
+                await self._remove_modem(name)
+                await self._add_modem(new[name])
+        for name in sorted(new.keys() - old.keys()):
+            log.info("reload.modem_added", line=name)
+            await self._add_modem(new[name])
+        self.notifier.ready(self.status_summary())
+
     # running --------------------------------------------------------------------------------
 
     def _spawn(self, name: str, body: Callable[[], Awaitable[None]]) -> asyncio.Task[None]:
@@ -414,21 +441,42 @@ async def run_daemon(config_path: Path | None) -> int:
     import signal
 
     from gateway.config import load_config
+    from gateway.config_errors import ConfigError
     from gateway.log import configure_logging
 
     config = load_config(config_path)
     configure_logging(config.logging)
     daemon = Daemon(config)
     stop = asyncio.Event()
+    reload_wanted = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, reload_wanted.set)
+
+    async def reloader() -> None:
+        while True:
+            await reload_wanted.wait()
+            reload_wanted.clear()
+            try:
+                new_config = load_config(config.source_path or config_path)
+            except ConfigError as error:
+                log.error("reload.refused", problems=[str(p) for p in error.problems])
+                daemon.notifier.ready(daemon.status_summary() + " (reload refused)")
+                continue
+            configure_logging(new_config.logging)
+            await daemon.reload(new_config)
+
     try:
         await daemon.start()
+        reload_task = loop.create_task(reloader(), name="reloader")
         await stop.wait()
         log.info("daemon.stopping")
+        reload_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reload_task
     finally:
-        for signum in (signal.SIGTERM, signal.SIGINT):
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(signum)
         await daemon.stop()
     return 0

@@ -8,11 +8,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, exc, text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.store.database import StoreSettings, create_engine, normalise_url
+from gateway.store.database import StoreSettings, create_engine, normalise_url, unavailable
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Taken for the whole upgrade on PostgreSQL so two daemons starting at once do not race.
@@ -50,8 +50,11 @@ def _current(connection: Connection) -> str | None:
 
 
 async def upgrade_engine(engine: AsyncEngine, revision: str = "head") -> None:
-    async with engine.execution_options(gateway_write=True).begin() as connection:
-        await connection.run_sync(_run, "upgrade", revision)
+    try:
+        async with engine.execution_options(gateway_write=True).begin() as connection:
+            await connection.run_sync(_run, "upgrade", revision)
+    except (exc.OperationalError, exc.InterfaceError, OSError, TimeoutError) as error:
+        raise unavailable(error) from error
 
 
 async def downgrade_engine(engine: AsyncEngine, revision: str = "base") -> None:

@@ -63,7 +63,7 @@ class Store:
         db = Database(engine, settings)
         try:
             if migrate:
-                await _upgrade(db)
+                await upgrade_engine(engine)
         except BaseException:
             await engine.dispose()
             raise
@@ -78,13 +78,3 @@ class Store:
     async def __aexit__(self, *_exc: object) -> None:
         await self.close()
 
-
-async def _upgrade(db: Database) -> None:
-    from sqlalchemy import exc
-
-    from gateway.store.database import unavailable
-
-    try:
-        await upgrade_engine(db.engine)
-    except (exc.OperationalError, exc.InterfaceError, OSError, TimeoutError) as error:
-        raise unavailable(error) from error

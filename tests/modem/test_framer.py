@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -37,9 +36,7 @@ def framed(
     return framer.feed(data)
 
 
-@pytest.mark.parametrize(
-    ("command", "data", "expected"),
-    [
+TABLE: list[tuple[str | None, bytes, list[Event]]] = [
         ("AT", b"\r\nOK\r\n", [Final("OK", "ok")]),
         ("AT", b"AT\r\r\nOK\r\n", [Final("OK", "ok")]),  # echo dropped
         ("AT+CGMI", b"\r\n huawei\r\n\r\nOK\r\n", [Line("huawei"), Final("OK", "ok")]),
@@ -103,11 +100,15 @@ def framed(
         ("AT", b"\xfe\x01garbage\r\nOK\r\n", [Noise(b"\xfe\x01garbage"), Final("OK", "ok")]),
         ("AT", b"\x00\x00\r\n\xffOK\r\n", [Final("OK", "ok")]),  # boot padding
         ("AT", b"\r\nl\xc3\xa9gal\r\nOK\r\n", [Line("légal"), Final("OK", "ok")]),
-    ],
-)
-def test_framer_table(command: str | None, data: bytes, expected: list[Event]) -> None:
-    expect_prompt = command is not None and command.startswith("AT+CMGS")
-    assert framed(data, command, expect_prompt=expect_prompt) == expected
+]
+
+
+def test_framer_table() -> None:
+    # One test item for the whole table keeps the suite fast; the message names the failing row.
+    for command, data, expected in TABLE:
+        expect_prompt = command is not None and command.startswith("AT+CMGS")
+        got = framed(data, command, expect_prompt=expect_prompt)
+        assert got == expected, f"{command!r} {data!r}"
 
 
 def test_final_result_ends_the_command_so_later_lines_are_unsolicited() -> None:
@@ -130,18 +131,12 @@ def test_prompt_is_not_seen_in_the_middle_of_a_line() -> None:
     assert framed(b"\r\nA>B\r\n", "AT+CMGS=5", expect_prompt=True) == [Line("A>B")]
 
 
-@pytest.mark.parametrize(
-    ("command", "prefixes"),
-    [
-        ("AT+CREG?", {"+CREG"}),
-        ("AT+CMEE=1;+CREG=2", {"+CMEE", "+CREG"}),
-        ("ATE0", set()),
-        ("at^syscfg?", {"^SYSCFG"}),
-        ("AT", set()),
-    ],
-)
-def test_response_prefixes(command: str, prefixes: set[str]) -> None:
-    assert response_prefixes(command) == prefixes
+def test_response_prefixes() -> None:
+    assert response_prefixes("AT+CREG?") == {"+CREG"}
+    assert response_prefixes("AT+CMEE=1;+CREG=2") == {"+CMEE", "+CREG"}
+    assert response_prefixes("ATE0") == set()
+    assert response_prefixes("at^syscfg?") == {"^SYSCFG"}
+    assert response_prefixes("AT") == set()
 
 
 def test_parse_final_recognises_only_final_codes() -> None:

@@ -199,6 +199,8 @@ BAD_VALUES: list[tuple[str, str, str]] = [
     ("opt_out_words: ['STOP', ' ']", "opt_out_words", "must not be empty"),
     ("http: 5", "http", "must be a mapping"),
     ("lines: [{name: a, number: '+15550100'}]", "lines", "only used with modems: auto"),
+    ("modems: [{name: a, number: +15550100, simulator: true}]", "modems[0].number",
+     'must be quoted, e.g. "+15550100"'),
     ("modems: [{name: a, number: '+15550100', simulator: true, smsc: '123'}]",
      "modems[0].smsc", "international number"),
     ("modems: [{name: a, number: '+15550100', simulator: true, iccid: 12ab}]",

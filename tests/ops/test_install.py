@@ -12,7 +12,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 
-def run_script(name: str, root: Path, *args: str, prefix: str | None = None) -> str:
+def run_script(
+    name: str, root: Path, *args: str, prefix: str | None = None, timeout_s: float = 60
+) -> str:
     env = {**os.environ, "DESTDIR": str(root)}
     if prefix is not None:
         env["PREFIX"] = prefix
@@ -21,7 +23,7 @@ def run_script(name: str, root: Path, *args: str, prefix: str | None = None) -> 
         capture_output=True,
         text=True,
         env=env,
-        timeout=60,
+        timeout=timeout_s,
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -116,6 +118,7 @@ def test_bad_arguments_are_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)
 @pytest.mark.skipif(
     os.environ.get("SMS_GATEWAY_TEST_VENV_INSTALL") != "1",
     reason="creates a virtual environment and installs with pip (minutes on a busy machine); "
@@ -123,7 +126,7 @@ def test_bad_arguments_are_refused(tmp_path: Path) -> None:
 )
 def test_install_with_virtual_environment(tmp_path: Path) -> None:
     root = tmp_path / "root"
-    run_script("install.sh", root)
+    run_script("install.sh", root, timeout_s=840)
     binary = root / "opt/sms-gateway/venv/bin/sms-gateway"
     result = subprocess.run(
         [str(binary), "check-config", "--config", str(REPO / "config.yaml")],
