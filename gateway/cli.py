@@ -8,7 +8,9 @@ import sys
 from collections.abc import Sequence
 
 # Order is the order shown in --help.
-COMMAND_MODULES: tuple[str, ...] = ("run", "send", "status", "pdu", "check_config", "sim", "user", "token", "db")
+COMMAND_MODULES: tuple[str, ...] = (
+    "run", "send", "status", "pdu", "check_config", "sim", "user", "token", "db",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

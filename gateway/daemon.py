@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import structlog
 from aiohttp import web
@@ -23,16 +24,18 @@ from gateway.bus import EventBus
 from gateway.config import Config
 from gateway.config_sections import ModemConfig
 from gateway.control import ControlServer, create_control_app, socket_path
-from gateway.modem import ModemSettings, ModemSupervisor
+from gateway.modem import ModemSettings, ModemSupervisor, Opener
 from gateway.notify import SystemdNotifier
 from gateway.pipeline import InboundHandler, LineSender, Publisher
 from gateway.pipeline.lines import LineBoard, line_details
 from gateway.sim.modem import SimModem
 from gateway.sim.network import SimNetwork
-from gateway.sim.transport import PtyPort, open_pty
+from gateway.sim.transport import PtyPort, open_in_memory, open_pty
 from gateway.store import Store, StoreError
 
 log = structlog.get_logger("gateway.daemon")
+
+SimTransport = Literal["pty", "memory"]
 
 # How long a sender with nothing due sleeps before looking again (it is woken on every Send).
 SENDER_IDLE_CHECK_S = 30.0
@@ -73,9 +76,11 @@ def _sim_identity(number: str) -> tuple[str, str]:
 
 
 class SimulatedNetwork:
-    """The in-process simulated network for `simulator: true` modems, on real ptys."""
+    """The in-process simulated network for `simulator: true` modems, on real ptys (or, for
+    fast tests, on in-memory transports)."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, transport: SimTransport = "pty") -> None:
+        self.transport = transport
         self.network = SimNetwork()
         self.directory = config.data_dir / "sim"
         self.profile = config.simulator.profile
@@ -89,6 +94,8 @@ class SimulatedNetwork:
                              pin=modem.pin)
         self.network.attach(sim_modem)
         self.modems[modem.name] = sim_modem
+        if self.transport == "memory":
+            return f"memory:{modem.name}"
         self.directory.mkdir(parents=True, exist_ok=True)
         port = await open_pty(sim_modem, self.directory)
         self.ports[modem.name] = port
@@ -115,8 +122,10 @@ class Daemon:
         *,
         clock: Callable[[], datetime] = utc_now,
         notifier: SystemdNotifier | None = None,
+        sim_transport: SimTransport = "pty",
     ) -> None:
         self.config = config
+        self.sim_transport: SimTransport = sim_transport
         self.clock = clock
         self.notifier = notifier or SystemdNotifier()
         self.bus = EventBus()
@@ -158,7 +167,7 @@ class Daemon:
         self.publisher.publish(u.event for u in unknown)
 
         if any(m.simulator for m in config.modem_list):
-            self.sim = SimulatedNetwork(config)
+            self.sim = SimulatedNetwork(config, self.sim_transport)
         for modem in config.modem_list:
             line = await store.lines.ensure(modem.name, modem.number, now=self.clock())
             self.line_ids[modem.name] = line.id
@@ -232,9 +241,12 @@ class Daemon:
         assert self.store is not None
         assert self.board is not None
         assert self.inbound is not None
+        opener: Opener | None = None
         if modem.simulator:
             assert self.sim is not None
             device = await self.sim.add(modem)
+            if self.sim.transport == "memory":
+                opener = functools.partial(open_in_memory, self.sim.modems[modem.name])
         else:
             assert modem.device is not None
             device = str(modem.device)
@@ -246,6 +258,7 @@ class Daemon:
             inbound_sink=self.inbound.sink,
             report_sink=self.inbound.report_sink,
             on_state=self.board.on_state,
+            opener=opener,
         )
         self.supervisors[modem.name] = supervisor
         board = self.board
@@ -310,7 +323,7 @@ class Daemon:
                 log.warning("reload.needs_restart", setting=key)
                 config = config.model_copy(update={key: getattr(self.config, key)})
         if self.sim is None and any(m.simulator for m in new.values()):
-            self.sim = SimulatedNetwork(config)
+            self.sim = SimulatedNetwork(config, self.sim_transport)
         self.config = config
         for name in old.keys() - new.keys():
             log.info("reload.modem_removed", line=name)

@@ -20,7 +20,7 @@ def backup_sqlite(source: Path, destination: Path, busy_timeout_ms: int = 5000) 
     destination.parent.mkdir(parents=True, exist_ok=True)
     partial = destination.with_name(destination.name + ".partial")
     try:
-        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=busy_timeout_ms / 1000)
+        src = sqlite3.connect(source, timeout=busy_timeout_ms / 1000)
         try:
             dst = sqlite3.connect(partial)
             try:

@@ -248,7 +248,7 @@ class Consoles:
 
 def wait_connected(page: Any) -> None:
     page.locator("#app-view").wait_for(state="visible")
-    page.wait_for_function("window.smsConsole.events.state === 'open'")
+    page.wait_for_function("() => window.smsConsole.events.state === 'open'")
 
 
 @pytest.fixture

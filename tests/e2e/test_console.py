@@ -64,7 +64,7 @@ def test_full_chat_flow_through_the_console(gateway: Gateway, consoles: Consoles
     first = timer.text_content()
     expect(timer).not_to_have_text(first or "")  # the waiting timer ticks
     expect(page).to_have_title(re.compile(r"^\(\d+\) waiting"))
-    page.wait_for_function("window.smsConsole.alerts.playing")  # it rings
+    page.wait_for_function("() => window.smsConsole.alerts.playing")  # it rings
     screenshot(page, "panel-ringing")
 
     window = answer(page, customer)

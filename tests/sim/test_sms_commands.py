@@ -1,4 +1,4 @@
-"""TS 27.005 behaviour: storage and its index spaces, +CNMI routing, reading, deleting, text mode."""
+"""TS 27.005 behaviour: storage and index spaces, +CNMI routing, reading, deleting, text mode."""
 
 from __future__ import annotations
 
