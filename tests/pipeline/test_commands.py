@@ -46,7 +46,8 @@ async def test_send_waits_for_delivery_and_status_shows_the_line(tmp_path: Path)
         code, out, err = await _cli("status", "--config", str(config_path), cwd=tmp_path)
         assert code == 0, err
         assert "1/1 lines up" in out
-        assert "demo" in out and "ready" in out
+        assert "demo" in out
+        assert "ready" in out
     finally:
         await daemon.stop()
 
@@ -54,7 +55,7 @@ async def test_send_waits_for_delivery_and_status_shows_the_line(tmp_path: Path)
 async def test_send_while_the_daemon_is_down_goes_out_on_its_next_start(tmp_path: Path) -> None:
     config_path = tmp_path / "config.yaml"
     config_path.write_text(yaml.safe_dump(daemon_config(tmp_path)))
-    code, out, err = await _cli(
+    code, _out, err = await _cli(
         "send", "--config", str(config_path), "--to", CUSTOMER, "Queued while down", cwd=tmp_path
     )
     assert code == 0, err

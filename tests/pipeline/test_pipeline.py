@@ -87,7 +87,6 @@ async def test_agent_reply_of_400_characters_reaches_the_handset_whole_and_is_de
 
 async def test_final_cms_error_fails_the_part_and_nothing_is_resent(daemon: Daemon) -> None:
     assert daemon.sim is not None
-    daemon.sim.modems["demo"].faults  # the modem exists
     await _fault(daemon, "send_failure", {"cms": 304, "times": 1})
     await queue_reply(daemon, "Short reply", status_report=False)
     final = await eventually(
