@@ -199,13 +199,21 @@ class Daemon:
                  lines=list(self.line_ids))
 
     def build_app(self) -> web.Application:
-        """The HTTP application; the agent API and console mount on it."""
-        app = web.Application()
+        """The HTTP application: the agent API, the console, and with a simulated modem the
+        demo's customer phone page at /sim with the simulator's control API under /sim/api."""
+        from gateway.api.app import create_app
+        from gateway.console import add_console_routes, add_phone_page_routes
 
-        async def healthz(_request: web.Request) -> web.Response:
-            return web.json_response({"status": "ok", "lines": self.line_summary()})
+        assert self.store is not None
+        app = create_app(
+            store=self.store, bus=self.bus, config=self.config,
+            wake_outbound=self.wake_outbound, clock=self.clock,
+        )
+        add_console_routes(app)
+        if self.sim is not None:
+            from gateway.sim.control import create_control_app as create_sim_control_app
 
-        app.router.add_get("/healthz", healthz)
+            add_phone_page_routes(app, create_sim_control_app(self.sim.network))
         return app
 
     async def _start_http(self) -> None:

@@ -164,9 +164,12 @@ class Initialiser:
                 return
         if code is not None and "PUK" in code:
             raise PinError(f"the SIM needs {code}", puk_required=True)
-        raise PinError(f"the SIM needs {code}")
+        if code is not None and "PIN" in code:
+            raise PinError(f"the SIM needs {code}")
+        raise SimError(f"the SIM is not usable (+CPIN: {code})")
 
     async def _cpin(self, driver: ModemDriver) -> str | None:
+        loop = asyncio.get_running_loop()
         while True:
             try:
                 lines = await driver.command("AT+CPIN?")
@@ -184,7 +187,11 @@ class Initialiser:
                 if await self._busy_pause(error):
                     continue
                 raise
-            return parse_cpin(lines)
+            code = parse_cpin(lines)
+            if code == "NOT READY" and loop.time() < self._busy_until:
+                await asyncio.sleep(self.settings.busy_retry_interval_s)  # SIM still starting
+                continue
+            return code
 
     async def _cpin_after_pin(self, driver: ModemDriver) -> str | None:
         loop = asyncio.get_running_loop()

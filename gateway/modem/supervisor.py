@@ -1,6 +1,6 @@
-"""ModemSupervisor: one per modem. Owns the line's state, (re)connection and the modem side of the
-message pipeline: stored and routed messages go to the sinks and are deleted or acknowledged only
-after a sink returned.
+"""ModemSupervisor: one per modem. Owns the line's state and (re)connection: init, health (URCs, a
+slow poll, silence), reboot detection, reconnection with capped exponential backoff; and runs the
+modem side of the message pipeline (gateway.modem.inbound) and the sends.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,25 +27,19 @@ from gateway.modem.errors import (
     SubmitUnconfirmedError,
 )
 from gateway.modem.framer import Urc
+from gateway.modem.inbound import Inbound
 from gateway.modem.initialise import Initialiser, ModemSetup
 from gateway.modem.model import (
-    STAT_ALL,
-    STAT_REC_READ,
-    STAT_REC_UNREAD,
     Identity,
-    InboundItem,
     InboundSink,
     LineState,
     LineStatus,
-    RawDelivery,
     ReportSink,
     StateCallback,
 )
 from gateway.modem.responses import (
     parse_creg,
     parse_csq,
-    parse_memory_index,
-    parse_pdu_length,
     value_of,
 )
 from gateway.modem.settings import ModemSettings
@@ -58,16 +52,11 @@ REBOOT_URCS = frozenset({"RDY", "+CPIN", "^SYSSTART"})
 MAYBE_REBOOT_URCS = frozenset(
     {"^BOOT", "SMS READY", "CALL READY", "PB DONE", "+CFUN", "+QUSIM", "+WIND", "+QIND"}
 )
-CMS_INVALID_INDEX = 321
 UNREGISTERED = frozenset({"not_registered", "searching", "denied"})
 
 
 class _Rebooted(Exception):
     """The modem restarted under us and must be initialised again."""
-
-
-class _SinkFailed(Exception):
-    """A sink raised: nothing was deleted or acknowledged; retried later."""
 
 
 class ModemSupervisor:
@@ -86,10 +75,15 @@ class ModemSupervisor:
             opener = serial_opener(settings.device, settings.baud)
         self.settings = settings
         self._opener = opener
-        self._inbound_sink = inbound_sink
-        self._report_sink = report_sink
         self._on_state = on_state
         self._log = log.bind(line=settings.name)
+        self._inbound = Inbound(
+            settings,
+            inbound_sink=inbound_sink,
+            report_sink=report_sink,
+            on_sink_error=lambda error: self._update(last_error=error),
+            log=self._log,
+        )
         self._state = LineState(
             name=settings.name, status="down", since=_now(), device=settings.device
         )
@@ -101,10 +95,7 @@ class ModemSupervisor:
         self._stopping = False
         self._send_lock = asyncio.Lock()
         self._last_send = float("-inf")
-        self._sweep_wanted = asyncio.Event()
         self._probe_now = asyncio.Event()
-        self._pending_reports: list[tuple[str, int]] = []
-        self._cmti_memories: set[str] = set()
         self._waiters: list[tuple[Callable[[LineState], bool], asyncio.Future[LineState]]] = []
 
     # public
@@ -278,10 +269,9 @@ class ModemSupervisor:
         self._update(status="down", last_error=f"port closed ({exc!r})" if exc else "port closed")
 
     async def _serve(self, driver: ModemDriver, queue: asyncio.Queue[Urc]) -> None:
-        self._sweep_wanted.set()  # everything stored while we were away
         await _first_failure(
             self._urc_loop(driver, queue),
-            self._inbound_loop(driver),
+            self._inbound.run(driver, self._setup),
             self._health_loop(driver),
             self._silence_watch(driver),
             self._closed_watch(driver),
@@ -321,26 +311,20 @@ class ModemSupervisor:
                 for line in await driver.command("AT+CREG?"):
                     if line.upper().startswith("+CREG:"):
                         self._update(registration=parse_creg(value_of(line), solicited=True))
-            self._sweep_wanted.set()  # a lost +CMTI costs at most one poll interval
+            self._inbound.sweep_wanted.set()  # a lost +CMTI costs at most one poll interval
 
     async def _urc_loop(self, driver: ModemDriver, queue: asyncio.Queue[Urc]) -> None:
         while True:
             urc = await queue.get()
             prefix = urc.prefix
             if prefix == "+CMTI":
-                located = parse_memory_index(urc.value)
-                if located is not None and located[0] != self._setup.storage[0]:
-                    self._cmti_memories.add(located[0])
-                self._sweep_wanted.set()
+                self._inbound.message_stored(urc)
             elif prefix == "+CDSI":
-                located = parse_memory_index(urc.value)
-                if located is not None:
-                    self._pending_reports.append(located)
-                    self._sweep_wanted.set()
+                self._inbound.report_stored(urc)
             elif prefix == "+CMT" and urc.pdu is not None:
-                await self._routed(driver, urc, self._inbound_sink)
+                await self._inbound.routed_message(driver, urc)
             elif prefix == "+CDS" and urc.pdu is not None:
-                await self._routed(driver, urc, self._report_sink)
+                await self._inbound.routed_report(driver, urc)
             elif prefix == "+CREG":
                 self._update(registration=parse_creg(urc.value, solicited=False))
             elif prefix == "^RSSI":
@@ -361,103 +345,6 @@ class ModemSupervisor:
         current = next((value_of(x) for x in lines if x.upper().startswith("+CNMI:")), None)
         if current is None or current.replace(" ", "") != expected:
             raise _Rebooted(f"{urc.text}, then +CNMI: {current}")
-
-    async def _routed(self, driver: ModemDriver, urc: Urc, sink: InboundSink) -> None:
-        """+CMT / +CDS: into the sink first, then +CNMA. A failed sink gets a negative
-        acknowledgement, so the network keeps the message and delivers it again later."""
-        assert urc.pdu is not None
-        item = RawDelivery(urc.pdu, parse_pdu_length(urc.value))
-        positive = True
-        try:
-            await self._deliver(sink, [item])
-        except _SinkFailed as error:
-            self._log.error("routed_delivery_refused", urc=urc.prefix, error=str(error))
-            self._update(last_error=f"sink failed: {error}")
-            positive = False
-        if self._setup.acknowledge:
-            try:
-                await driver.acknowledge(positive=positive)
-            except CommandError as error:
-                self._log.warning("acknowledge_failed", result=error.result)
-
-    async def _inbound_loop(self, driver: ModemDriver) -> None:
-        settings = self.settings
-        delay = settings.sink_retry_initial_s
-        first_sweep = True
-        while True:
-            await self._sweep_wanted.wait()
-            self._sweep_wanted.clear()
-            try:
-                await self._sweep_reports(driver)
-                await self._sweep_messages(driver, every_memory=first_sweep)
-            except _SinkFailed as error:
-                self._log.warning("sink_failed_nothing_deleted", error=str(error), retry_in_s=delay)
-                self._update(last_error=f"sink failed: {error}")
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, settings.sink_retry_max_s)
-                self._sweep_wanted.set()
-                continue
-            first_sweep = False
-            delay = settings.sink_retry_initial_s
-            if self._state.last_error is not None and self._state.last_error.startswith("sink"):
-                self._update(last_error=None)
-
-    async def _sweep_messages(self, driver: ModemDriver, *, every_memory: bool) -> None:
-        storage = self._setup.storage
-        memories = [storage[0]]
-        extra = set(self._setup.other_memories) if every_memory else set()
-        extra |= self._cmti_memories
-        memories += sorted(extra - {storage[0]})
-        try:
-            for memory in memories:
-                if driver.memory != memory:
-                    await driver.select_storage(memory, *storage[1:])
-                listed = await driver.list_messages(STAT_ALL)
-                received = [m for m in listed if m.stat in (STAT_REC_UNREAD, STAT_REC_READ)]
-                if not received:
-                    continue
-                await self._deliver(self._inbound_sink, received)
-                for message in received:
-                    await self._delete(driver, message.index)
-                self._cmti_memories.discard(memory)
-        finally:
-            if driver.memory != storage[0] and driver.is_connected:
-                await driver.select_storage(*storage)
-
-    async def _sweep_reports(self, driver: ModemDriver) -> None:
-        storage = self._setup.storage
-        try:
-            while self._pending_reports:
-                memory, index = self._pending_reports[0]
-                if driver.memory != memory:
-                    await driver.select_storage(memory, *storage[1:])
-                try:
-                    report = await driver.read_message(index)
-                except CommandError as error:
-                    self._log.warning("status_report_unreadable", index=index, result=error.result)
-                    report = None
-                if report is not None:
-                    await self._deliver(self._report_sink, [report])
-                    await self._delete(driver, index)
-                self._pending_reports.pop(0)
-        finally:
-            if driver.memory != storage[0] and driver.is_connected:
-                await driver.select_storage(*storage)
-
-    async def _delete(self, driver: ModemDriver, index: int) -> None:
-        try:
-            await driver.delete_message(index)
-        except CommandError as error:
-            if getattr(error, "code", None) != CMS_INVALID_INDEX:
-                raise  # already gone is fine; anything else ends the session
-
-    async def _deliver(self, sink: InboundSink, items: Sequence[InboundItem]) -> None:
-        try:
-            await sink(self.settings.name, items)
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:
-            raise _SinkFailed(f"{type(error).__name__}: {error}") from error
 
     # state
 

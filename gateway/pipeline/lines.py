@@ -24,6 +24,7 @@ def line_details(state: LineState) -> dict[str, object]:
     return {
         "status": state.status,
         "since": state.since.isoformat(),
+        "signal": state.signal_dbm,
         "signal_dbm": state.signal_dbm,
         "signal_csq": state.signal_csq,
         "registration": state.registration,
@@ -32,6 +33,12 @@ def line_details(state: LineState) -> dict[str, object]:
         "device": state.device,
         "identity": asdict(state.identity),
     }
+
+
+def _shown(state: LineState) -> tuple[object, ...]:
+    # Signal in 5 dBm steps: a line strip does not need every flicker of the radio.
+    signal = None if state.signal_dbm is None else state.signal_dbm // 5
+    return (state.status, state.registration, state.can_send, signal, state.last_error)
 
 
 class LineBoard:
@@ -45,6 +52,7 @@ class LineBoard:
         self._pending: dict[str, asyncio.Queue[LineState]] = {}
         self._writers: dict[str, asyncio.Task[None]] = {}
         self._listeners: list[Callable[[LineState], None]] = []
+        self._published: dict[str, tuple[object, ...]] = {}
 
     def state(self, name: str) -> LineState | None:
         return self._states.get(name)
@@ -92,10 +100,18 @@ class LineBoard:
                         line_id, iccid=identity.iccid, imsi=identity.imsi, imei=identity.imei,
                         model=identity.model,
                     )
-                update = await self._store.lines.set_status(
-                    line_id, state.status, details=line_details(state)
-                )
+                details = line_details(state)
+                update = await self._store.lines.set_status(line_id, state.status, details=details)
+                event = update.event
+                shown = _shown(state)
+                if event is None and self._published.get(name) != shown:
+                    # Same status, but what the line strip shows (signal, registration) moved.
+                    event = await self._store.events.append(
+                        "line.status", {"id": line_id, "name": name, "number": update.line.number,
+                                        **details}
+                    )
+                self._published[name] = shown
             except StoreError as error:
                 log.error("line.state_not_stored", line=name, error=str(error))
                 continue
-            self._publisher.publish([update.event])
+            self._publisher.publish([event])

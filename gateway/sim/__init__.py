@@ -5,14 +5,15 @@ Layers: atparse (pure V.25ter parsing) -> modem (+ at_general, at_sms, receive, 
 Only gateway.sms is imported from the rest of the product.
 """
 
-from gateway.sim.control import create_control_app
+from gateway.sim.control import create_control_app, describe_modem
 from gateway.sim.faults import FAULT_KINDS, FaultError, apply_fault
 from gateway.sim.handset import Handset, InboxMessage
-from gateway.sim.modem import SimModem, TranscriptEntry
+from gateway.sim.modem import SimModem
 from gateway.sim.network import SimNetwork
 from gateway.sim.profiles import PROFILES, Profile, get_profile
 from gateway.sim.runner import SimRunner, msisdn_for
 from gateway.sim.transport import InMemoryTransport, PtyPort, open_in_memory, open_pty
+from gateway.sim.wire import TranscriptEntry
 
 __all__ = [
     "FAULT_KINDS",
@@ -29,6 +30,7 @@ __all__ = [
     "TranscriptEntry",
     "apply_fault",
     "create_control_app",
+    "describe_modem",
     "get_profile",
     "msisdn_for",
     "open_in_memory",

@@ -1,11 +1,11 @@
-"""V.25ter basic commands and the TS 27.007 commands SMS clients use (identity, SIM, network)."""
+"""The TS 27.007 commands SMS clients use: identity, SIM, network, USSD."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import TYPE_CHECKING
 
+from gateway.sim.atargs import decode_charset, encode_charset, int_arg, str_arg
 from gateway.sim.atparse import AtCommand
 from gateway.sim.atresult import OK, CmeError, PlainError, Reply, lines
 
@@ -16,42 +16,6 @@ Handler = Callable[["SimModem", AtCommand], Reply]
 USSD_REPLY_DELAY_S = 0.3
 LAC = "00C3"
 CELL_ID = "0000A13F"
-
-
-# ---------------------------------------------------------------- argument helpers
-
-
-def int_arg(
-    command: AtCommand,
-    index: int,
-    *,
-    default: int | None = None,
-    allowed: tuple[int, ...] | range | None = None,
-    error: Exception | None = None,
-) -> int:
-    """The integer parameter at `index` (a missing one takes `default`), else `error`."""
-    fail = error if error is not None else CmeError(50)
-    arg = command.args[index] if index < len(command.args) else None
-    if arg is None:
-        if default is None:
-            raise fail
-        return default
-    try:
-        value = int(arg.value)
-    except ValueError:
-        raise fail from None
-    if allowed is not None and value not in allowed:
-        raise fail
-    return value
-
-
-def str_arg(command: AtCommand, index: int, *, error: Exception | None = None) -> str | None:
-    arg = command.args[index] if index < len(command.args) else None
-    if arg is None:
-        return None
-    if not arg.quoted and error is not None:
-        raise error
-    return arg.value
 
 
 def _require_sim(modem: SimModem) -> None:
@@ -70,65 +34,6 @@ def _identity(value: Callable[[SimModem], str]) -> Handler:
         return lines(value(modem))
 
     return handler
-
-
-def _basic_flag(attr: str) -> Handler:
-    def handler(modem: SimModem, command: AtCommand) -> Reply:
-        number = command.number if command.args else 0
-        if command.kind != "exec" or number not in (0, 1):
-            raise PlainError()
-        setattr(modem.settings, attr, number == 1)
-        return OK
-
-    return handler
-
-
-def _quiet(modem: SimModem, command: AtCommand) -> Reply:
-    number = command.number if command.args else 0
-    if command.kind != "exec" or number not in (0, 1):
-        raise PlainError()
-    modem.settings.quiet = number == 1
-    return OK
-
-
-def _accept(modem: SimModem, command: AtCommand) -> Reply:
-    """Basic commands with no effect on an SMS modem (&C, &D, &W, H, X, L, M)."""
-    if command.kind == "read":
-        raise PlainError()
-    return OK
-
-
-def _reset(modem: SimModem, command: AtCommand) -> Reply:
-    if command.kind != "exec" or command.number not in (None, 0):
-        raise PlainError()
-    modem.reset_settings()
-    return OK
-
-
-def _ati(modem: SimModem, command: AtCommand) -> Reply:
-    if command.kind != "exec":
-        raise PlainError()
-    return Reply(modem.profile.ati_lines)
-
-
-def _s_register(modem: SimModem, command: AtCommand) -> Reply:
-    defaults = {0: 0, 3: 13, 4: 10, 5: 8, 6: 2, 7: 50, 8: 2, 10: 15, 12: 50}
-    number = int(command.name[1:])
-    if number not in defaults:
-        raise PlainError()
-    key = command.name
-    if command.kind == "read":
-        return lines(f"{modem.settings.simple.get(key, defaults[number]):03d}")
-    if command.kind == "set":
-        modem.settings.simple[key] = int_arg(command, 0, allowed=range(256), error=PlainError())
-        return OK
-    if command.kind == "test":
-        return lines(f"{command.name}: (0-255)")
-    raise PlainError()
-
-
-def _dial(modem: SimModem, command: AtCommand) -> Reply:
-    raise CmeError(4)  # a data-only modem: voice calls are not supported
 
 
 # ---------------------------------------------------------------- TS 27.007
@@ -319,36 +224,6 @@ def _cscs(modem: SimModem, command: AtCommand) -> Reply:
     return OK
 
 
-def text_time(when: datetime) -> str:
-    """Text-mode timestamp: "yy/MM/dd,hh:mm:ss±zz", zz in quarter hours."""
-    offset = when.utcoffset()
-    quarters = 0 if offset is None else int(offset.total_seconds() // 900)
-    sign = "+" if quarters >= 0 else "-"
-    return when.strftime("%y/%m/%d,%H:%M:%S") + f"{sign}{abs(quarters):02d}"
-
-
-def decode_charset(modem: SimModem, text: str) -> str:
-    """A string parameter as the TE wrote it in the +CSCS character set."""
-    cs = modem.settings.cscs
-    try:
-        if cs == "UCS2":
-            return bytes.fromhex(text).decode("utf-16-be")
-        if cs == "HEX":
-            return bytes.fromhex(text).decode("latin-1")
-    except ValueError:
-        raise CmeError(50) from None
-    return text
-
-
-def encode_charset(modem: SimModem, text: str) -> str:
-    cs = modem.settings.cscs
-    if cs == "UCS2":
-        return text.encode("utf-16-be").hex().upper()
-    if cs == "HEX":
-        return text.encode("latin-1", errors="replace").hex().upper()
-    return text
-
-
 def _cusd(modem: SimModem, command: AtCommand) -> Reply:
     if command.kind == "read":
         return lines(f"+CUSD: {modem.settings.cusd}")
@@ -426,22 +301,6 @@ def vendor_command(modem: SimModem, command: AtCommand) -> Reply:
 
 
 HANDLERS: dict[str, Handler] = {
-    "E": _basic_flag("echo"),
-    "V": _basic_flag("verbose"),
-    "Q": _quiet,
-    "Z": _reset,
-    "&F": _reset,
-    "I": _ati,
-    "&C": _accept,
-    "&D": _accept,
-    "&W": _accept,
-    "&K": _accept,
-    "H": _accept,
-    "X": _accept,
-    "L": _accept,
-    "M": _accept,
-    "D": _dial,
-    **{f"S{n}": _s_register for n in (0, 3, 4, 5, 6, 7, 8, 10, 12)},
     "+CGMI": _identity(lambda m: m.profile.manufacturer),
     "+GMI": _identity(lambda m: m.profile.manufacturer),
     "+CGMM": _identity(lambda m: m.profile.model),

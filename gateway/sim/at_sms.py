@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
 from gateway.sim import receive
-from gateway.sim.at_general import decode_charset, encode_charset, int_arg, str_arg, text_time
+from gateway.sim.atargs import decode_charset, encode_charset, int_arg, str_arg, text_time
 from gateway.sim.atparse import AtCommand
 from gateway.sim.atresult import OK, CmsError, PlainError, Reply, lines
 from gateway.sim.storage import (

@@ -72,6 +72,41 @@ def _inbox_entry(message: InboxMessage) -> dict[str, Any]:
     }
 
 
+def describe_modem(modem: SimModem) -> dict[str, object]:
+    """A modem's state, storage, faults and AT transcript, as GET /modems/{name} shows it."""
+    return {
+        "name": modem.name,
+        "msisdn": modem.msisdn,
+        "profile": modem.profile.name,
+        "device": modem.device,
+        "plugged": modem.plugged,
+        "power": modem.power,
+        "hung": modem.faults.hung,
+        "cfun": modem.cfun,
+        "registration": modem.reg_stat,
+        "rssi": modem.rssi,
+        "sim": modem.sim.state,
+        "settings": modem.settings.as_dict(),
+        "storage": {
+            name: {
+                "used": memory.used,
+                "total": memory.total,
+                "full": memory.is_full,
+                "messages": [
+                    {"index": m.index, "stat": m.stat, "kind": m.kind, "pdu": m.pdu}
+                    for m in memory.snapshot()
+                ],
+            }
+            for name, memory in modem.storage.memories.items()
+        },
+        "faults": modem.faults.describe(),
+        "transcript": [
+            {"at": round(e.at, 3), "direction": e.direction, "text": e.text}
+            for e in modem.transcript
+        ],
+    }
+
+
 async def handset_send(request: web.Request) -> web.Response:
     network = request.app[NETWORK_KEY]
     body = await _json_object(request)
@@ -119,7 +154,7 @@ async def modem_faults(request: web.Request) -> web.Response:
 
 
 async def modem_detail(request: web.Request) -> web.Response:
-    return web.json_response(_modem(request).snapshot())
+    return web.json_response(describe_modem(_modem(request)))
 
 
 def _summary(modem: SimModem) -> dict[str, Any]:

@@ -13,15 +13,16 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal
 
-from gateway.sim import at_general, at_sms, receive
+from gateway.sim import at_basic, at_general, at_sms, receive
 from gateway.sim.atparse import AtCommand, find_prefix, parse_line
-from gateway.sim.atresult import CME_TEXT, CMS_TEXT, AtError, CmeError, CmsError, PlainError, Reply
+from gateway.sim.atresult import AtError, CmeError, CmsError, PlainError, Reply
 from gateway.sim.faults import FaultState
 from gateway.sim.profiles import GENERIC, Profile, get_profile
 from gateway.sim.state import ModemSettings, SimCard
 from gateway.sim.storage import Storage
+from gateway.sim.wire import ModemLink, Output, TranscriptEntry, error_text, frame_final, frame_info
 
 if TYPE_CHECKING:
     from gateway.sim.network import SimNetwork
@@ -36,27 +37,9 @@ MAX_PROMPT_DATA = 2048
 TRANSCRIPT_SIZE = 400
 
 Handler = Callable[["SimModem", AtCommand], Reply]
-HANDLERS: dict[str, Handler] = {**at_general.HANDLERS, **at_sms.HANDLERS}
-_NUMERIC_RESULT = {"OK": "0", "CONNECT": "1", "RING": "2", "NO CARRIER": "3", "ERROR": "4"}
+HANDLERS: dict[str, Handler] = {**at_basic.HANDLERS, **at_general.HANDLERS, **at_sms.HANDLERS}
 
 Power = Literal["on", "booting", "off"]
-
-
-class ModemLink(Protocol):
-    """Something carrying the modem's bytes to a client: a pty or an in-memory transport."""
-
-    def modem_output(self, data: bytes) -> None: ...
-
-    def modem_unplugged(self) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class TranscriptEntry:
-    """One line of the AT transcript: `direction` "in" is what the client sent."""
-
-    at: float  # seconds since the modem was created
-    direction: Literal["in", "out"]
-    text: str
 
 
 @dataclass(slots=True)
@@ -106,7 +89,7 @@ class SimModem:
         self.next_mr = 0
         self.pending_ack: receive.PendingAck | None = None
         self.ussd_session = False
-        self._links: list[ModemLink] = []
+        self._output = Output(self.faults, lambda: self.plugged)
         self.plug_listeners: list[Callable[[], None]] = []  # ports reopening on replug
         self._line = bytearray()
         self._echo = bytearray()  # echo of one feed() call, sent as one write
@@ -114,8 +97,6 @@ class SimModem:
         self._prompt: Prompt | None = None
         self._held_urcs: list[bytes] = []  # URCs waiting for a prompt to end
         self._cnmi_buffer: list[bytes] = []  # SMS URCs buffered in the TA (+CNMI mode 0)
-        self._out: deque[tuple[bytes, bool]] = deque()
-        self._pump: asyncio.Task[None] | None = None
         self._timers: set[asyncio.TimerHandle] = set()
         self._replies_with_text = 0
         self._busy_lines = 0
@@ -126,11 +107,11 @@ class SimModem:
     # ------------------------------------------------------------------ links and output
 
     def add_link(self, link: ModemLink) -> None:
-        self._links.append(link)
+        self._output.links.append(link)
 
     def remove_link(self, link: ModemLink) -> None:
         with contextlib.suppress(ValueError):
-            self._links.remove(link)
+            self._output.links.remove(link)
 
     def answering(self) -> bool:
         return self.plugged and self.power == "on" and not self.faults.hung
@@ -158,62 +139,18 @@ class SimModem:
             self._flush_echo()
         if response:
             self._record("out", data)
-        paced = self.faults.per_byte_s > 0 or (response and self.faults.per_response_s > 0)
-        if not paced and not self._out:
-            self._deliver(data)
-            return
-        self._out.append((data, response))
-        if self._pump is None or self._pump.done():
-            self._pump = asyncio.get_running_loop().create_task(self._pump_output())
-
-    def _deliver(self, data: bytes) -> None:
-        for link in list(self._links):
-            link.modem_output(data)
-
-    async def _pump_output(self) -> None:
-        while self._out:
-            data, response = self._out.popleft()
-            if response and self.faults.per_response_s > 0:
-                await asyncio.sleep(self.faults.per_response_s)
-            if self.faults.per_byte_s > 0:
-                for i in range(len(data)):
-                    if not self.plugged or self.faults.hung:
-                        break
-                    self._deliver(data[i : i + 1])
-                    await asyncio.sleep(self.faults.per_byte_s)
-            elif self.plugged and not self.faults.hung:
-                self._deliver(data)
+        self._output.send(data, response=response)
 
     def frame_info(self, lines: tuple[str, ...] | list[str]) -> bytes:
-        if not lines:
-            return b""
-        if self.settings.verbose:
-            text = "\r\n" + "\r\n".join(lines) + "\r\n"
-        else:
-            text = "".join(line + "\r\n" for line in lines)
-        return text.encode("latin-1", errors="replace")
+        return frame_info(lines, verbose=self.settings.verbose)
 
     def frame_final(self, code: str) -> bytes:
-        if self.settings.quiet:
-            return b""
-        if self.settings.verbose:
-            return f"\r\n{code}\r\n".encode("latin-1")
-        return f"{_NUMERIC_RESULT.get(code, code)}\r".encode("latin-1")
+        return frame_final(code, verbose=self.settings.verbose, quiet=self.settings.quiet)
 
     def error_code(self, error: AtError) -> str:
-        if isinstance(error, PlainError):
-            return self.profile.unknown_command if error.unknown else "ERROR"
-        cmee = self.settings.cmee
-        if isinstance(error, CmeError):
-            if cmee == 0:
-                return "ERROR"
-            if cmee == 2:
-                return f"+CME ERROR: {CME_TEXT.get(error.code, 'unknown')}"
-            return f"+CME ERROR: {error.code}"
-        assert isinstance(error, CmsError)
-        if cmee == 2:
-            return f"+CMS ERROR: {CMS_TEXT.get(error.code, 'unknown error')}"
-        return f"+CMS ERROR: {error.code}"
+        return error_text(
+            error, cmee=self.settings.cmee, unknown_command=self.profile.unknown_command
+        )
 
     # ------------------------------------------------------------------ URCs
 
@@ -435,7 +372,7 @@ class SimModem:
         self._line.clear()
         self._prompt = None
         self._held_urcs.clear()
-        self._out.clear()
+        self._output.clear()
         self.cfun = 1
         self.reg_stat = 0
         self.sim.reset()
@@ -459,11 +396,11 @@ class SimModem:
             return
         self.plugged = False
         self.power = "off"
-        self._out.clear()
+        self._output.clear()
         receive.drop_pending_ack(self, requeue=True)
-        for link in list(self._links):
+        for link in list(self._output.links):
             link.modem_unplugged()
-        self._links.clear()
+        self._output.links.clear()
 
     def replug(self, boot_delay_s: float | None = None) -> None:
         if self.plugged:
@@ -489,48 +426,10 @@ class SimModem:
         for handle in list(self._timers):
             handle.cancel()
         self._timers.clear()
-        if self._pump is not None:
-            self._pump.cancel()
+        self._output.cancel()
         self.faults.close()
         receive.drop_pending_ack(self, requeue=False)
 
     async def aclose(self) -> None:
         self.close()
-        if self._pump is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._pump
-            self._pump = None
-
-    def snapshot(self) -> dict[str, object]:
-        """State for the control API."""
-        return {
-            "name": self.name,
-            "msisdn": self.msisdn,
-            "profile": self.profile.name,
-            "device": self.device,
-            "plugged": self.plugged,
-            "power": self.power,
-            "hung": self.faults.hung,
-            "cfun": self.cfun,
-            "registration": self.reg_stat,
-            "rssi": self.rssi,
-            "sim": self.sim.state,
-            "settings": self.settings.as_dict(),
-            "storage": {
-                name: {
-                    "used": memory.used,
-                    "total": memory.total,
-                    "full": memory.is_full,
-                    "messages": [
-                        {"index": m.index, "stat": m.stat, "kind": m.kind, "pdu": m.pdu}
-                        for m in memory.snapshot()
-                    ],
-                }
-                for name, memory in self.storage.memories.items()
-            },
-            "faults": self.faults.describe(),
-            "transcript": [
-                {"at": round(e.at, 3), "direction": e.direction, "text": e.text}
-                for e in self.transcript
-            ],
-        }
+        await self._output.aclose()

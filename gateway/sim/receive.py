@@ -10,7 +10,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from gateway.sim.at_general import encode_charset, text_time
+from gateway.sim.atargs import encode_charset, text_time
 from gateway.sim.storage import MemoryFullError, tpdu_length
 from gateway.sms import Deliver, PduError, StatusReport, decode_pdu
 

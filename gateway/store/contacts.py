@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 import phonenumbers
@@ -59,6 +60,28 @@ async def ensure_contact(session: AsyncSession, number: str, now: datetime) -> C
     row = await session.scalar(select(ContactRow).where(ContactRow.number == number))
     assert row is not None
     return row
+
+
+async def ensure_contacts(
+    session: AsyncSession, numbers: Collection[str], now: datetime
+) -> dict[str, int]:
+    """Contact ids by (already normalised) number, creating the missing ones; race-free."""
+    if not numbers:
+        return {}
+    query = select(ContactRow.number, ContactRow.id).where(ContactRow.number.in_(numbers))
+    found: dict[str, int] = {number: cid for number, cid in (await session.execute(query)).all()}
+    missing = [number for number in numbers if number not in found]
+    if missing:
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        await session.execute(
+            insert(ContactRow)
+            .values([{"number": n, "opted_out": False, "created_at": now} for n in missing])
+            .on_conflict_do_nothing(index_elements=["number"])
+        )
+        query = select(ContactRow.number, ContactRow.id).where(ContactRow.number.in_(missing))
+        found.update({number: cid for number, cid in (await session.execute(query)).all()})
+    return found
 
 
 class ContactRepository:

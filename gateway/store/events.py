@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,23 +15,34 @@ from gateway.store.domain import Event
 from gateway.store.models import EventRow
 
 DEFAULT_EVENTS_PAGE = 500
+_LOCKED = "gateway_event_log_locked"
 
 
 async def append_event(
     session: AsyncSession, type_: str, data: dict[str, Any], now: datetime
 ) -> Event:
     """Append in the caller's transaction, so the event exists exactly when the change does."""
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
+    [event] = await append_events(session, [(type_, data)], now)
+    return event
+
+
+async def append_events(
+    session: AsyncSession, events: Sequence[tuple[str, dict[str, Any]]], now: datetime
+) -> list[Event]:
+    """Append several events, in order, with one statement."""
+    if not events:
+        return []
+    if session.get_bind().dialect.name == "postgresql" and not session.info.get(_LOCKED):
         # Sequence values are handed out at insert but become visible at commit; without this
         # lock a reader could see seq 6 before 5 commits and skip 5 forever. Held to commit.
         await session.execute(
             text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVENT_LOG_LOCK_KEY}
         )
-    row = EventRow(type=type_, data=data, created_at=now)
-    session.add(row)
+        session.info[_LOCKED] = True
+    rows = [EventRow(type=type_, data=data, created_at=now) for type_, data in events]
+    session.add_all(rows)
     await session.flush()
-    return convert.event(row)
+    return [convert.event(row) for row in rows]
 
 
 class EventRepository:

@@ -12,19 +12,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, exists, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import exists, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.store import convert
-from gateway.store.contacts import ensure_contact, sender_number
+from gateway.store.contacts import ensure_contacts, sender_number
 from gateway.store.database import Database, utc_now
 from gateway.store.domain import Event, InboundPart, InboundResult, Message
-from gateway.store.events import append_event
+from gateway.store.events import append_events
 from gateway.store.messages import load_messages
 from gateway.store.models import MessageRow, PartRow
 
 DEFAULT_PARTIAL_RELEASE_S = 60.0
+_RACE_RETRIES = 3
 # Parts of one message carry nearly the same SCTS; refs wrap, so only parts this close group.
 DEFAULT_CONCAT_WINDOW_S = 3600.0
 MISSING_PART_MARKER = "[part {seq} of {total} missing]"
@@ -54,6 +55,46 @@ class _Assembled:
     is_text: bool
     placeholder_reason: str | None
     missing: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    part: InboundPart
+    sender: str
+    hashed: str
+    key: str
+
+
+def _is_multipart(part: InboundPart) -> bool:
+    return part.concat is not None and part.concat.total > 1 and part.scts is not None
+
+
+def _part_row(line_id: int, item: _Prepared, now: datetime, message_id: int | None) -> PartRow:
+    part = item.part
+    concat = part.concat if _is_multipart(part) else None
+    row = PartRow(
+        line_id=line_id, seq=concat.seq if concat else 1, total=concat.total if concat else 1,
+        concat_ref=concat.ref if concat else None, ref_bits=concat.ref_bits if concat else None,
+        pdu=part.pdu, tpdu_length=None, user_data=part.user_data, text=part.text,
+        encoding=part.encoding, placeholder_reason=part.placeholder_reason, status="received",
+        tp_mr=None, attempts=0, next_attempt_at=None, last_error=None, pdu_hash=item.hashed,
+        dedupe_key=item.key, created_at=now, sending_at=None, sent_at=None, done_at=None,
+    )
+    if message_id is not None:
+        row.message_id = message_id
+    return row
+
+
+def _rebuild(message: MessageRow, parts: Sequence[PartRow], released: bool) -> None:
+    assembled = assemble(parts, message.parts_total)
+    message.parts_received = len(parts)
+    message.complete = not assembled.missing
+    message.text = assembled.text
+    message.is_text = assembled.is_text
+    message.placeholder_reason = assembled.placeholder_reason
+    message.missing_parts = ",".join(map(str, assembled.missing)) or None
+    if message.complete or released:
+        message.status = "received"
 
 
 def _is_text(part: PartRow) -> bool:
@@ -105,127 +146,175 @@ class InboundRepository:
         concat_window_s: float = DEFAULT_CONCAT_WINDOW_S,
     ) -> InboundResult:
         """Commit parts read from a modem in one transaction. When this returns, every part is
-        durable (new or already there) and the modem copies may be deleted."""
+        durable (new or already there) and the modem copies may be deleted. Batches are much
+        cheaper per part than single calls."""
         now = now or utc_now()
         window = timedelta(seconds=concat_window_s)
-        new_parts = duplicates = 0
-        async with self._db.line_lock(line_id), self._db.write() as session:
-            touched: dict[int, MessageRow] = {}
-            shown_before: dict[int, bool] = {}
-            for part in parts:
-                message = await self._store_part(session, line_id, part, now, window)
-                if message is None:
-                    duplicates += 1
-                    continue
-                new_parts += 1
-                if message.id not in touched:
-                    touched[message.id] = message
-                    shown_before[message.id] = message.status == "received"
-            events: list[Event] = []
-            for message in touched.values():
-                await self._rebuild(session, message, released=message.released_at is not None)
-            await session.flush()
-            loaded = await load_messages(session, touched)
-            for mid, message in touched.items():
-                if message.status != "received":
-                    continue
-                kind = "message.updated" if shown_before[mid] else "message.created"
-                events.append(
-                    await append_event(session, kind, convert.message_data(loaded[mid]), now)
-                )
-            return InboundResult(
-                new_parts=new_parts,
-                duplicate_parts=duplicates,
-                messages=tuple(loaded.values()),
-                events=tuple(events),
-            )
+        region = self._db.settings.default_region
+        prepared = []
+        for part in parts:
+            sender = sender_number(part.sender, region) if part.sender else ""
+            hashed = pdu_hash(part.pdu)
+            prepared.append(_Prepared(part, sender, hashed, dedupe_key(part, sender, hashed)))
+        async with self._db.line_lock(line_id):
+            for attempt in range(_RACE_RETRIES):
+                try:
+                    async with self._db.write() as session:
+                        return await self._record(session, line_id, prepared, now, window)
+                except IntegrityError:
+                    # Another process stored one of these parts meanwhile; nothing of ours was
+                    # committed, and the next attempt sees it as a duplicate.
+                    if attempt == _RACE_RETRIES - 1:
+                        raise
+        raise AssertionError("unreachable")
 
-    async def _store_part(
+    async def _record(
         self,
         session: AsyncSession,
         line_id: int,
-        part: InboundPart,
+        prepared: Sequence[_Prepared],
         now: datetime,
         window: timedelta,
-    ) -> MessageRow | None:
-        region = self._db.settings.default_region
-        sender = sender_number(part.sender, region) if part.sender else ""
-        hashed = pdu_hash(part.pdu)
-        key = dedupe_key(part, sender, hashed)
-        if await session.scalar(
-            select(PartRow.id).where(PartRow.line_id == line_id, PartRow.dedupe_key == key)
-        ):
-            return None
-        contact_id = (await ensure_contact(session, sender, now)).id if sender else None
-        concat = part.concat if part.concat is not None and part.concat.total > 1 else None
-        message = None
-        if concat is not None and part.scts is not None:
-            message = await session.scalar(
-                select(MessageRow)
-                .where(
-                    MessageRow.line_id == line_id,
-                    MessageRow.contact_id == contact_id,
-                    MessageRow.direction == "in",
-                    MessageRow.concat_ref == concat.ref,
-                    MessageRow.concat_ref_bits == concat.ref_bits,
-                    MessageRow.parts_total == concat.total,
-                    MessageRow.complete.is_(False),
-                    MessageRow.scts >= part.scts - window,
-                    MessageRow.scts <= part.scts + window,
-                    ~exists().where(PartRow.message_id == MessageRow.id, PartRow.seq == concat.seq),
+    ) -> InboundResult:
+        keys = {item.key for item in prepared}
+        seen = set(
+            await session.scalars(
+                select(PartRow.dedupe_key).where(
+                    PartRow.line_id == line_id, PartRow.dedupe_key.in_(keys)
                 )
-                .order_by(MessageRow.id)
-                .limit(1)
             )
-        created = message is None
-        # Shown by the earliest part's SCTS, whichever part arrived first.
-        if message is not None and part.scts and message.scts and part.scts < message.scts:
-            message.scts = message.sort_at = part.scts
-        if message is None:
-            message = MessageRow(
-                direction="in", line_id=line_id, contact_id=contact_id, encoding=part.encoding,
-                status="receiving", is_text=part.text is not None,
-                placeholder_reason=part.placeholder_reason,
-                parts_total=concat.total if concat else 1, parts_received=0, complete=False,
-                concat_ref=concat.ref if concat else None,
-                concat_ref_bits=concat.ref_bits if concat else None,
-                scts=part.scts, received_at=now, sort_at=part.scts or now,
-            )
-            session.add(message)
-            await session.flush()
-        insert = postgresql.insert if self._db.dialect == "postgresql" else sqlite.insert
-        part_id = await session.scalar(
-            insert(PartRow)
-            .values(
-                message_id=message.id, line_id=line_id, seq=concat.seq if concat else 1,
-                total=concat.total if concat else 1, concat_ref=concat.ref if concat else None,
-                ref_bits=concat.ref_bits if concat else None, pdu=part.pdu,
-                user_data=part.user_data, text=part.text, encoding=part.encoding,
-                placeholder_reason=part.placeholder_reason, status="received", attempts=0,
-                pdu_hash=hashed, dedupe_key=key, created_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["line_id", "dedupe_key"])
-            .returning(PartRow.id)
         )
-        if part_id is None:  # another process stored it between our check and insert
-            if created:
-                await session.execute(delete(MessageRow).where(MessageRow.id == message.id))
-            return None
-        return message
+        fresh: list[_Prepared] = []
+        for item in prepared:
+            if item.key not in seen:
+                seen.add(item.key)
+                fresh.append(item)
+        contacts = await ensure_contacts(session, {i.sender for i in fresh if i.sender}, now)
+        touched: dict[int, MessageRow] = {}
+        shown_before: dict[int, bool] = {}
+        part_rows: dict[int, list[PartRow]] = {}
 
-    async def _rebuild(self, session: AsyncSession, message: MessageRow, released: bool) -> None:
-        parts = list(
-            await session.scalars(select(PartRow).where(PartRow.message_id == message.id))
+        singles = [i for i in fresh if not _is_multipart(i.part)]
+        single_messages = [self._single_message(line_id, i, contacts, now) for i in singles]
+        session.add_all(message for message, _ in single_messages)
+        await session.flush()
+        for message, part_row in single_messages:
+            part_row.message_id = message.id
+            touched[message.id] = message
+            shown_before[message.id] = False
+            part_rows[message.id] = [part_row]
+        session.add_all(part_row for _, part_row in single_messages)
+
+        multi_ids: list[int] = []
+        for item in fresh:
+            if not _is_multipart(item.part):
+                continue
+            message = await self._multipart_message(session, line_id, item, contacts, now, window)
+            session.add(_part_row(line_id, item, now, message_id=message.id))
+            if message.id not in touched:
+                touched[message.id] = message
+                shown_before[message.id] = message.status == "received"
+                multi_ids.append(message.id)
+        if multi_ids:
+            await session.flush()
+            for row in await session.scalars(
+                select(PartRow).where(PartRow.message_id.in_(multi_ids)).order_by(PartRow.seq)
+            ):
+                part_rows.setdefault(row.message_id, []).append(row)
+            for mid in multi_ids:
+                message = touched[mid]
+                _rebuild(message, part_rows[mid], released=message.released_at is not None)
+        await session.flush()
+
+        phones = {contact_id: number for number, contact_id in contacts.items()}
+        messages = {
+            mid: convert.message(row, phones.get(row.contact_id or 0), part_rows.get(mid, ()))
+            for mid, row in touched.items()
+        }
+        events = await append_events(
+            session,
+            [
+                ("message.updated" if shown_before[mid] else "message.created",
+                 convert.message_data(message))
+                for mid, message in messages.items()
+                if message.status == "received"
+            ],
+            now,
         )
-        assembled = assemble(parts, message.parts_total)
-        message.parts_received = len(parts)
-        message.complete = not assembled.missing
-        message.text = assembled.text
-        message.is_text = assembled.is_text
-        message.placeholder_reason = assembled.placeholder_reason
-        message.missing_parts = ",".join(map(str, assembled.missing)) or None
-        if message.complete or released:
-            message.status = "received"
+        return InboundResult(
+            new_parts=len(fresh),
+            duplicate_parts=len(prepared) - len(fresh),
+            messages=tuple(messages.values()),
+            events=tuple(events),
+        )
+
+    def _single_message(
+        self, line_id: int, item: _Prepared, contacts: dict[str, int], now: datetime
+    ) -> tuple[MessageRow, PartRow]:
+        part = item.part
+        part_row = _part_row(line_id, item, now, message_id=None)
+        assembled = assemble([part_row], 1)
+        message = MessageRow(
+            direction="in", line_id=line_id, contact_id=contacts.get(item.sender),
+            text=assembled.text, encoding=part.encoding, status="received",
+            is_text=assembled.is_text, placeholder_reason=assembled.placeholder_reason,
+            missing_parts=None, parts_total=1, parts_received=1, complete=True, concat_ref=None,
+            concat_ref_bits=None, error=None, scts=part.scts, received_at=now, released_at=None,
+            queued_at=None, sent_at=None, delivered_at=None, sort_at=part.scts or now,
+            client_id=None, case_id=None, created_by=None,
+        )
+        return message, part_row
+
+    async def _multipart_message(
+        self,
+        session: AsyncSession,
+        line_id: int,
+        item: _Prepared,
+        contacts: dict[str, int],
+        now: datetime,
+        window: timedelta,
+    ) -> MessageRow:
+        """The message this part belongs to: an incomplete one with the same line, sender,
+        reference and total, SCTS within the window and this seq still missing; else a new one."""
+        part = item.part
+        concat = part.concat
+        assert concat is not None
+        assert part.scts is not None
+        contact_id = contacts.get(item.sender)
+        message = await session.scalar(
+            select(MessageRow)
+            .where(
+                MessageRow.line_id == line_id,
+                MessageRow.contact_id == contact_id,
+                MessageRow.direction == "in",
+                MessageRow.concat_ref == concat.ref,
+                MessageRow.concat_ref_bits == concat.ref_bits,
+                MessageRow.parts_total == concat.total,
+                MessageRow.complete.is_(False),
+                MessageRow.scts >= part.scts - window,
+                MessageRow.scts <= part.scts + window,
+                ~exists().where(PartRow.message_id == MessageRow.id, PartRow.seq == concat.seq),
+            )
+            .order_by(MessageRow.id)
+            .limit(1)
+        )
+        if message is not None:
+            # Shown by the earliest part's SCTS, whichever part arrived first.
+            if message.scts is not None and part.scts < message.scts:
+                message.scts = message.sort_at = part.scts
+            return message
+        message = MessageRow(
+            direction="in", line_id=line_id, contact_id=contact_id, text=None,
+            encoding=part.encoding, status="receiving", is_text=part.text is not None,
+            placeholder_reason=part.placeholder_reason, missing_parts=None,
+            parts_total=concat.total, parts_received=0, complete=False, concat_ref=concat.ref,
+            concat_ref_bits=concat.ref_bits, error=None, scts=part.scts, received_at=now,
+            released_at=None, queued_at=None, sent_at=None, delivered_at=None,
+            sort_at=part.scts, client_id=None, case_id=None, created_by=None,
+        )
+        session.add(message)
+        await session.flush()
+        return message
 
     async def release_overdue_partials(
         self, now: datetime | None = None, timeout_s: float = DEFAULT_PARTIAL_RELEASE_S
@@ -246,15 +335,23 @@ class InboundRepository:
                     .order_by(MessageRow.id)
                 )
             )
+            if not rows:
+                return [], []
+            parts: dict[int, list[PartRow]] = {row.id: [] for row in rows}
+            for part in await session.scalars(
+                select(PartRow).where(PartRow.message_id.in_(parts)).order_by(PartRow.seq)
+            ):
+                parts[part.message_id].append(part)
             for row in rows:
                 row.released_at = now
-                await self._rebuild(session, row, released=True)
+                _rebuild(row, parts[row.id], released=True)
             await session.flush()
             loaded = await load_messages(session, [row.id for row in rows])
-            events = [
-                await append_event(session, "message.created", convert.message_data(m), now)
-                for m in loaded.values()
-            ]
+            events = await append_events(
+                session,
+                [("message.created", convert.message_data(m)) for m in loaded.values()],
+                now,
+            )
             return list(loaded.values()), events
 
     async def next_partial_deadline(

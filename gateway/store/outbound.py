@@ -290,31 +290,35 @@ class OutboundRepository:
         values: dict[str, Any],
     ) -> PartUpdate:
         # Conditional on the current status, so two writers cannot both move one part.
-        result = await session.execute(
+        moved = await session.scalar(
             update(PartRow)
             .where(PartRow.id == part_id, PartRow.status.in_(allowed))
             .values(status=status, **values)
+            .returning(PartRow.message_id)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if moved is None:
             current = await session.scalar(select(PartRow.status).where(PartRow.id == part_id))
             if current is None:
                 raise NotFoundError("part", part_id)
             raise InvalidTransitionError("part", part_id, current, status)
-        part = await session.scalar(
-            select(PartRow).where(PartRow.id == part_id).execution_options(populate_existing=True)
+        parts = list(
+            await session.scalars(
+                select(PartRow)
+                .where(PartRow.message_id == moved)
+                .order_by(PartRow.seq)
+                .execution_options(populate_existing=True)
+            )
         )
-        assert part is not None
-        message = await session.scalar(
-            select(MessageRow)
-            .where(MessageRow.id == part.message_id)
-            .execution_options(populate_existing=True)
-        )
-        assert message is not None
-        statuses = list(
-            await session.scalars(select(PartRow.status).where(PartRow.message_id == message.id))
-        )
-        message.status = message_status(statuses)
+        row = (
+            await session.execute(
+                select(MessageRow, ContactRow.number)
+                .outerjoin(ContactRow, ContactRow.id == MessageRow.contact_id)
+                .where(MessageRow.id == moved)
+            )
+        ).one()
+        message, phone = row[0], row[1]
+        message.status = message_status([p.status for p in parts])
         if status in {"failed", "expired", "unknown"} or "last_error" in values:
             message.error = values.get("last_error", message.error)
         if message.status in {"sent", "delivered"} and message.sent_at is None:
@@ -322,7 +326,8 @@ class OutboundRepository:
         if message.status == "delivered" and message.delivered_at is None:
             message.delivered_at = now
         await session.flush()
-        loaded = await load_message(session, message.id)
+        part = next(p for p in parts if p.id == part_id)
+        loaded = convert.message(message, phone, parts)
         event = await append_event(session, "message.status", _status_data(loaded, part), now)
         return PartUpdate(part=convert.part(part), message=loaded, event=event)
 

@@ -4,7 +4,6 @@ the cost); every test uses its own customer numbers and its own browser contexts
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import os
@@ -161,39 +160,34 @@ def _wait_ready(gateway: Gateway) -> None:
     while time.monotonic() < deadline:
         if gateway.process.poll() is not None:
             break
-        with contextlib.suppress(OSError, urllib.error.URLError):
-            if _json("GET", f"{gateway.url}/healthz").get("status") == "ok":
-                return
-        time.sleep(0.2)
+        if b"READY" in gateway.log_path.read_bytes():
+            return
+        time.sleep(0.1)
     log = gateway.log_path.read_text(errors="replace")[-4000:]
     raise AssertionError(f"the daemon did not start:\n{log}")
 
 
 @pytest.fixture(scope="module")
-def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    """The daemon process, started (not yet ready): it boots while the browser starts."""
     require_tool(shutil.which("chromium") is not None,
                  "the browser tests need Chromium (Debian package chromium)")
     directory = tmp_path_factory.mktemp("gateway")
     port = free_port()
     config = _write_config(directory, port, free_port())
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    for name, role in USERS:
-        subprocess.run(
-            [sys.executable, "-m", "gateway", "user", "add", name, "--role", role,
-             "--config", str(config)],
-            input=f"{PASSWORD}\n".encode(), check=True, capture_output=True, cwd=REPO, env=env,
-        )
     log_path = directory / "daemon.log"
+    users = [arg for name, role in USERS for arg in ("--user", f"{name}:{role}")]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "tests.e2e.serve", "--config", str(config)],
-            stdout=log, stderr=subprocess.STDOUT, cwd=REPO, env=env,
+            [sys.executable, "-m", "tests.e2e.serve", "--config", str(config), *users],
+            stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
-    gateway = Gateway(f"http://127.0.0.1:{port}", directory, log_path, process)
+    assert process.stdin is not None
+    process.stdin.write(f"{PASSWORD}\n".encode())
+    process.stdin.close()
     try:
-        _wait_ready(gateway)
-        gateway.wait_line_ready()
-        yield gateway
+        yield Gateway(f"http://127.0.0.1:{port}", directory, log_path, process)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -204,7 +198,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
 
 
 @pytest.fixture(scope="module")
-def browser(gateway: Gateway) -> Iterator[Any]:
+def browser(daemon: Gateway) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -213,6 +207,14 @@ def browser(gateway: Gateway) -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture(scope="module")
+def gateway(daemon: Gateway, browser: Any) -> Gateway:
+    """The daemon, ready: HTTP up, users created, every line registered."""
+    _wait_ready(daemon)
+    daemon.wait_line_ready()
+    return daemon
 
 
 class Consoles:
@@ -252,7 +254,7 @@ def wait_connected(page: Any) -> None:
 
 
 @pytest.fixture
-def consoles(browser: Any, gateway: Gateway) -> Iterator[Consoles]:
+def consoles(gateway: Gateway, browser: Any) -> Iterator[Consoles]:
     opened = Consoles(browser, gateway)
     try:
         yield opened

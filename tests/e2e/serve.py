@@ -1,4 +1,5 @@
-"""Run the real daemon for the browser tests: `python -m tests.e2e.serve --config FILE`.
+"""Run the real daemon for the browser tests:
+`python -m tests.e2e.serve --config FILE [--user NAME:ROLE ...]` (the users' password on stdin).
 
 The daemon is the production composition root. When its HTTP app does not serve the console
 yet, the agent API, the console and the customer phone page are mounted here the way the daemon
@@ -16,6 +17,7 @@ from pathlib import Path
 from aiohttp import web
 
 from gateway.api.app import create_app
+from gateway.api.keys import WORKFLOW
 from gateway.config import load_config
 from gateway.console import add_console_routes, add_phone_page_routes
 from gateway.daemon import Daemon
@@ -44,7 +46,7 @@ class ConsoleDaemon(Daemon):
         return app
 
 
-async def main(config_path: Path) -> int:
+async def main(config_path: Path, users: list[str], password: str) -> int:
     config = load_config(config_path)
     configure_logging(config.logging)
     daemon = ConsoleDaemon(config)
@@ -54,6 +56,10 @@ async def main(config_path: Path) -> int:
         loop.add_signal_handler(signum, stop.set)
     try:
         await daemon.start()
+        assert daemon.app is not None
+        for spec in users:
+            name, _, role = spec.partition(":")
+            await daemon.app[WORKFLOW].accounts.add_user(name, role, password)
         print(f"READY {daemon.http_url} {daemon.sim_control_url}", flush=True)
         await stop.wait()
     finally:
@@ -64,4 +70,7 @@ async def main(config_path: Path) -> int:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--config", type=Path, required=True)
-    sys.exit(asyncio.run(main(parser.parse_args().config)))
+    parser.add_argument("--user", action="append", default=[], metavar="NAME:ROLE")
+    args = parser.parse_args()
+    password = sys.stdin.readline().strip() if args.user else ""
+    sys.exit(asyncio.run(main(args.config, args.user, password)))

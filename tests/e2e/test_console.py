@@ -210,6 +210,7 @@ def test_send_survives_a_network_drop(gateway: Gateway, consoles: Consoles) -> N
         window.locator("textarea").press("Enter")
         sent = window.locator(".msg-out", has_text="Sent once, confirmed on the second try.")
         expect(sent.locator('.part[data-status="delivered"]')).to_have_count(1)
+        page.wait_for_function("() => window.smsConsole.outbox.items.length === 0")
         page.unroute("**/api/cases/*/messages")
         assert len(posts) >= 2
         assert len(set(posts)) == 1  # the same body: the same client_id

@@ -391,3 +391,45 @@ async def test_repeated_failures_log_a_warning_once_then_debug(
     delays = [e["retry_in_s"] for e in downs]
     assert delays == sorted(delays)
     assert max(delays) <= 0.3
+
+
+async def test_configured_smsc_is_set_on_the_modem(start_line: StartLine) -> None:
+    line = await start_line(smsc="+15557770000")
+    assert line.modem.smsc == "+15557770000"
+    assert line.supervisor.state.smsc == "+15557770000"
+
+
+async def test_sends_are_spaced_by_the_minimum_interval(start_line: StartLine) -> None:
+    line = await start_line(min_send_interval_s=0.15)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    mrs = await send_text(line, "y" * 400)  # three parts
+    assert len(mrs) == 3
+    assert loop.time() - started >= 0.3
+
+
+async def test_a_message_indicated_in_another_memory_is_read_from_there(
+    sim: SimLines, start_line: StartLine
+) -> None:
+    line = await start_line()
+    # The start-up sweep visits ME too, then selects the line's memories again; wait for it.
+    cpms = 'AT+CPMS="SM","SM","SM"'
+    await until(lambda: sum(e.text == cpms for e in line.modem.transcript) >= 2)
+    line.modem.settings.cpms[2] = "ME"  # e.g. another program changed where messages land
+    sim.network.handset(CUSTOMER).send(line.modem.msisdn, "landed in ME")
+    items = await line.inbound.wait_for(1)
+    assert texts(items) == ["landed in ME"]
+    assert isinstance(items[0], StoredMessage)
+    assert items[0].memory == "ME"
+    await until(lambda: stored(line, "ME") == [])
+    assert line.modem.settings.cpms[0] == "SM"  # switched back to the line's read memory
+
+
+async def test_stop_while_waiting_for_an_administrator(
+    sim: SimLines, start_line: StartLine
+) -> None:
+    line = await start_line(sim.modem(pin="1234"), ready=False)  # no PIN configured
+    await line.wait_status("pin_error")
+    assert "none is configured" in (line.supervisor.state.last_error or "")
+    await line.supervisor.stop()
+    assert line.supervisor.state.status == "down"

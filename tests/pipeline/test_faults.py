@@ -155,9 +155,10 @@ async def test_locked_database_keeps_messages_on_the_modem(daemon: Daemon) -> No
     path = daemon.config.sqlite_path
     if path is None:
         pytest.skip("locks a SQLite file; the PostgreSQL store is covered by the store tests")
-    locker = sqlite3.connect(path, timeout=10)
+    # Another process's transaction, taken off the event loop so the daemon keeps running.
+    locker = sqlite3.connect(path, timeout=10, check_same_thread=False)
     try:
-        locker.execute("BEGIN EXCLUSIVE")
+        await asyncio.to_thread(locker.execute, "BEGIN EXCLUSIVE")
         texts = texts_from_customers(daemon, "locked", count=2)
         await asyncio.sleep(1.5)
         assert daemon.sim is not None

@@ -1,0 +1,183 @@
+"""The modem side of the inbound pipeline for one line.
+
+Stored messages (+CMTI, and everything found at start) and status reports (+CDSI) are read, handed
+to a sink, and deleted only after the sink returned; routed ones (+CMT, +CDS) are acknowledged
+with +CNMA only after the sink returned. A sink that raises gets the same messages again later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+
+import structlog
+
+from gateway.modem.driver import ModemDriver
+from gateway.modem.errors import CommandError
+from gateway.modem.framer import Urc
+from gateway.modem.initialise import ModemSetup
+from gateway.modem.model import (
+    STAT_ALL,
+    STAT_REC_READ,
+    STAT_REC_UNREAD,
+    InboundItem,
+    InboundSink,
+    RawDelivery,
+    ReportSink,
+)
+from gateway.modem.responses import parse_memory_index, parse_pdu_length
+from gateway.modem.settings import ModemSettings
+
+CMS_INVALID_INDEX = 321
+
+
+class SinkFailed(Exception):
+    """A sink raised: nothing was deleted or acknowledged; retried later."""
+
+
+class Inbound:
+    def __init__(
+        self,
+        settings: ModemSettings,
+        *,
+        inbound_sink: InboundSink,
+        report_sink: ReportSink,
+        on_sink_error: Callable[[str | None], None],
+        log: structlog.typing.FilteringBoundLogger,
+    ) -> None:
+        self.settings = settings
+        self._inbound_sink = inbound_sink
+        self._report_sink = report_sink
+        self._on_sink_error = on_sink_error
+        self._log = log
+        self._setup = ModemSetup()
+        self.sweep_wanted = asyncio.Event()
+        self._pending_reports: list[tuple[str, int]] = []
+        self._cmti_memories: set[str] = set()
+
+    # indications, from the URC loop
+
+    def message_stored(self, urc: Urc) -> None:
+        """+CMTI: sweep (the memory it names too, if it is not the one we read)."""
+        located = parse_memory_index(urc.value)
+        if located is not None and located[0] != self._setup.storage[0]:
+            self._cmti_memories.add(located[0])
+        self.sweep_wanted.set()
+
+    def report_stored(self, urc: Urc) -> None:
+        """+CDSI: read that report on the next sweep."""
+        located = parse_memory_index(urc.value)
+        if located is not None:
+            self._pending_reports.append(located)
+            self.sweep_wanted.set()
+
+    async def routed_message(self, driver: ModemDriver, urc: Urc) -> None:
+        await self._routed(driver, urc, self._inbound_sink)
+
+    async def routed_report(self, driver: ModemDriver, urc: Urc) -> None:
+        await self._routed(driver, urc, self._report_sink)
+
+    # the sweeping task of a session
+
+    async def run(self, driver: ModemDriver, setup: ModemSetup) -> None:
+        """Sweep now (everything stored while we were away) and whenever asked."""
+        self._setup = setup
+        settings = self.settings
+        delay = settings.sink_retry_initial_s
+        first_sweep = True
+        failing = False
+        self.sweep_wanted.set()
+        while True:
+            await self.sweep_wanted.wait()
+            self.sweep_wanted.clear()
+            try:
+                await self._sweep_reports(driver)
+                await self._sweep_messages(driver, every_memory=first_sweep)
+            except SinkFailed as error:
+                self._log.warning("sink_failed_nothing_deleted", error=str(error), retry_in_s=delay)
+                self._on_sink_error(f"sink failed: {error}")
+                failing = True
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, settings.sink_retry_max_s)
+                self.sweep_wanted.set()
+                continue
+            first_sweep = False
+            delay = settings.sink_retry_initial_s
+            if failing:
+                failing = False
+                self._on_sink_error(None)
+
+    async def _routed(self, driver: ModemDriver, urc: Urc, sink: InboundSink) -> None:
+        """+CMT / +CDS: into the sink first, then +CNMA. A failed sink gets a negative
+        acknowledgement, so the network keeps the message and delivers it again later."""
+        assert urc.pdu is not None
+        item = RawDelivery(urc.pdu, parse_pdu_length(urc.value))
+        positive = True
+        try:
+            await self._deliver(sink, [item])
+        except SinkFailed as error:
+            self._log.error("routed_delivery_refused", urc=urc.prefix, error=str(error))
+            self._on_sink_error(f"sink failed: {error}")
+            positive = False
+        if self._setup.acknowledge:
+            try:
+                await driver.acknowledge(positive=positive)
+            except CommandError as error:
+                self._log.warning("acknowledge_failed", result=error.result)
+
+    async def _sweep_messages(self, driver: ModemDriver, *, every_memory: bool) -> None:
+        storage = self._setup.storage
+        memories = [storage[0]]
+        extra = set(self._setup.other_memories) if every_memory else set()
+        extra |= self._cmti_memories
+        memories += sorted(extra - {storage[0]})
+        try:
+            for memory in memories:
+                if driver.memory != memory:
+                    await driver.select_storage(memory, *storage[1:])
+                listed = await driver.list_messages(STAT_ALL)
+                received = [m for m in listed if m.stat in (STAT_REC_UNREAD, STAT_REC_READ)]
+                if not received:
+                    continue
+                await self._deliver(self._inbound_sink, received)
+                for message in received:
+                    await self._delete(driver, message.index)
+                self._cmti_memories.discard(memory)
+        finally:
+            if driver.memory != storage[0] and driver.is_connected:
+                await driver.select_storage(*storage)
+
+    async def _sweep_reports(self, driver: ModemDriver) -> None:
+        storage = self._setup.storage
+        try:
+            while self._pending_reports:
+                memory, index = self._pending_reports[0]
+                if driver.memory != memory:
+                    await driver.select_storage(memory, *storage[1:])
+                try:
+                    report = await driver.read_message(index)
+                except CommandError as error:
+                    self._log.warning("status_report_unreadable", index=index, result=error.result)
+                    report = None
+                if report is not None:
+                    await self._deliver(self._report_sink, [report])
+                    await self._delete(driver, index)
+                self._pending_reports.pop(0)
+        finally:
+            if driver.memory != storage[0] and driver.is_connected:
+                await driver.select_storage(*storage)
+
+    async def _delete(self, driver: ModemDriver, index: int) -> None:
+        try:
+            await driver.delete_message(index)
+        except CommandError as error:
+            if getattr(error, "code", None) != CMS_INVALID_INDEX:
+                raise  # already gone is fine; anything else ends the session
+
+    async def _deliver(self, sink: InboundSink, items: Sequence[InboundItem]) -> None:
+        try:
+            await sink(self.settings.name, items)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            raise SinkFailed(f"{type(error).__name__}: {error}") from error
