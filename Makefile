@@ -24,7 +24,7 @@ test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
-	$(PY) -m gateway.bench
+	$(PY) bench/run.py
 
 # As root: the service into PREFIX (default /opt/sms-gateway); see docs/ADMIN.md.
 install:

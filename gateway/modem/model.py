@@ -8,9 +8,7 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 LineStatus = Literal["connecting", "initialising", "ready", "down", "pin_error", "sim_error"]
-Registration = Literal[
-    "unknown", "not_registered", "home", "searching", "denied", "roaming"
-]
+Registration = Literal["unknown", "not_registered", "home", "searching", "denied", "roaming"]
 
 # TS 27.005 3.1 <stat> in PDU mode
 STAT_REC_UNREAD = 0

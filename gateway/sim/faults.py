@@ -8,7 +8,8 @@ Kinds (POST /modems/{name}/faults {"kind": ..., params}):
   reboot {boot_ms?}            silence, then RDY / +CPIN: READY, all settings reset
   garbage {hex? | length?}     bytes of line noise sent now
   urc_in_reply {urc?, times?}  a URC placed inside the next replies, before the final result code
-  slow {per_byte_ms?, per_response_ms?}  paced output (zeros turn it off)
+  slow {per_byte_ms?, per_response_ms?, baud?}  paced output (zeros turn it off); baud paces
+                               output as a serial line of that speed (10 bits a byte) would
   send_failure {cms?, times?, after_network?}  the next AT+CMGS answer +CMS ERROR: cms; with
                                after_network the network got the message anyway (duplicate risk)
   deregister {stat?, seconds?} network registration lost (+CREG URC); register brings it back
@@ -79,6 +80,7 @@ class FaultState:
         self.hung = False
         self.per_byte_s = 0.0
         self.per_response_s = 0.0
+        self.baud = 0
         self.busy_until = 0.0
         self.sim_busy_until = 0.0
         self._urcs: deque[str] = deque()
@@ -117,6 +119,7 @@ class FaultState:
         self.clear_volatile()
         self.per_byte_s = 0.0
         self.per_response_s = 0.0
+        self.baud = 0
         self.sim_busy_until = 0.0
         self._send_failures.clear()
 
@@ -129,6 +132,7 @@ class FaultState:
             "hung": self.hung,
             "per_byte_ms": self.per_byte_s * 1000,
             "per_response_ms": self.per_response_s * 1000,
+            "baud": self.baud,
             "busy_s": max(0.0, self.busy_until - now),
             "sim_busy_s": max(0.0, self.sim_busy_until - now),
             "urcs_in_reply": list(self._urcs),
@@ -200,6 +204,7 @@ def apply_fault(modem: SimModem, kind: str, params: Mapping[str, object]) -> Non
     elif kind == "slow":
         faults.per_byte_s = _number(params, "per_byte_ms", 0) / 1000
         faults.per_response_s = _number(params, "per_response_ms", 0) / 1000
+        faults.baud = _int(params, "baud", 0)
     elif kind == "send_failure":
         after = params.get("after_network", False)
         if not isinstance(after, bool):

@@ -76,13 +76,16 @@ class Output:
         self._connected = connected
         self._queue: deque[tuple[bytes, bool]] = deque()
         self._pump: asyncio.Task[None] | None = None
+        self._line_free_at = 0.0
 
     def _open(self) -> bool:
         return self._connected() and not self._faults.hung
 
     def send(self, data: bytes, *, response: bool) -> None:
         faults = self._faults
-        paced = faults.per_byte_s > 0 or (response and faults.per_response_s > 0)
+        paced = (
+            faults.per_byte_s > 0 or faults.baud > 0 or (response and faults.per_response_s > 0)
+        )
         if not paced and not self._queue:
             self._deliver(data)
             return
@@ -100,7 +103,15 @@ class Output:
             data, response = self._queue.popleft()
             if response and faults.per_response_s > 0:
                 await asyncio.sleep(faults.per_response_s)
-            if faults.per_byte_s > 0:
+            if faults.baud > 0:
+                # The line is busy for 10 bit times a byte; whole frames, without drift.
+                loop = asyncio.get_running_loop()
+                self._line_free_at = max(loop.time(), self._line_free_at)
+                self._line_free_at += len(data) * 10 / faults.baud
+                await asyncio.sleep(self._line_free_at - loop.time())
+                if self._open():
+                    self._deliver(data)
+            elif faults.per_byte_s > 0:
                 for i in range(len(data)):
                     if not self._open():
                         break

@@ -6,6 +6,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from typing import Any
 from urllib.parse import quote
 
@@ -69,6 +70,7 @@ def test_full_chat_flow_through_the_console(gateway: Gateway, consoles: Consoles
 
     window = answer(page, customer)
     expect(card).to_have_count(0)
+    page.wait_for_function("() => !window.smsConsole.alerts.playing")  # answered: silence
     expect(window.locator(".phone-input")).to_have_value(customer)
     expect(window.locator(".case-address")).to_contain_text(ADDRESS)
     expect(window.locator(".case-status")).to_have_text("open")
@@ -120,9 +122,24 @@ def test_only_one_of_two_agents_gets_the_request(gateway: Gateway, consoles: Con
     customer = new_customer()
     alice = consoles.login("alice")
     bob = consoles.login("bob")
+    # Bob's console is in a background tab: the request must also reach him as a notification.
+    bob.context.grant_permissions(["notifications"], origin=gateway.url)
+    bob.evaluate("""() => {
+        Object.defineProperty(document, "hidden", { get: () => true });
+        const Real = window.Notification;
+        window.shown = [];
+        window.Notification = class extends Real {
+            constructor(title, options) {
+                super(title, options);
+                window.shown.push([title, options.body]);
+            }
+        };
+    }""")
     gateway.text(customer, "Is anyone there?")
     expect(request_card(alice, customer)).to_be_visible()
     expect(request_card(bob, customer)).to_be_visible()
+    shown = bob.evaluate("() => window.shown")
+    assert [f"SMS Chat Request: SMS{customer}", "Line demo. Is anyone there?"] in shown
     stale = bob.evaluate(
         "(phone) => window.smsConsole.requests.find((r) => r.phone === phone)", customer
     )
@@ -181,12 +198,22 @@ def test_send_survives_a_network_drop(gateway: Gateway, consoles: Consoles) -> N
         window.locator("textarea").press("Enter")
         pending = window.locator(".msg-pending")
         expect(pending).to_contain_text("Pending")
-        page.wait_for_timeout(1500)
+        gateway.text(customer, "Hello? Are you still there?")
+        case_id = int((window.locator(".case-id").text_content() or "#0").lstrip("#"))
+        api = gateway.api_session("alice")
+        for _ in range(100):  # the daemon has it; the page cannot know yet
+            history = api("GET", f"/api/cases/{case_id}/messages")["messages"]
+            if any(m["text"] == "Hello? Are you still there?" for m in history):
+                break
+            time.sleep(0.1)
         assert gateway.inbox(customer) == []
 
         proxy.send_signal(signal.SIGUSR2)  # and comes back
         assert proxy.stdout.readline().strip() == b"LISTENING"
         expect(page.locator('[data-banner="connection"]')).to_have_count(0)
+        missed = page.locator(".banner", has_text="While disconnected: 1 new message")
+        expect(missed).to_be_visible()
+        expect(window.locator(".msg-in .msg-text").last).to_have_text("Hello? Are you still there?")
         expect(pending).to_have_count(0)
         sent = window.locator(".msg-out", has_text="Written while the network was down.")
         expect(sent.locator('.part[data-status="delivered"]')).to_have_count(1)
@@ -371,3 +398,63 @@ def test_composer_counter_agrees_with_the_server_codec(
     mismatches = [(t[:40], js, py) for t, js, py in zip(texts, counted, expected, strict=True)
                   if js != py]
     assert not mismatches, mismatches[:5]
+
+
+def test_dialpad_tabs_unread_badges_and_composer_help(gateway: Gateway, consoles: Consoles) -> None:
+    first, second = new_customer(), new_customer()
+    page = consoles.login("alice")
+    dialpad = page.locator("#dialpad")
+    page.locator("#dialpad-number").fill("12")
+    dialpad.get_by_role("button", name="Start SMS chat").click()
+    expect(page.locator("#dialpad-error")).to_contain_text("is not valid: it is too short")
+    page.locator("#dialpad-number").fill(first)
+    dialpad.get_by_role("button", name="Start SMS chat").click()
+    one = case_window(page, first)
+    composer = one.locator("textarea")
+    expect(composer).to_be_focused()
+
+    composer.fill("It’s “ready” — see you…")
+    expect(one.locator(".counter")).to_contain_text("Unicode (UCS-2) · 1 part")
+    expect(one.locator(".ucs2-note mark")).to_have_count(5)
+    one.locator(".replace-lookalikes").click()
+    expect(composer).to_have_value('It\'s "ready" - see you...')
+    expect(one.locator(".counter")).to_contain_text("GSM 7-bit · 1 part")
+    composer.fill("x" * 1531)  # 11 parts; the limit is 10
+    expect(one.locator(".limit-note")).to_contain_text("Too long: 11 parts; the limit is 10")
+    expect(one.locator("button.send")).to_be_disabled()
+    composer.fill("")
+
+    one.locator(".phone-input").fill(second)  # any phone field starts a chat
+    one.locator(".phone-button").click()
+    two = case_window(page, second)
+    expect(two.locator("textarea")).to_be_focused()
+    gateway.text(first, "Got your number from the website.")
+    tab = page.locator(".tab", has_text=first)
+    expect(tab.locator(".badge")).to_have_text("1 unread")
+    tab.click()
+    expect(tab.locator(".badge")).to_be_hidden()
+    expect(one.locator(".msg-in .msg-text")).to_have_text("Got your number from the website.")
+    close_case(one)
+    close_case(two)
+
+
+def test_opted_out_number_needs_confirmation_to_send(gateway: Gateway, consoles: Consoles) -> None:
+    customer = new_customer()
+    page = consoles.login("bob")
+    gateway.text(customer, "STOP")
+    expect(request_card(page, customer)).to_contain_text("opted out")
+    window = answer(page, customer)
+    expect(window.locator(".optout-warning")).to_be_visible()
+    window.locator("textarea").fill("We have removed you from our list.")
+    window.locator("textarea").press("Enter")
+    pending = window.locator(".msg-pending")
+    expect(pending).to_contain_text("opted out")
+    page.wait_for_timeout(500)
+    assert gateway.inbox(customer) == []  # nothing goes out without the agent's confirmation
+    pending.get_by_role("button", name="Send anyway").click()
+    sent = window.locator(".msg-out", has_text="We have removed you from our list.")
+    expect(sent.locator('.part[data-status="delivered"]')).to_have_count(1)
+    assert [m["text"] for m in gateway.wait_inbox(customer, 1)] == [
+        "We have removed you from our list."
+    ]
+    close_case(window)

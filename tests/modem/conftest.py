@@ -205,9 +205,7 @@ async def start_line(
 ) -> AsyncIterator[Callable[..., Any]]:
     lines: list[Line] = []
 
-    async def start(
-        modem: SimModem | None = None, *, ready: bool = True, **overrides: Any
-    ) -> Line:
+    async def start(modem: SimModem | None = None, *, ready: bool = True, **overrides: Any) -> Line:
         modem = modem if modem is not None else sim.modem()
         line = Line(modem, await sim.opener(modem), fast_settings(modem.name, **overrides))
         lines.append(line)

@@ -27,9 +27,7 @@ def feed_all(framer: Framer, chunks: list[bytes]) -> list[Event]:
     return events
 
 
-def framed(
-    data: bytes, command: str | None = None, *, expect_prompt: bool = False
-) -> list[Event]:
+def framed(data: bytes, command: str | None = None, *, expect_prompt: bool = False) -> list[Event]:
     framer = Framer()
     if command is not None:
         framer.begin(command, expect_prompt=expect_prompt)
@@ -37,69 +35,69 @@ def framed(
 
 
 TABLE: list[tuple[str | None, bytes, list[Event]]] = [
-        ("AT", b"\r\nOK\r\n", [Final("OK", "ok")]),
-        ("AT", b"AT\r\r\nOK\r\n", [Final("OK", "ok")]),  # echo dropped
-        ("AT+CGMI", b"\r\n huawei\r\n\r\nOK\r\n", [Line("huawei"), Final("OK", "ok")]),
-        ("AT+CMGS=1", b"\r\n+CMS ERROR: 304\r\n", [Final("+CMS ERROR: 304", "cms", 304)]),
-        ("AT+CPIN?", b"\r\n+CME ERROR: 10\r\n", [Final("+CME ERROR: 10", "cme", 10)]),
-        ("AT+CPIN?", b"\r\n+CME ERROR: SIM busy\r\n", [Final("+CME ERROR: SIM busy", "cme")]),
-        ("AT+FOO", b"\r\nCOMMAND NOT SUPPORT\r\n", [Final("COMMAND NOT SUPPORT", "error")]),
-        ("AT+CREG?", b"\r\n+CREG: 2,1\r\n\r\nOK\r\n", [Line("+CREG: 2,1"), Final("OK", "ok")]),
-        (
-            "AT+CSQ",
-            b"\r\n+CREG: 1\r\n+CSQ: 21,99\r\n\r\nOK\r\n",
-            [Urc("+CREG", "+CREG: 1"), Line("+CSQ: 21,99"), Final("OK", "ok")],
-        ),
-        (
-            "AT+CPIN?",
-            b"\r\n+CPIN: READY\r\n\r\nOK\r\n",
-            [Line("+CPIN: READY"), Final("OK", "ok")],
-        ),
-        (
-            "AT+CMGR=1",
-            b"\r\n+CMGR: 1,,59\r\n^RSSI:18\r\n" + PDU.encode() + b"\r\n\r\nOK\r\n",
-            [
-                Line("+CMGR: 1,,59"),
-                Urc("^RSSI", "^RSSI:18"),
-                Line(PDU),
-                Final("OK", "ok"),
-            ],
-        ),
-        (
-            "AT+CMGL=4",
-            b'\r\n+CMGL: 1,0,,59\r\n\r\n+CMTI: "SM",2\r\n' + PDU.encode() + b"\r\n\r\nOK\r\n",
-            [Line("+CMGL: 1,0,,59"), Urc("+CMTI", '+CMTI: "SM",2'), Line(PDU), Final("OK", "ok")],
-        ),
-        (None, b"\r\nRDY\r\n", [Urc("RDY", "RDY")]),
-        (None, b"\r\n+CPIN: READY\r\n", [Urc("+CPIN", "+CPIN: READY")]),
-        (None, b"\r\n^BOOT:1,0,0,0,0\r\n", [Urc("^BOOT", "^BOOT:1,0,0,0,0")]),
-        (None, b"\r\nSMS Ready\r\n", [Urc("SMS READY", "SMS Ready")]),
-        (
-            None,
-            b"\r\n+CMT: ,29\r\n" + PDU.encode() + b"\r\n",
-            [Urc("+CMT", "+CMT: ,29", PDU)],
-        ),
-        (
-            None,
-            b"\r\n+CDS: 25\r\n" + PDU.lower().encode() + b"\r\n",
-            [Urc("+CDS", "+CDS: 25", PDU)],
-        ),
-        (
-            None,
-            b"\r\n+CMT: ,29\r\nOK\r\n",  # corrupted: header without its PDU, still reported
-            [Urc("+CMT", "+CMT: ,29"), Final("OK", "ok")],
-        ),
-        (None, b"\r\nhello\r\n", [Line("hello")]),
-        ("AT+CMGS=20", b"AT+CMGS=20\r\r\n> ", [Prompt()]),
-        (
-            "AT+CMGS=20",
-            b"\r\n> \r\n+CMGS: 7\r\n\r\nOK\r\n",
-            [Prompt(), Line("+CMGS: 7"), Final("OK", "ok")],
-        ),
-        ("AT", b"\r\n> \r\nOK\r\n", [Line(">"), Final("OK", "ok")]),  # no prompt expected
-        ("AT", b"\xfe\x01garbage\r\nOK\r\n", [Noise(b"\xfe\x01garbage"), Final("OK", "ok")]),
-        ("AT", b"\x00\x00\r\n\xffOK\r\n", [Final("OK", "ok")]),  # boot padding
-        ("AT", b"\r\nl\xc3\xa9gal\r\nOK\r\n", [Line("légal"), Final("OK", "ok")]),
+    ("AT", b"\r\nOK\r\n", [Final("OK", "ok")]),
+    ("AT", b"AT\r\r\nOK\r\n", [Final("OK", "ok")]),  # echo dropped
+    ("AT+CGMI", b"\r\n huawei\r\n\r\nOK\r\n", [Line("huawei"), Final("OK", "ok")]),
+    ("AT+CMGS=1", b"\r\n+CMS ERROR: 304\r\n", [Final("+CMS ERROR: 304", "cms", 304)]),
+    ("AT+CPIN?", b"\r\n+CME ERROR: 10\r\n", [Final("+CME ERROR: 10", "cme", 10)]),
+    ("AT+CPIN?", b"\r\n+CME ERROR: SIM busy\r\n", [Final("+CME ERROR: SIM busy", "cme")]),
+    ("AT+FOO", b"\r\nCOMMAND NOT SUPPORT\r\n", [Final("COMMAND NOT SUPPORT", "error")]),
+    ("AT+CREG?", b"\r\n+CREG: 2,1\r\n\r\nOK\r\n", [Line("+CREG: 2,1"), Final("OK", "ok")]),
+    (
+        "AT+CSQ",
+        b"\r\n+CREG: 1\r\n+CSQ: 21,99\r\n\r\nOK\r\n",
+        [Urc("+CREG", "+CREG: 1"), Line("+CSQ: 21,99"), Final("OK", "ok")],
+    ),
+    (
+        "AT+CPIN?",
+        b"\r\n+CPIN: READY\r\n\r\nOK\r\n",
+        [Line("+CPIN: READY"), Final("OK", "ok")],
+    ),
+    (
+        "AT+CMGR=1",
+        b"\r\n+CMGR: 1,,59\r\n^RSSI:18\r\n" + PDU.encode() + b"\r\n\r\nOK\r\n",
+        [
+            Line("+CMGR: 1,,59"),
+            Urc("^RSSI", "^RSSI:18"),
+            Line(PDU),
+            Final("OK", "ok"),
+        ],
+    ),
+    (
+        "AT+CMGL=4",
+        b'\r\n+CMGL: 1,0,,59\r\n\r\n+CMTI: "SM",2\r\n' + PDU.encode() + b"\r\n\r\nOK\r\n",
+        [Line("+CMGL: 1,0,,59"), Urc("+CMTI", '+CMTI: "SM",2'), Line(PDU), Final("OK", "ok")],
+    ),
+    (None, b"\r\nRDY\r\n", [Urc("RDY", "RDY")]),
+    (None, b"\r\n+CPIN: READY\r\n", [Urc("+CPIN", "+CPIN: READY")]),
+    (None, b"\r\n^BOOT:1,0,0,0,0\r\n", [Urc("^BOOT", "^BOOT:1,0,0,0,0")]),
+    (None, b"\r\nSMS Ready\r\n", [Urc("SMS READY", "SMS Ready")]),
+    (
+        None,
+        b"\r\n+CMT: ,29\r\n" + PDU.encode() + b"\r\n",
+        [Urc("+CMT", "+CMT: ,29", PDU)],
+    ),
+    (
+        None,
+        b"\r\n+CDS: 25\r\n" + PDU.lower().encode() + b"\r\n",
+        [Urc("+CDS", "+CDS: 25", PDU)],
+    ),
+    (
+        None,
+        b"\r\n+CMT: ,29\r\nOK\r\n",  # corrupted: header without its PDU, still reported
+        [Urc("+CMT", "+CMT: ,29"), Final("OK", "ok")],
+    ),
+    (None, b"\r\nhello\r\n", [Line("hello")]),
+    ("AT+CMGS=20", b"AT+CMGS=20\r\r\n> ", [Prompt()]),
+    (
+        "AT+CMGS=20",
+        b"\r\n> \r\n+CMGS: 7\r\n\r\nOK\r\n",
+        [Prompt(), Line("+CMGS: 7"), Final("OK", "ok")],
+    ),
+    ("AT", b"\r\n> \r\nOK\r\n", [Line(">"), Final("OK", "ok")]),  # no prompt expected
+    ("AT", b"\xfe\x01garbage\r\nOK\r\n", [Noise(b"\xfe\x01garbage"), Final("OK", "ok")]),
+    ("AT", b"\x00\x00\r\n\xffOK\r\n", [Final("OK", "ok")]),  # boot padding
+    ("AT", b"\r\nl\xc3\xa9gal\r\nOK\r\n", [Line("légal"), Final("OK", "ok")]),
 ]
 
 

@@ -62,9 +62,7 @@ async def test_every_profile_initialises_receives_and_sends(
     sim.network.handset(CUSTOMER).send(line.modem.msisdn, "hello from a customer")
     assert texts(await line.inbound.wait_for(1)) == ["hello from a customer"]
     await send_text(line, "hello back")
-    assert [m.text for m in await sim.network.handset(CUSTOMER).wait_for_inbox(1)] == [
-        "hello back"
-    ]
+    assert [m.text for m in await sim.network.handset(CUSTOMER).wait_for_inbox(1)] == ["hello back"]
 
 
 async def test_messages_stored_while_down_are_swept_at_start(
@@ -370,9 +368,7 @@ async def test_stop_lets_an_in_flight_send_finish(sim: SimLines, start_line: Sta
     assert line.supervisor.state.status == "down"
     with pytest.raises(LineUnavailableError):
         await line.supervisor.send_part(part.pdu, part.tpdu_length)
-    assert [m.text for m in await sim.network.handset(CUSTOMER).wait_for_inbox(1)] == [
-        "last words"
-    ]
+    assert [m.text for m in await sim.network.handset(CUSTOMER).wait_for_inbox(1)] == ["last words"]
 
 
 async def test_repeated_failures_log_a_warning_once_then_debug(

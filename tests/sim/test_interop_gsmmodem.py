@@ -26,6 +26,11 @@ def _read_and_deleted_report(modem: SimModem) -> bool:
     return any(c.startswith("AT+CMGD=") for c in after)
 
 
+def _notification_threads() -> list[threading.Thread]:
+    """GsmModem handles each URC in a thread of its own."""
+    return [t for t in threading.enumerate() if "HandleModemNotification" in t.name]
+
+
 async def test_gsmmodem_connects_receives_via_cmti_and_sends() -> None:
     async with SimRunner(modems=1, profile="generic", boot_delay_s=0.05) as sim:
         modem = sim.modem("modem1")
@@ -54,6 +59,7 @@ async def test_gsmmodem_connects_receives_via_cmti_and_sends() -> None:
             # It asks for a status report (TP-SRR): +CDSI, then it reads and deletes the report
             # in a thread of its own. Let that finish before closing.
             await eventually(lambda: _read_and_deleted_report(modem))
+            await eventually(lambda: not _notification_threads())
         finally:
             await loop.run_in_executor(None, client.close)
         transcript = [e.text for e in modem.transcript if e.direction == "in"]

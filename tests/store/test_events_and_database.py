@@ -38,9 +38,9 @@ async def test_concurrent_writers_never_leave_a_gap_for_a_reader(store: Store) -
     async def reader() -> None:
         last = 0
         while len(seen) < 40:
-            for event in await store.events.since(last):
-                seen.append(event.seq)
-                last = event.seq
+            for logged in await store.events.since(last):
+                seen.append(logged.seq)
+                last = logged.seq
             await asyncio.sleep(0)
 
     await asyncio.wait_for(asyncio.gather(reader(), *(writer(n) for n in range(4))), 30)

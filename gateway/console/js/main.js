@@ -270,7 +270,9 @@ class App {
     document.body.classList.remove("offline");
     this.clearBanner("connection");
     if (reconnected) {
-      const inbound = missed.filter((e) => e.type === "message.created" && e.data?.direction === "in").length;
+      // A customer's text in an open case arrives as case.updated (reason "message").
+      const inbound = missed.filter((e) => (e.type === "case.updated" && e.data?.reason === "message")
+        || (e.type === "message.created" && e.data?.direction === "in" && e.data?.case_id)).length;
       const requests = missed.filter((e) => e.type === "request.created").length;
       const other = missed.length - inbound - requests;
       const parts = [];
