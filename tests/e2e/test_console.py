@@ -80,7 +80,14 @@ def test_full_chat_flow_through_the_console(gateway: Gateway, consoles: Consoles
     expect(inbound.locator("time.msg-age")).to_have_text(re.compile(r"^(now|\d+ min ago)$"))
     expect(inbound.locator("time.msg-age")).to_have_attribute("title", re.compile(r"\d\d:\d\d"))
 
-    reply = ("Thank you. An engineer will visit tomorrow between 8 and 12 o'clock. " * 7)[:400]
+    reply = (
+        "Thank you for letting us know. An engineer will visit you tomorrow between 8 and 12 "
+        "o'clock to repair the heating. Please make sure someone is at home to let them in "
+        "and keep the boiler cupboard clear. If the flat gets very cold tonight, collect "
+        "a free electric heater from the caretaker's office on the ground floor until 10 pm. "
+        "Reply to this message if anything changes. Regards, your housing team."
+    )
+    assert len(reply) == 400
     composer = window.locator("textarea")
     composer.fill(reply)
     expect(window.locator(".counter")).to_contain_text("GSM 7-bit · 3 parts")

@@ -3,7 +3,7 @@
 
 import { splitParts } from "./counter.js";
 import { h, linkify } from "./dom.js";
-import { clockTime, exactTime, formatAge, formatOffset, parseTime } from "./time.js";
+import { clockTime, exactTime, formatAgo, formatOffset, parseTime } from "./time.js";
 
 // Icon and words for every part state: never colour alone.
 export const PART_STATES = {
@@ -21,11 +21,10 @@ const RESENDABLE = new Set(["failed", "expired", "unknown"]);
 function ageElement(ms, sinceStart) {
   const offset = sinceStart === undefined || sinceStart === null
     ? "" : ` · ${formatOffset(sinceStart)} into the conversation`;
-  const age = formatAge(Date.now() - ms);
   return h("time", {
     class: "msg-age", datetime: new Date(ms).toISOString(), title: `${exactTime(ms)}${offset}`,
     dataset: { ageFrom: String(ms) },
-  }, age === "now" ? "now" : `${age} ago`);
+  }, formatAgo(Date.now() - ms));
 }
 
 function partsList(message, onResend) {

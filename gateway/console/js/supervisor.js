@@ -2,7 +2,7 @@
 // online, and reassigning a case to another agent.
 
 import { h, replaceChildren } from "./dom.js";
-import { exactTime, formatAge, formatWait, parseTime } from "./time.js";
+import { exactTime, formatAgo, formatWait, parseTime } from "./time.js";
 
 const REFRESH_EVERY_MS = 15000;
 
@@ -102,7 +102,8 @@ export class SupervisorView {
         h("td", {}, `#${c.id}`),
         h("td", {}, c.phone),
         h("td", {}, c.agent || "nobody", agentOffline ? h("span", { class: "flag" }, " ⚠ offline") : null),
-        h("td", { title: exactTime(opened) }, h("span", { dataset: { ageFrom: String(opened) } }, formatAge(Date.now() - opened))),
+        h("td", { title: `Opened ${exactTime(opened)}` },
+          h("span", { dataset: { waitFrom: String(opened) } }, formatWait(Date.now() - opened))),
         h("td", {}, select,
           h("button", {
             type: "button", class: "reassign",
@@ -125,7 +126,7 @@ export class SupervisorView {
         h("td", { class: a.online ? "online" : "offline" },
           h("span", { "aria-hidden": "true" }, a.online ? "● " : "○ "), a.online ? "online" : "offline"),
         h("td", {}, String(a.open_cases)),
-        h("td", { title: seen ? exactTime(seen) : "" }, seen ? `${formatAge(Date.now() - seen)} ago` : "never"));
+        h("td", { title: seen ? exactTime(seen) : "" }, seen ? formatAgo(Date.now() - seen) : "never"));
     });
     replaceChildren(this.agentsBody, ...rows);
   }

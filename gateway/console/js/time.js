@@ -22,6 +22,12 @@ export function formatAge(ms) {
   return `${Math.floor(hours / 24)} d`;
 }
 
+/** "now", "3 min ago": an age as a phrase. */
+export function formatAgo(ms) {
+  const age = formatAge(ms);
+  return age === "now" ? "now" : `${age} ago`;
+}
+
 /** A ticking waiting timer: "0:07", "1:05", "1:02:03". */
 export function formatWait(ms) {
   const s = Math.max(0, Math.floor(ms / 1000));
@@ -62,8 +68,7 @@ export function clockTime(ms) {
  */
 export function refreshTimes(root = document, now = Date.now()) {
   for (const el of root.querySelectorAll("[data-age-from]")) {
-    const text = formatAge(now - Number(el.dataset.ageFrom));
-    const label = text === "now" ? "now" : `${text} ago`;
+    const label = formatAgo(now - Number(el.dataset.ageFrom));
     if (el.textContent !== label) el.textContent = label;
   }
   for (const el of root.querySelectorAll("[data-wait-from]")) {
