@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m gateway run --config $(CONFIG)
+	$(PY) -m gateway run --demo --config $(CONFIG)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check gateway tests

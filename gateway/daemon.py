@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import functools
 import hashlib
+import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +44,8 @@ SENDER_IDLE_CHECK_S = 30.0
 TASK_RESTART_INITIAL_S = 1.0
 TASK_RESTART_MAX_S = 60.0
 STATUS_INTERVAL_S = 10.0
+# `sms-gateway run --demo` (what `make run` does) makes these when they do not exist yet.
+DEMO_ACCOUNTS = (("agent", "agent-demo", "agent"), ("supervisor", "supervisor-demo", "supervisor"))
 
 
 def utc_now() -> datetime:
@@ -346,6 +349,22 @@ class Daemon:
             await self._add_modem(new[name])
         self.notifier.ready(self.status_summary())
 
+    async def ensure_demo_accounts(self) -> list[tuple[str, str, str]]:
+        """The demo's accounts (created only when missing): (username, password, role)."""
+        from gateway.api.keys import WORKFLOW
+        from gateway.service.errors import ConflictError
+
+        assert self.app is not None
+        accounts = self.app[WORKFLOW].accounts
+        created = []
+        for username, password, role in DEMO_ACCOUNTS:
+            try:
+                await accounts.add_user(username, role, password)
+            except ConflictError:
+                continue  # kept as the admin left it (the password may have been changed)
+            created.append((username, password, role))
+        return created
+
     # running --------------------------------------------------------------------------------
 
     def _spawn(self, name: str, body: Callable[[], Awaitable[None]]) -> asyncio.Task[None]:
@@ -457,7 +476,20 @@ class Daemon:
             self.store = None
 
 
-async def run_daemon(config_path: Path | None) -> int:
+def print_welcome(daemon: Daemon, demo: bool) -> None:
+    """What a person starting the daemon by hand needs first: where to go, how to log in."""
+    lines = [f"sms-gateway is running. Agent console: {daemon.http_url}/"]
+    if daemon.sim is not None:
+        lines.append(f"Customer phone (simulated): {daemon.http_url}/sim/")
+    if demo:
+        lines.append("Demo accounts: " + ", ".join(
+            f"{user} / {password} ({role})" for user, password, role in DEMO_ACCOUNTS
+        ))
+    lines.append("Stop with Ctrl+C.")
+    print("\n".join(lines), flush=True)
+
+
+async def run_daemon(config_path: Path | None, *, demo: bool = False) -> int:
     """Run until SIGTERM or SIGINT; SIGHUP reloads config.yaml."""
     import signal
 
@@ -490,6 +522,10 @@ async def run_daemon(config_path: Path | None) -> int:
 
     try:
         await daemon.start()
+        if demo:
+            await daemon.ensure_demo_accounts()
+        if sys.stdout.isatty() or demo:
+            print_welcome(daemon, demo)
         reload_task = loop.create_task(reloader(), name="reloader")
         await stop.wait()
         log.info("daemon.stopping")
@@ -497,7 +533,8 @@ async def run_daemon(config_path: Path | None) -> int:
         with contextlib.suppress(asyncio.CancelledError):
             await reload_task
     finally:
+        # Handlers stay installed while stopping: a second SIGTERM must not cut a send short.
+        await daemon.stop()
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(signum)
-        await daemon.stop()
     return 0

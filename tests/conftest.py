@@ -1,4 +1,4 @@
-"""Suite-wide fixtures: every test must leave no asyncio task, timer, thread or file descriptor behind."""
+"""Suite-wide fixtures: a test must leave no asyncio task, timer, thread or open file behind."""
 
 from __future__ import annotations
 
@@ -73,12 +73,13 @@ async def _no_leaked_tasks() -> AsyncIterator[None]:
     loop = asyncio.get_running_loop()
     tasks = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
     timers = [h for h in getattr(loop, "_scheduled", []) if not h.cancelled()]
+    described = f"tasks={tasks!r} timers={[repr(h) for h in timers]}"
     for task in tasks:
         task.cancel()
     for timer in timers:
         timer.cancel()
     if tasks or timers:
-        pytest.fail(f"left behind: tasks={tasks!r} timers={timers!r}")
+        pytest.fail(f"left behind: {described}")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -21,6 +21,11 @@ def register(subparsers: Any) -> None:
         default=None,
         help="config file (default: ./config.yaml, then /etc/sms-gateway/config.yaml)",
     )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="create the demo accounts when missing and print them (what `make run` does)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -28,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from gateway.daemon import run_daemon
 
     try:
-        return asyncio.run(run_daemon(args.config))
+        return asyncio.run(run_daemon(args.config, demo=args.demo))
     except ConfigError as error:
         print(f"sms-gateway: refusing to start, the configuration is invalid:\n{error}",
               file=sys.stderr)

@@ -30,7 +30,7 @@ class App {
     this.alerts = new Alerts({ onStateChange: () => this.renderSoundButton() });
     this.outbox = new Outbox({
       api: this.api,
-      onChange: (caseId) => this.windows.get(caseId)?.render(),
+      onChange: (caseId) => this.onOutboxChange(caseId),
       onConfirmed: (item, message) => {
         const win = this.windows.get(item.case_id);
         if (win && message) {
@@ -119,10 +119,11 @@ class App {
       this.supervisor.start();
     }
     this.renderSoundButton();
-    this.outbox.open(user.username);
     this.events.start();
     await this.loadAll();
     this.renderTabs();
+    // After the case windows exist, so unconfirmed sends left by a reload show in their case.
+    this.outbox.open(user.username);
   }
 
   endSession(message) {
@@ -179,6 +180,21 @@ class App {
     const data = await this.api.cases("open", true);
     for (const c of data.cases || []) {
       if (!this.windows.has(c.id)) await this.openCase(c.id, { focus: false, caseData: c });
+    }
+  }
+
+  /** A refused Send for a case with no window here (closed, or reassigned) is reported once. */
+  onOutboxChange(caseId) {
+    const win = this.windows.get(caseId);
+    if (win) {
+      win.render();
+      return;
+    }
+    for (const item of this.outbox.forCase(caseId)) {
+      if (item.state !== "rejected" && item.state !== "confirm") continue;
+      const preview = item.text.length > 60 ? `${item.text.slice(0, 60)}…` : item.text;
+      this.flash(`Not sent to case #${caseId}: "${preview}" (${item.error})`, "warning");
+      this.outbox.discard(item.client_id);
     }
   }
 
