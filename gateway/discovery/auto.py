@@ -26,6 +26,7 @@ from gateway.discovery.probe import (
     DEFAULT_BAUD,
     DEFAULT_PROBE_TIMEOUT_S,
     ProbeResult,
+    is_serial_device,
     probe_port,
 )
 from gateway.discovery.watcher import DeviceWatcher
@@ -163,7 +164,7 @@ class AutoModems:
     # watcher callbacks
 
     async def _added(self, device: str) -> None:
-        real = os.path.realpath(device)
+        real = _real_path(device)
         for known, known_real in self._real.items():
             if known_real == real and known != device:
                 self._aliases[device] = known
@@ -198,7 +199,7 @@ class AutoModems:
     async def _reconsider_waiting(self) -> None:
         """A line went down: a device that was kept out because of it may now come up."""
         for device, unknown in sorted(self._unknown.items()):
-            if unknown.reason in ("line_in_use", "other_port") and os.path.exists(device):
+            if unknown.reason in ("line_in_use", "other_port") and is_serial_device(device):
                 del self._unknown[device]
                 await self._assign(device, unknown.probe)
 
@@ -307,3 +308,7 @@ class AutoModems:
             await self.on_lost(device)
         except Exception:
             log.exception("discovery.on_lost_failed", device=device)
+
+
+def _real_path(device: str) -> str:
+    return os.path.realpath(device)  # a /dev lookup: does not block

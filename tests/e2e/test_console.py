@@ -54,7 +54,7 @@ def test_full_chat_flow_through_the_console(gateway: Gateway, consoles: Consoles
     expect(login.locator("#login-form")).to_be_visible()
     screenshot(login, "login")
 
-    page = consoles.login("alice")
+    page = consoles.login("alice", form=True)
     gateway.text(customer, "Hello, the heating in flat 3 is broken.")
     card = request_card(page, customer)
     expect(card.locator(".request-name")).to_have_text("SMS Chat Request")

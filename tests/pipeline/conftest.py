@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -12,6 +11,10 @@ import pytest
 
 from gateway.config import parse_config
 from gateway.daemon import Daemon
+from tests.conftest import require_tool
+from tests.store.conftest import PgDatabases, pg_databases
+
+__all__ = ["pg_databases"]  # the session fixture, shared with the store tests
 
 T = TypeVar("T")
 
@@ -30,9 +33,6 @@ def daemon_config(tmp_path: Path, **overrides: Any) -> dict[str, Any]:
         "driver": {"health_poll_interval_s": 5.0, "silence_timeout_s": 20.0,
                    "reconnect_backoff_initial_s": 0.1, "reconnect_backoff_max_s": 0.5},
     }
-    pg_url = os.environ.get("GATEWAY_PIPELINE_PG_URL")
-    if pg_url:
-        config["database"] = pg_url
     for key, value in overrides.items():
         if isinstance(value, dict) and isinstance(config.get(key), dict):
             config[key] = {**config[key], **value}
@@ -55,9 +55,16 @@ async def eventually(
         await asyncio.sleep(0.05)
 
 
-@pytest.fixture
-async def daemon(tmp_path: Path) -> AsyncIterator[Daemon]:
-    instance = Daemon(parse_config(daemon_config(tmp_path), base_dir=tmp_path))
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def daemon(
+    request: pytest.FixtureRequest, tmp_path: Path, pg_databases: PgDatabases | None
+) -> AsyncIterator[Daemon]:
+    overrides: dict[str, Any] = {}
+    if request.param == "postgresql":
+        require_tool(pg_databases is not None, "PostgreSQL tests need GATEWAY_TEST_PG_URL")
+        assert pg_databases is not None
+        overrides["database"] = await pg_databases.create()
+    instance = Daemon(parse_config(daemon_config(tmp_path, **overrides), base_dir=tmp_path))
     await instance.start()
     try:
         supervisor = instance.supervisors["demo"]
