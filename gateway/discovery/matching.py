@@ -1,8 +1,9 @@
 """Which configured line a probed SIM belongs to. Pure: no I/O, no clock.
 
-A line matches when at least one of its configured keys (ICCID, IMSI, number) agrees with what
-the SIM said and none that both sides know disagrees: a line pinned to an ICCID is never
-brought up on another SIM that happens to carry the same own number.
+ICCID and IMSI identify a SIM: a line that gives either is matched by them only, and never
+when one of them disagrees, so a line pinned to a SIM is not brought up on another. A line that
+gives neither is matched by its number against the SIM's own number (AT+CNUM), which SIMs
+often lack or carry wrong, so it only counts when nothing better is configured.
 """
 
 from __future__ import annotations
@@ -41,17 +42,15 @@ def match_line(identity: Identity, lines: Sequence[LineConfig]) -> LineMatch | N
 
 
 def _line_key(identity: Identity, line: LineConfig) -> MatchKey | None:
-    checks: list[tuple[MatchKey, bool | None]] = [
-        ("iccid", _compare(line.iccid, identity.iccid, same_iccid)),
-        ("imsi", _compare(line.imsi, identity.imsi, lambda a, b: a == b)),
-        ("number", _compare(line.number, identity.own_number, same_number)),
-    ]
-    if any(agrees is False for _key, agrees in checks):
-        return None
-    for key, agrees in checks:
-        if agrees:
-            return key
-    return None
+    if line.iccid or line.imsi:
+        iccid = _compare(line.iccid, identity.iccid, same_iccid)
+        imsi = _compare(line.imsi, identity.imsi, lambda a, b: a == b)
+        if iccid is False or imsi is False:
+            return None
+        if iccid:
+            return "iccid"
+        return "imsi" if imsi else None
+    return "number" if _compare(line.number, identity.own_number, same_number) else None
 
 
 def _compare(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import glob
 import os
 import re
@@ -253,11 +254,13 @@ def _open_error(exc: BaseException) -> str:
     if "exclusively lock" in text:
         return "in use by another program (the port is locked)"
     errno_value = getattr(exc, "errno", None)
-    if errno_value == 13 or "Permission denied" in text:
+    if errno_value == errno.EACCES or "Permission denied" in text:
         return "permission denied (is the user in the dialout group?)"
-    if errno_value == 2 or "No such file" in text:
+    if errno_value == errno.ENOENT or "No such file" in text:
         return "no such device"
-    if errno_value == 16 or "Device or resource busy" in text:
+    if errno_value == errno.ENOTTY or "Inappropriate ioctl" in text:
+        return "not a serial port (it refuses terminal settings)"
+    if errno_value == errno.EBUSY or "Device or resource busy" in text:
         return "in use by another program (device busy)"
     return f"could not open the port: {text}"
 

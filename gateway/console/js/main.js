@@ -1,17 +1,20 @@
-// The console's state and wiring: session, live events, the panel, case tabs, supervisor view.
+// The console's state and wiring: session, the panel, case tabs, supervisor view (the live
+// event handlers are in live.js, mixed into App).
 
 import { Alerts } from "./alerts.js";
 import { Api, ApiError, NetworkError } from "./api.js";
 import { CaseWindow } from "./casewin.js";
-import { h, replaceChildren } from "./dom.js";
+import { replaceChildren } from "./dom.js";
 import { EventStream } from "./events.js";
+import { alertNow, announce, clearBanner, flash, setBanner } from "./feedback.js";
+import { onShortcut, onTabKey } from "./keys.js";
+import { liveEvents } from "./live.js";
 import { Outbox } from "./outbox.js";
 import { RequestList, buildDialpadKeys, lineProblem, renderLines } from "./panel.js";
 import { SupervisorView } from "./supervisor.js";
 import { refreshTimes } from "./time.js";
 
 const TITLE = "SMS Console";
-const FLASH_MS = 8000;
 const $ = (id) => document.getElementById(id);
 
 class App {
@@ -58,9 +61,9 @@ class App {
     $("logout-button").addEventListener("click", () => this.logout());
     $("sound-button").addEventListener("click", () => this.onSoundButton());
     $("dialpad").addEventListener("submit", (e) => this.onDialpad(e));
-    $("tabs").addEventListener("keydown", (e) => this.onTabKey(e));
+    $("tabs").addEventListener("keydown", (e) => onTabKey(this, e));
     buildDialpadKeys($("dialpad-keys"), $("dialpad-number"));
-    document.addEventListener("keydown", (e) => this.onShortcut(e));
+    document.addEventListener("keydown", (e) => onShortcut(this, e));
     document.addEventListener("visibilitychange", () => {
       if (!document.hidden && this.active !== null) this.windows.get(this.active)?.setUnread(0);
     });
@@ -196,109 +199,6 @@ class App {
       this.flash(`Not sent to case #${caseId}: "${preview}" (${item.error})`, "warning");
       this.outbox.discard(item.client_id);
     }
-  }
-
-  // ------------------------------------------------------------ live events
-
-  onEvent(event) {
-    const type = event.type;
-    const data = event.data || {};
-    if (type.startsWith("request.")) {
-      this.debounce("requests", () => this.refreshRequests(), 100);
-      this.debounce("supervisor", () => this.supervisor?.refresh(), 500);
-    } else if (type.startsWith("case.")) {
-      this.onCaseEvent(type, data);
-      this.debounce("supervisor", () => this.supervisor?.refresh(), 500);
-    } else if (type.startsWith("message.")) {
-      this.onMessageEvent(type, data);
-    } else if (type === "line.status") {
-      const id = data.id ?? data.line_id;
-      const old = this.lines.get(id) || {};
-      this.lines.set(id, { ...old, ...data, state: data.status ?? old.state });
-      this.renderLineStrip();
-      this.debounce("lines", () => this.refreshLines(), 1000);
-    }
-  }
-
-  onCaseEvent(type, data) {
-    const id = data.case_id;
-    const mine = data.agent_id === this.user.id;
-    const win = this.windows.get(id);
-    if (type === "case.closed") {
-      if (win) {
-        this.removeWindow(id);
-        this.announce(`Case #${id} closed.`);
-      }
-      return;
-    }
-    const reassigned = data.reason === "reassigned" || data.reason === "reassign";
-    if (win) {
-      if (!mine && data.agent_id !== undefined && this.user.role === "agent") {
-        this.removeWindow(id);
-        this.flash(`Case #${id} was reassigned to another agent.`, "warning");
-        return;
-      }
-      this.debounce(`case-${id}`, () => this.api.caseDetail(id).then((d) => win.setCase(d.case)), 100);
-      // A further text from the customer is attached to the case with a case.updated.
-      this.debounce(`messages-${id}`, () => this.refreshCase(id), 150);
-    } else if (mine && data.status !== "closed") {
-      this.openCase(id, { focus: false, notify: data.reason === "message" }).then(() => {
-        if (reassigned) this.flash(`Case #${id} was assigned to you.`, "info");
-      }).catch(() => {});
-    }
-  }
-
-  onMessageEvent(type, data) {
-    const caseId = data.case_id;
-    if (caseId === null || caseId === undefined) return;
-    if (this.windows.has(caseId)) {
-      this.debounce(`messages-${caseId}`, () => this.refreshCase(caseId), 150);
-    } else if (type === "message.created" && data.direction === "in") {
-      // A text on one of my cases that has no window here (e.g. closed tab after a reload).
-      this.api.caseDetail(caseId).then((d) => {
-        if (d.case.agent_id === this.user.id && d.case.status === "open") this.openCase(caseId, { focus: false, notify: true });
-      }).catch(() => {});
-    }
-  }
-
-  async refreshCase(caseId) {
-    const win = this.windows.get(caseId);
-    if (!win) return;
-    const fresh = await win.refresh();
-    for (const message of fresh) this.noticeInbound(win, message);
-  }
-
-  noticeInbound(win, message) {
-    const text = message.text ?? `[${message.placeholder || "not a text message"}]`;
-    this.announce(`New message from ${win.case.phone} in case #${win.id}: ${text}`);
-    if (this.active !== win.id || document.hidden) win.setUnread(win.unread + 1);
-    this.alerts.blip();
-  }
-
-  onStreamDown() {
-    document.body.classList.add("offline");
-    this.setBanner("connection", "error",
-      "Connection to the server lost. Reconnecting… Messages you send are kept and sent when the connection is back.",
-      h("button", { type: "button", onclick: () => this.events.reconnectNow() }, "Reconnect now"));
-  }
-
-  onStreamReady({ missed, reconnected }) {
-    document.body.classList.remove("offline");
-    this.clearBanner("connection");
-    if (reconnected) {
-      // A customer's text in an open case arrives as case.updated (reason "message").
-      const inbound = missed.filter((e) => (e.type === "case.updated" && e.data?.reason === "message")
-        || (e.type === "message.created" && e.data?.direction === "in" && e.data?.case_id)).length;
-      const requests = missed.filter((e) => e.type === "request.created").length;
-      const other = missed.length - inbound - requests;
-      const parts = [];
-      if (inbound) parts.push(`${inbound} new message${inbound > 1 ? "s" : ""}`);
-      if (requests) parts.push(`${requests} new request${requests > 1 ? "s" : ""}`);
-      if (other) parts.push(`${other} other update${other > 1 ? "s" : ""}`);
-      this.flash(`Reconnected. While disconnected: ${parts.length ? parts.join(", ") : "nothing was missed"}.`, "info");
-      this.loadAll();
-    }
-    this.outbox.flush(true);
   }
 
   debounce(key, fn, ms) {
@@ -480,72 +380,17 @@ class App {
     return [...(this.supervisor ? ["supervisor"] : []), ...this.order];
   }
 
-  onTabKey(event) {
-    if (!["ArrowLeft", "ArrowRight", "Home", "End"].includes(event.key)) return;
-    const ids = this.tabIds();
-    if (!ids.length) return;
-    let index = ids.indexOf(this.active);
-    if (event.key === "ArrowLeft") index = (index - 1 + ids.length) % ids.length;
-    if (event.key === "ArrowRight") index = (index + 1) % ids.length;
-    if (event.key === "Home") index = 0;
-    if (event.key === "End") index = ids.length - 1;
-    event.preventDefault();
-    this.activate(ids[index]);
-    (ids[index] === "supervisor" ? this.supervisor.tab : this.windows.get(ids[index]).tab).focus();
-  }
-
-  onShortcut(event) {
-    if (!event.altKey || event.ctrlKey || event.metaKey || !this.user) return;
-    const key = event.key.toLowerCase();
-    if (key === "r") {
-      if (!this.requestList.focusFirst()) $("requests-heading").focus();
-    } else if (key === "m") {
-      this.windows.get(this.active)?.focusComposer();
-    } else if (key === "n") {
-      $("dialpad-number").focus();
-    } else if (/^[1-9]$/.test(key)) {
-      const id = this.tabIds()[Number(key) - 1];
-      if (id === undefined) return;
-      this.activate(id);
-    } else {
-      return;
-    }
-    event.preventDefault();
-  }
-
   // ------------------------------------------------------------ feedback
 
-  announce(text) {
-    const live = $("announcer");
-    live.appendChild(h("p", {}, text));
-    while (live.childNodes.length > 5) live.removeChild(live.firstChild);
-  }
+  announce(text) { announce(text); }
 
-  alert(text) {
-    const live = $("alerter");
-    replaceChildren(live, h("p", {}, text));
-  }
+  alert(text) { alertNow(text); }
 
-  setBanner(key, kind, text, ...extra) {
-    let banner = document.querySelector(`[data-banner="${key}"]`);
-    if (!banner) {
-      banner = h("div", { class: `banner banner-${kind}`, role: kind === "error" ? "alert" : "status", dataset: { banner: key } });
-      $("banners").appendChild(banner);
-    }
-    banner.className = `banner banner-${kind}`;
-    replaceChildren(banner, h("span", {}, text), ...extra);
-  }
+  setBanner(key, kind, text, ...extra) { setBanner(key, kind, text, ...extra); }
 
-  clearBanner(key) {
-    document.querySelector(`[data-banner="${key}"]`)?.remove();
-  }
+  clearBanner(key) { clearBanner(key); }
 
-  flash(text, kind = "info") {
-    const key = `flash-${Math.random().toString(36).slice(2)}`;
-    this.setBanner(key, kind, text,
-      h("button", { type: "button", class: "dismiss", "aria-label": "Dismiss", onclick: () => this.clearBanner(key) }, "×"));
-    setTimeout(() => this.clearBanner(key), FLASH_MS);
-  }
+  flash(text, kind = "info") { flash(text, kind); }
 
   renderSoundButton() {
     const button = $("sound-button");
@@ -569,6 +414,8 @@ class App {
     else this.alerts.setMuted(!this.alerts.muted);
   }
 }
+
+Object.assign(App.prototype, liveEvents);
 
 const app = new App();
 window.smsConsole = app; // for the browser tests and for debugging from the devtools
