@@ -23,8 +23,9 @@ from aiohttp import web
 
 from gateway.bus import EventBus
 from gateway.config import Config
-from gateway.config_sections import ModemConfig
+from gateway.config_sections import LineConfig, ModemConfig
 from gateway.control import ControlServer, create_control_app, socket_path
+from gateway.discovery import AutoModems
 from gateway.modem import ModemSettings, ModemSupervisor, Opener
 from gateway.notify import SystemdNotifier
 from gateway.pipeline import InboundHandler, LineSender, Publisher
@@ -148,6 +149,7 @@ class Daemon:
         self.http_url: str | None = None
         self.sim_control_url: str | None = None
         self.app: web.Application | None = None
+        self.auto: AutoModems | None = None
 
     # start-up -------------------------------------------------------------------------------
 
@@ -171,9 +173,10 @@ class Daemon:
 
         if any(m.simulator for m in config.modem_list):
             self.sim = SimulatedNetwork(config, self.sim_transport)
-        for modem in config.modem_list:
-            line = await store.lines.ensure(modem.name, modem.number, now=self.clock())
-            self.line_ids[modem.name] = line.id
+        for line_config in config.line_list:
+            # With `modems: auto` the lines exist (shown down) before their modem turns up.
+            line = await store.lines.ensure(line_config.name, line_config.number, now=self.clock())
+            self.line_ids[line_config.name] = line.id
         self.board = LineBoard(store, self.publisher, self.line_ids)
         self.board.listen(self._on_line_state)
         self.inbound = InboundHandler(
@@ -196,6 +199,8 @@ class Daemon:
             await self._start_sim_control()
         for modem in config.modem_list:
             await self._add_modem(modem)
+        if config.modems_auto:
+            await self._start_auto(config)
         self.notifier.ready(self.status_summary())
         self._spawn("status", self._status_loop)
         log.info("daemon.ready", http=self.http_url, simulator=self.sim_control_url,
@@ -311,6 +316,26 @@ class Daemon:
         if self.sim is not None:
             await self.sim.remove(name)
 
+    async def _start_auto(self, config: Config) -> None:
+        from gateway.discovery import AutoModems
+
+        self.auto = AutoModems.from_config(
+            config, on_match=self._auto_match, on_lost=self._auto_lost
+        )
+        await self.auto.start()
+
+    async def _auto_match(self, line: LineConfig, device: str) -> None:
+        from gateway.discovery import modem_config_for
+
+        log.info("auto.modem_found", line=line.name, device=device)
+        await self._add_modem(modem_config_for(line, device))
+
+    async def _auto_lost(self, device: str) -> None:
+        for name, supervisor in list(self.supervisors.items()):
+            if supervisor.settings.device == device:
+                log.info("auto.modem_gone", line=name, device=device)
+                await self._remove_modem(name)
+
     def _on_line_state(self, state: object) -> None:
         name = getattr(state, "name", None)
         sender = self.senders.get(str(name))
@@ -333,6 +358,17 @@ class Daemon:
             if getattr(self.config, key) != getattr(config, key):
                 log.warning("reload.needs_restart", setting=key)
                 config = config.model_copy(update={key: getattr(self.config, key)})
+        if self.store is not None:
+            for line_config in config.line_list:
+                if line_config.name not in self.line_ids:
+                    line = await self.store.lines.ensure(line_config.name, line_config.number)
+                    self.line_ids[line_config.name] = line.id
+        if self.config.modems_auto != config.modems_auto or (
+            config.modems_auto and self.config.discovery != config.discovery
+        ):
+            log.warning("reload.needs_restart", setting="modems: auto / discovery")
+        elif self.auto is not None:
+            await self.auto.update_lines(config.lines)
         if self.sim is None and any(m.simulator for m in new.values()):
             self.sim = SimulatedNetwork(config, self.sim_transport)
         self.config = config
@@ -414,6 +450,9 @@ class Daemon:
         pending = await store.requests.pending(limit=1)
         oldest = pending[0] if pending else None
         return {
+            "unknown_devices": [] if self.auto is None else [
+                u.as_dict() for u in self.auto.unknown_devices.values()
+            ],
             "summary": self.status_summary(),
             "http": self.http_url,
             "simulator": self.sim_control_url,
@@ -449,6 +488,9 @@ class Daemon:
 
     async def stop(self) -> None:
         self.notifier.stopping()
+        if self.auto is not None:
+            await self.auto.stop()  # nothing new is brought up while stopping
+            self.auto = None
         if self._web is not None:
             await self._web.cleanup()
             self._web = None

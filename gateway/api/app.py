@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry
 
 from gateway.api import events_ws, routes_admin, routes_chat, routes_session
 from gateway.api.auth import auth_middleware
+from gateway.api.bodies import MAX_PREVIEW_CHARS
 from gateway.api.errors import error_middleware
 from gateway.api.health import METRICS, ApiMetrics, metrics_middleware
 from gateway.api.health import routes as health_routes
@@ -30,6 +31,9 @@ from gateway.store.store import Store
 
 log = get_logger(__name__)
 SESSION_EXPIRY_INTERVAL_S = 600.0
+# The composer preview takes its text in the query string: room for the longest text it accepts
+# with every character percent-encoded from four UTF-8 bytes.
+MAX_REQUEST_LINE_BYTES = MAX_PREVIEW_CHARS * 12 + 1024
 
 
 def address_provider_from_config(config: Config) -> AddressProvider:
@@ -58,6 +62,7 @@ def create_app(
     app = web.Application(
         middlewares=[error_middleware, metrics_middleware, auth_middleware],
         client_max_size=config.http.max_body_bytes,
+        handler_args={"max_line_size": MAX_REQUEST_LINE_BYTES},
     )
     workflow = Workflow(
         store=store, bus=bus, settings=settings or ChatSettings.from_config(config),

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from gateway.api.errors import ApiError
 
 MAX_TEXT_CHARS = 10_000  # far above any max_parts; the real limit is the parts count
+MAX_PREVIEW_CHARS = MAX_TEXT_CHARS
 ClientId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 

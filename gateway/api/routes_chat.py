@@ -7,6 +7,7 @@ from aiohttp import web
 from gateway.api import serialize
 from gateway.api.auth import access, principal
 from gateway.api.bodies import (
+    MAX_PREVIEW_CHARS,
     AnswerBody,
     ReassignBody,
     SendBody,
@@ -22,7 +23,6 @@ from gateway.sms.counter import count_segments
 
 routes = web.RouteTableDef()
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-MAX_PREVIEW_CHARS = 10_000
 
 
 @routes.get("/api/requests")

@@ -48,6 +48,8 @@ def render(status: dict[str, Any]) -> str:
             f" queued={line['queue_depth']}"
             + (f"  last error: {line['last_error']}" if line.get("last_error") else "")
         )
+    for device in status.get("unknown_devices", []):
+        out.append(f"  unknown device {device.get('device')}: {device.get('detail') or device}")
     oldest = status.get("oldest_request")
     if oldest:
         out.append(

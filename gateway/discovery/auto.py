@@ -20,13 +20,13 @@ from typing import Literal
 import structlog
 
 from gateway.config import Config
-from gateway.config_sections import LineConfig
+from gateway.config_sections import LineConfig, ModemConfig
 from gateway.discovery.matching import match_line
+from gateway.discovery.ports import is_serial_device
 from gateway.discovery.probe import (
     DEFAULT_BAUD,
     DEFAULT_PROBE_TIMEOUT_S,
     ProbeResult,
-    is_serial_device,
     probe_port,
 )
 from gateway.discovery.watcher import DeviceWatcher
@@ -36,7 +36,12 @@ log = structlog.get_logger("gateway.discovery")
 MatchCallback = Callable[[LineConfig, str], Awaitable[None]]
 LostCallback = Callable[[str], Awaitable[None]]
 UnknownReason = Literal[
-    "no_answer", "no_matching_line", "line_in_use", "other_port", "sim_unreadable"
+    "no_answer",  # not a modem, or not its AT port
+    "no_matching_line",  # a SIM no configured line names
+    "line_in_use",  # its line is already up on another device
+    "other_port",  # a second AT port of a modem already in use
+    "sim_unreadable",  # the SIM did not say who it is (PIN needed, not inserted, failed)
+    "bring_up_failed",  # matched, but on_match raised
 ]
 
 # A modem that answers AT but whose SIM is still starting is probed again a few times.
@@ -59,6 +64,15 @@ class UnknownDevice:
     probe: ProbeResult
     reason: UnknownReason
     detail: str
+
+    def as_dict(self) -> dict[str, object]:
+        """For `sms-gateway status` and the API: what an admin needs to sort it out."""
+        return {
+            "device": self.device,
+            "reason": self.reason,
+            "detail": self.detail,
+            "probe": self.probe.as_dict(),
+        }
 
 
 class AutoModems:
@@ -270,15 +284,26 @@ class AutoModems:
         )
         try:
             await self.on_match(match.line, device)
-        except Exception:
+        except Exception as exc:
             log.exception("discovery.on_match_failed", line=match.line.name, device=device)
+            if self._matched.get(device) is not None:
+                del self._matched[device]
+                self._unknown[device] = UnknownDevice(
+                    device, result, "bring_up_failed", f"bringing up {match.line.name}: {exc}"
+                )
 
     def _same_modem(self, result: ProbeResult) -> str | None:
-        """The device of an already matched modem with this IMEI (a modem's second AT port)."""
-        if not result.imei:
+        """The device of an already matched modem that this port also belongs to (a modem's
+        second AT port): the same IMEI with the same SIM in it."""
+        if not result.imei or not result.identifies_sim:
             return None
         for matched in self._matched.values():
-            if matched.probe.imei == result.imei and matched.probe.resolved != result.resolved:
+            probe = matched.probe
+            if (
+                probe.imei == result.imei
+                and (probe.iccid, probe.imsi) == (result.iccid, result.imsi)
+                and probe.resolved != result.resolved
+            ):
                 return matched.device
         return None
 
@@ -308,6 +333,11 @@ class AutoModems:
             await self.on_lost(device)
         except Exception:
             log.exception("discovery.on_lost_failed", device=device)
+
+
+def modem_config_for(line: LineConfig, device: str) -> ModemConfig:
+    """The modem entry a matched line runs as: the line's settings on the found device."""
+    return ModemConfig.model_validate({**line.model_dump(), "device": device})
 
 
 def _real_path(device: str) -> str:

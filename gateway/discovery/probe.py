@@ -9,20 +9,17 @@ step is bounded by the probe's timeout and the port is always closed.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import errno
-import glob
 import os
-import re
-import stat
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, replace
-from pathlib import Path
 from typing import Literal, TypeVar
 
 import serial
 import serial_asyncio_fast
+import structlog
 
+from gateway.discovery.ports import is_serial_device, list_candidate_ports
 from gateway.modem import (
     CmeError,
     CommandError,
@@ -51,6 +48,15 @@ from gateway.modem.responses import (
     value_of,
 )
 
+__all__ = [
+    "ProbeResult",
+    "SimState",
+    "is_serial_device",
+    "list_candidate_ports",
+    "probe_opener",
+    "probe_port",
+]
+
 T = TypeVar("T")
 
 SimState = Literal["READY", "SIM PIN", "SIM PUK", "not inserted", "error"]
@@ -66,9 +72,8 @@ BUSY_RETRY_S = 0.2
 PROBE_SETTLE_S = 0.05
 # Closing never waits on a port that will not drain (a UART with flow control held off).
 CLOSE_TIMEOUT_S = 1.0
-DEFAULT_LINK_DIRS: tuple[str, ...] = ("/dev/serial/by-id",)
 
-_NATURAL_RE = re.compile(r"(\d+)")
+log = structlog.get_logger("gateway.discovery")
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,43 +143,6 @@ class _Findings:
     step: str = "opening the port"
 
 
-def is_serial_device(path: str | Path) -> bool:
-    """Whether `path` (following links) is a character device, as a tty is."""
-    try:
-        return stat.S_ISCHR(os.stat(path).st_mode)
-    except OSError:
-        return False
-
-
-def list_candidate_ports(
-    patterns: Iterable[str], link_dirs: Iterable[str | Path] = DEFAULT_LINK_DIRS
-) -> list[str]:
-    """Serial devices matching the glob `patterns`, plus every entry of `link_dirs`.
-
-    One name per real device: a stable link (e.g. /dev/gsm/..., /dev/serial/by-id/...) is
-    preferred over the kernel's /dev/ttyUSBn, an earlier pattern over a later one.
-    """
-    names: list[str] = []
-    for pattern in patterns:
-        names.extend(sorted(glob.glob(pattern), key=_natural_key))
-    for directory in link_dirs:
-        with contextlib.suppress(OSError):
-            names.extend(sorted((str(p) for p in Path(directory).iterdir()), key=_natural_key))
-    chosen: dict[str, str] = {}
-    for name in names:
-        if not is_serial_device(name):
-            continue
-        real = os.path.realpath(name)
-        current = chosen.get(real)
-        if current is None or (not os.path.islink(current) and os.path.islink(name)):
-            chosen[real] = name
-    return sorted(chosen.values(), key=_natural_key)
-
-
-def _natural_key(name: str) -> list[object]:
-    return [int(part) if part.isdigit() else part for part in _NATURAL_RE.split(name)]
-
-
 def probe_opener(device: str, baud: int = DEFAULT_BAUD) -> Opener:
     """Like gateway.modem.serial_opener, but with an exclusive lock: a port that another
     program holds locked is reported busy instead of being written to."""
@@ -215,6 +183,8 @@ async def probe_port(
                 settle_s=PROBE_SETTLE_S,
             )
             await _Probe(driver, findings, command_timeout_s).run()
+    except CommandTimeoutError as exc:  # one command unanswered, with time left overall
+        error = f"{exc} while {findings.step}"
     except TimeoutError:
         if findings.result.answers_at:
             error = f"timed out after {timeout_s:g} s while {findings.step}"
@@ -228,6 +198,11 @@ async def probe_port(
         error = str(exc)
     except OSError as exc:
         error = _open_error(exc)
+    except Exception as exc:
+        # A bug here must not take down a caller probing many ports at once: it is logged
+        # and reported as this port's error.
+        log.exception("discovery.probe_failed", device=device)
+        error = f"probe failed: {exc!r}"
     finally:
         if driver is not None:
             await _close(driver)
@@ -256,6 +231,8 @@ def _open_error(exc: BaseException) -> str:
     errno_value = getattr(exc, "errno", None)
     if errno_value == errno.EACCES or "Permission denied" in text:
         return "permission denied (is the user in the dialout group?)"
+    if errno_value == errno.EPERM or "Operation not permitted" in text:
+        return "not permitted (device access is restricted, e.g. by the unit's DeviceAllow=)"
     if errno_value == errno.ENOENT or "No such file" in text:
         return "no such device"
     if errno_value == errno.ENOTTY or "Inappropriate ioctl" in text:
@@ -288,8 +265,8 @@ class _Probe:
         await self._first_at()
         findings.step = "reading the error mode"
         cmee = await self._read_cmee()
-        if cmee != 1:
-            await self._optional("AT+CMEE=1")
+        if cmee is not None and cmee != 1:
+            await self._optional("AT+CMEE=1")  # +CME ERROR codes tell a missing SIM from a PIN
         findings.step = "identifying the modem"
         findings.result = replace(
             findings.result,

@@ -6,7 +6,8 @@ compared with what was there, so bursts (udev creating a link through a temporar
 modem enumerating its ports one by one), overflows and directories coming and going are all
 handled the same way. A watch directory that does not exist yet (/dev/gsm before the first
 modem, /dev/serial/by-id after the last one left) is waited for by watching its nearest
-existing parent.
+existing parent. The directory of a pattern such as /dev/ttyUSB* is watched too, for names
+matching it only.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fnmatch
+import glob
 import os
 import stat
 from collections.abc import Awaitable, Callable, Iterable
@@ -36,12 +38,15 @@ WATCH_MASK: int = (
 )
 _SELF_GONE: int = flags.DELETE_SELF | flags.MOVE_SELF | flags.IGNORED
 _OVERFLOW: int = flags.Q_OVERFLOW
+# Events that never stop (a flapping device) still get looked at after this many settle times.
+MAX_SETTLE_DELAYS = 5
 # Setting up a watch races with the directory being created or removed: retry this often.
 WATCH_SETUP_ATTEMPTS = 5
 
 log = structlog.get_logger("gateway.discovery")
 
 DeviceKey = tuple[int, int]  # (inode of the name, device number it leads to)
+NameFilter = tuple[str, ...] | None  # globs on the names that matter in a directory; None: all
 
 
 class DeviceWatcher:
@@ -51,7 +56,9 @@ class DeviceWatcher:
     `patterns` (globs on the full path), or when no pattern is about its directory: so with
     patterns ("/dev/gsm/*", "/dev/ttyUSB*") every entry of a watched /dev/serial/by-id counts.
     A path whose link was replaced by one to another device is reported removed, then added.
-    Callbacks run one at a time, in order; one that raises is logged and the others still run.
+    Callbacks run one at a time, in order (removals first; among additions, links before
+    plain device nodes, so the stable name of a port comes first); one that raises is logged
+    and the others still run.
     """
 
     def __init__(
@@ -63,16 +70,27 @@ class DeviceWatcher:
         settle_s: float = 1.0,
     ) -> None:
         self.dirs: tuple[str, ...] = tuple(dict.fromkeys(os.path.normpath(d) for d in dirs))
-        self.patterns: tuple[str, ...] = tuple(patterns)
-        self._pattern_dirs = tuple(os.path.dirname(os.path.normpath(p)) for p in self.patterns)
+        self.patterns: tuple[str, ...] = tuple(os.path.normpath(p) for p in patterns)
+        self._pattern_dirs = tuple(os.path.dirname(p) for p in self.patterns)
+        # What is looked at: each watch dir (every name), each plain pattern directory (names
+        # matching its patterns); patterns with a wildcard in the directory are only globbed.
+        self._scan_dirs: dict[str, NameFilter] = {d: None for d in self.dirs}
+        self._globbed: tuple[str, ...] = ()
+        for pattern in self.patterns:
+            directory, name = os.path.split(pattern)
+            if glob.has_magic(directory):
+                self._globbed += (pattern,)
+            elif self._scan_dirs.get(directory, ()) is not None:
+                self._scan_dirs[directory] = (*(self._scan_dirs.get(directory) or ()), name)
         self.on_added = on_added
         self.on_removed = on_removed
         self.settle_s = settle_s
         self._known: dict[str, DeviceKey] = {}
         self._inotify: INotify | None = None
         self._watches: dict[str, int] = {}  # watched directory -> watch descriptor
-        self._wd_names: dict[int, frozenset[str] | None] = {}  # names that matter; None: all
+        self._wd_names: dict[int, NameFilter] = {}
         self._timer: asyncio.TimerHandle | None = None
+        self._first_event_at = 0.0
         self._task: asyncio.Task[None] | None = None
         self._dirty = False
         self._running = False
@@ -142,15 +160,22 @@ class DeviceWatcher:
         if wd not in self._wd_names:
             return False  # a watch already replaced or removed
         names = self._wd_names[wd]
-        return names is None or name in names or bool(mask & _SELF_GONE)
+        if names is None or mask & _SELF_GONE:
+            return True
+        return any(fnmatch.fnmatchcase(name, pattern) for pattern in names)
 
     def _schedule(self) -> None:
         """Debounce: look again once nothing has happened for settle_s."""
         if not self._running:
             return
-        if self._timer is not None:
+        loop = asyncio.get_running_loop()
+        if self._timer is None:
+            self._first_event_at = loop.time()
+        elif loop.time() - self._first_event_at < MAX_SETTLE_DELAYS * self.settle_s:
             self._timer.cancel()
-        self._timer = asyncio.get_running_loop().call_later(self.settle_s, self._settled)
+        else:
+            return  # waited long enough: let the pending look happen
+        self._timer = loop.call_later(self.settle_s, self._settled)
 
     def _settled(self) -> None:
         self._timer = None
@@ -179,7 +204,7 @@ class DeviceWatcher:
             for path in sorted(removed):
                 del self._known[path]
                 await self._call(self.on_removed, path, "removed")
-            for path in sorted(added):
+            for path in sorted(added, key=lambda p: (not os.path.islink(p), p)):
                 self._known[path] = current[path]
                 await self._call(self.on_added, path, "added")
             if not self._dirty or not self._running:
@@ -197,17 +222,17 @@ class DeviceWatcher:
     # directories
 
     def _scan(self) -> dict[str, DeviceKey]:
+        paths: list[str] = []
+        for directory in self._scan_dirs:
+            with contextlib.suppress(OSError):
+                paths.extend(os.path.join(directory, name) for name in os.listdir(directory))
+        for pattern in self._globbed:
+            paths.extend(glob.glob(pattern))
         found: dict[str, DeviceKey] = {}
-        for directory in self.dirs:
-            try:
-                names = os.listdir(directory)
-            except OSError:
-                continue
-            for name in names:
-                path = os.path.join(directory, name)
-                key = self._device_key(path)
-                if key is not None:
-                    found[path] = key
+        for path in paths:
+            key = self._device_key(path)
+            if key is not None:
+                found[path] = key
         return found
 
     def _device_key(self, path: str) -> DeviceKey | None:
@@ -232,16 +257,17 @@ class DeviceWatcher:
         inotify = self._inotify
         if inotify is None:
             return
-        wanted: dict[str, frozenset[str] | None] = {}
-        for directory in self.dirs:
+        wanted: dict[str, NameFilter] = {}
+        for directory, names in self._scan_dirs.items():
             target = self._watch(inotify, directory)
             if target is None:
                 continue
             path, child = target
-            names = None if child is None else frozenset({child})
+            if child is not None:
+                names = (glob.escape(child),)
             if path in wanted:
                 previous = wanted[path]
-                names = None if previous is None or names is None else previous | names
+                names = None if previous is None or names is None else (*previous, *names)
             wanted[path] = names
         for path in set(self._watches) - set(wanted):
             wd = self._watches.pop(path)

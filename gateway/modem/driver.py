@@ -50,8 +50,10 @@ def serial_opener(device: str, baud: int = 115200) -> Opener:
         factory: ProtocolFactory,
     ) -> tuple[asyncio.BaseTransport, asyncio.Protocol]:
         loop = asyncio.get_running_loop()
+        # Exclusive: a second program on the same port (a probe, ModemManager) would steal
+        # half of every answer.
         transport, protocol = await serial_asyncio_fast.create_serial_connection(
-            loop, factory, device, baudrate=baud
+            loop, factory, device, baudrate=baud, exclusive=True
         )
         return transport, protocol
 

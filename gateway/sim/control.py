@@ -18,6 +18,7 @@ from gateway.sms import PduError
 
 NETWORK_KEY = web.AppKey("network", SimNetwork)
 MAX_TEXT_LENGTH = 10_000
+MAX_BULK_MESSAGES = 10_000
 
 
 class ApiError(Exception):
@@ -135,6 +136,34 @@ async def handset_send(request: web.Request) -> web.Response:
     return web.json_response({"from": handset.msisdn, "to": to, "parts": parts})
 
 
+async def handsets_send_bulk(request: web.Request) -> web.Response:
+    """Many handsets send at once, in the order given: one request instead of one per text, so
+    a load test measures the gateway rather than HTTP. All are checked before any is sent."""
+    network = request.app[NETWORK_KEY]
+    body = await _json_object(request)
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not 0 < len(messages) <= MAX_BULK_MESSAGES:
+        raise ApiError(
+            400, "bad_request", f'"messages" must be a list of 1 to {MAX_BULK_MESSAGES} objects'
+        )
+    checked: list[tuple[str, str, str]] = []
+    for n, message in enumerate(messages):
+        sender, to, text = (
+            (message.get("from"), message.get("to"), message.get("text"))
+            if isinstance(message, dict) else (None, None, None)
+        )
+        if not (
+            isinstance(sender, str) and sender.strip() and isinstance(to, str) and to.strip()
+            and isinstance(text, str) and len(text) <= MAX_TEXT_LENGTH
+        ):
+            raise ApiError(
+                400, "bad_request", f'messages[{n}] needs string "from", "to" and "text"'
+            )
+        checked.append((sender, to, text))
+    parts = [network.handset(sender).send(to, text) for sender, to, text in checked]
+    return web.json_response({"sent": len(parts), "parts": sum(parts)})
+
+
 async def handset_inbox(request: web.Request) -> web.Response:
     handset = request.app[NETWORK_KEY].handset(request.match_info["msisdn"])
     return web.json_response([_inbox_entry(m) for m in handset.inbox])
@@ -193,6 +222,7 @@ async def network_detail(request: web.Request) -> web.Response:
 def create_control_app(network: SimNetwork) -> web.Application:
     app = web.Application(middlewares=[_errors])
     app[NETWORK_KEY] = network
+    app.router.add_post("/handsets/send", handsets_send_bulk)
     app.router.add_post("/handsets/{msisdn}/send", handset_send)
     app.router.add_get("/handsets/{msisdn}/inbox", handset_inbox)
     app.router.add_get("/modems", modem_list)

@@ -4,6 +4,8 @@ through aiohttp_client, and helpers that feed inbound texts exactly as the pipel
 from __future__ import annotations
 
 import asyncio
+import shutil
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -21,14 +23,14 @@ from gateway.bus import BusEvent, EventBus
 from gateway.config import Config, parse_config
 from gateway.service.secrets import TEST_HASHING_COST, Passwords
 from gateway.service.workflow import Workflow
-from gateway.store import InboundPart, Store
+from gateway.store import InboundPart, Store, upgrade_database
+from gateway.store.models import Base
 from tests.store.conftest import (  # noqa: F401  (fixtures)
+    PgDatabases,
+    _asyncpg_dsn,
     backend,
     pg_databases,
-    pg_shared_url,
     sqlite_template,
-    store,
-    store_url,
 )
 
 CUSTOMER = "+15551234567"
@@ -149,6 +151,82 @@ def make_config(tmp_path: Path, **overrides: Any) -> Config:
     return parse_config(data, base_dir=tmp_path)
 
 
+@pytest.fixture(scope="session")
+def pg_api_url(pg_databases: PgDatabases | None) -> str | None:  # noqa: F811
+    """A migrated PostgreSQL database of the API tests' own, so the store tests (which take
+    their shared database down to no tables) never pull the schema from under them."""
+    if pg_databases is None:
+        return None
+
+    async def create() -> str:
+        url = await pg_databases.create()
+        await upgrade_database(url)
+        return url
+
+    return asyncio.run(create())
+
+
+# Emptied after each test, and every sequence restarted: the next test starts from a database
+# exactly like a fresh install's (event seq 1 first), not from the previous test's numbers.
+_PG_RESET = "BEGIN; {deletes}; " + """DO $$ DECLARE s record; BEGIN
+  FOR s IN SELECT schemaname, sequencename FROM pg_sequences
+           WHERE schemaname = current_schema() LOOP
+    EXECUTE format('ALTER SEQUENCE %I.%I RESTART', s.schemaname, s.sequencename);
+  END LOOP; END $$; COMMIT"""
+
+
+async def _empty_pg(url: str) -> None:
+    import asyncpg
+
+    deletes = "; ".join(f'DELETE FROM "{t.name}"' for t in reversed(Base.metadata.sorted_tables))
+    connection = await asyncpg.connect(_asyncpg_dsn(url))
+    try:
+        await connection.execute(_PG_RESET.format(deletes=deletes))
+    finally:
+        await connection.close()
+
+
+def _sqlite_workers() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if "_connection_worker_thread" in t.name}
+
+
+async def _join_threads(threads: set[threading.Thread]) -> None:
+    """aiosqlite's worker threads end just after their connection closes; waiting for them here
+    keeps the suite's leak check from having to look (a full garbage collection) every test."""
+    async with asyncio.timeout(5):
+        while any(t.is_alive() for t in threads):
+            await asyncio.sleep(0.002)
+
+
+@pytest.fixture
+async def store(
+    backend: str,  # noqa: F811
+    tmp_path: Path,
+    sqlite_template: Path,  # noqa: F811
+    pg_api_url: str | None,
+) -> AsyncIterator[Store]:
+    """A store at schema head: a copy of the migrated SQLite template, or the API tests'
+    PostgreSQL database (emptied after each test)."""
+    if backend == "sqlite":
+        shutil.copyfile(sqlite_template, tmp_path / "store.db")
+        before = _sqlite_workers()
+        opened = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'store.db'}",
+                                  default_region="US", migrate=False)
+        try:
+            yield opened
+        finally:
+            await opened.close()
+            await _join_threads(_sqlite_workers() - before)
+        return
+    assert pg_api_url is not None
+    opened = await Store.open(pg_api_url, default_region="US", migrate=False)
+    try:
+        yield opened
+    finally:
+        await opened.close()
+        await _empty_pg(pg_api_url)
+
+
 @pytest.fixture
 def config_overrides() -> dict[str, Any]:
     return {}
@@ -156,7 +234,7 @@ def config_overrides() -> dict[str, Any]:
 
 @pytest.fixture
 async def env(
-    store: Store,  # noqa: F811
+    store: Store,
     tmp_path: Path,
     aiohttp_client: Callable[..., Awaitable[TestClient[Any, Any]]],
     config_overrides: dict[str, Any],

@@ -56,8 +56,8 @@ def silent_tty() -> Iterator[str]:
 
 @pytest.fixture
 async def sim(tmp_path: Path) -> AsyncIterator[SimRunner]:
-    """Three simulated modems (generic, huawei, wavecom) with distinct SIMs, under tmp/sim."""
-    runner = SimRunner(modems=3, profile="generic,huawei,wavecom", directory=tmp_path / "sim")
+    """Three simulated modems (generic, huawei, simcom) with distinct SIMs, under tmp/sim."""
+    runner = SimRunner(modems=3, profile="generic,huawei,simcom", directory=tmp_path / "sim")
     await runner.start()
     try:
         for index, modem in enumerate(runner.modems, start=1):

@@ -3,13 +3,16 @@ modems lost and found again on unplug/replug, a reloaded line list."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 from structlog.testing import capture_logs
 
 from gateway.config_sections import LineConfig
-from gateway.discovery import AutoModems
-from gateway.sim import SimRunner, apply_fault
+from gateway.discovery import AutoModems, modem_config_for
+from gateway.sim import SimRunner, apply_fault, open_pty
 
 
 class Lines:
@@ -18,14 +21,23 @@ class Lines:
     def __init__(self) -> None:
         self.up: dict[str, str] = {}
         self.history: list[tuple[str, str]] = []
+        self._changed = asyncio.Condition()
 
     async def match(self, line: LineConfig, device: str) -> None:
-        self.up[line.name] = device
-        self.history.append(("match", f"{line.name}@{device}"))
+        async with self._changed:
+            self.up[line.name] = device
+            self.history.append(("match", f"{line.name}@{device}"))
+            self._changed.notify_all()
 
     async def lost(self, device: str) -> None:
-        self.up = {name: dev for name, dev in self.up.items() if dev != device}
-        self.history.append(("lost", device))
+        async with self._changed:
+            self.up = {name: dev for name, dev in self.up.items() if dev != device}
+            self.history.append(("lost", device))
+            self._changed.notify_all()
+
+    async def wait(self, predicate: Callable[[], bool], timeout_s: float = 5.0) -> None:
+        async with asyncio.timeout(timeout_s), self._changed:
+            await self._changed.wait_for(predicate)
 
 
 def _auto(sim: SimRunner, lines: list[LineConfig], target: Lines) -> AutoModems:
@@ -84,12 +96,12 @@ async def test_unplugged_modem_is_lost_and_found_again(sim: SimRunner) -> None:
         assert target.up == {"sales": device}
 
         apply_fault(modem, "unplug", {})
-        await _until(lambda: ("lost", device) in target.history)
+        await target.wait(lambda: ("lost", device) in target.history)
         assert target.up == {}
         assert device not in auto.matched
 
         apply_fault(modem, "replug", {"boot_ms": 100})
-        await _until(lambda: target.up == {"sales": device})
+        await target.wait(lambda: target.up == {"sales": device})
         await auto.wait_idle()
         assert target.history == [
             ("match", f"sales@{device}"),
@@ -152,15 +164,72 @@ async def test_one_line_is_brought_up_once_even_if_two_modems_match(sim: SimRunn
         assert len(target.history) == 1
         (holder,) = target.up.values()
         others = [d for d, u in auto.unknown_devices.items() if u.reason == "line_in_use"]
-        assert len(others) == 1 and others[0] != holder
+        assert len(others) == 1
+        assert others[0] != holder
     finally:
         await auto.stop()
 
 
-async def _until(predicate: object, timeout_s: float = 5.0) -> None:
-    import asyncio
+def test_matched_line_runs_as_a_modem_on_the_found_device() -> None:
+    line = LineConfig(name="support", number="+15550100", iccid="8944000000000000001", pin="1234")
+    modem = modem_config_for(line, "/dev/gsm/huawei-1-at")
+    assert str(modem.device) == "/dev/gsm/huawei-1-at"
+    assert modem.simulator is False
+    assert (modem.name, modem.number, modem.iccid, modem.pin) == (
+        "support",
+        "+15550100",
+        "8944000000000000001",
+        "1234",
+    )
 
-    assert callable(predicate)
-    async with asyncio.timeout(timeout_s):
-        while not predicate():
-            await asyncio.sleep(0.01)
+
+async def test_second_at_port_of_a_modem_in_use_is_listed_as_such(sim: SimRunner) -> None:
+    assert sim.directory is not None
+    modem = sim.modem("modem2")
+    line = LineConfig(name="support", number="+15550100", iccid=modem.iccid)
+    target = Lines()
+    auto = _auto(sim, [line], target)
+    await auto.start()
+    second = None
+    try:
+        await auto.wait_idle()
+        assert target.up == {"support": sim.device("modem2")}
+        # The same modem shows a second AT port (as Huawei sticks do with their PCUI port).
+        second = await open_pty(modem, sim.directory, name="modem2-if02")
+        await auto.watcher.rescan()  # instead of waiting for the settle time
+        await auto.wait_idle()
+        unknown = auto.unknown_devices[str(second.path)]
+        assert unknown.reason == "other_port"
+        assert unknown.detail == f"another port of the modem on {sim.device('modem2')}"
+        assert target.history == [("match", f"support@{sim.device('modem2')}")]
+    finally:
+        await auto.stop()
+        if second is not None:
+            second.close()
+
+
+async def test_stop_during_probes_leaves_no_port_open(tmp_path: Path) -> None:
+    ptys = [os.openpty() for _ in range(3)]
+    for name, (_master, slave) in zip("abc", ptys, strict=True):
+        (tmp_path / name).symlink_to(os.ttyname(slave))
+    target = Lines()
+    auto = AutoModems(
+        [],
+        watch_dirs=[tmp_path],
+        candidates=[],
+        on_match=target.match,
+        on_lost=target.lost,
+        settle_s=0.05,
+        probe_timeout_s=5.0,
+    )
+    try:
+        await auto.start()
+        await asyncio.sleep(0.2)  # the probes are waiting for an answer to AT
+        started = asyncio.get_running_loop().time()
+        await auto.stop()
+        assert asyncio.get_running_loop().time() - started < 2.0
+        assert target.history == []
+    finally:
+        for master, slave in ptys:
+            os.close(master)
+            os.close(slave)

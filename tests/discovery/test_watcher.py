@@ -32,7 +32,7 @@ async def test_link_created_and_removed_is_reported(
 
         link.unlink()
         assert await recorder.wait_for(2) == [("added", str(link)), ("removed", str(link))]
-        assert watcher.devices == ()
+        assert not watcher.devices
     finally:
         await watcher.stop()
 
@@ -170,3 +170,43 @@ async def test_failing_callback_does_not_stop_the_watcher(
     finally:
         await watcher.stop()
         await watcher.stop()  # twice is harmless
+
+
+async def test_directory_of_a_pattern_is_watched_for_matching_names_only(
+    tmp_path: Path, silent_tty: str, recorder: Recorder
+) -> None:
+    (tmp_path / "ttyUSB0").symlink_to(silent_tty)
+    watcher = _watcher([], [f"{tmp_path}/ttyUSB*", f"{tmp_path}/ttyACM*"], recorder)
+    await watcher.start()
+    try:
+        assert recorder.events == [("added", str(tmp_path / "ttyUSB0"))]
+        (tmp_path / "ttyS0").symlink_to(silent_tty)
+        (tmp_path / "ttyACM1").symlink_to(silent_tty)
+        assert await recorder.wait_for(2) == [
+            ("added", str(tmp_path / "ttyUSB0")),
+            ("added", str(tmp_path / "ttyACM1")),
+        ]
+        await asyncio.sleep(SETTLE_S * 4)
+        assert watcher.devices == (str(tmp_path / "ttyACM1"), str(tmp_path / "ttyUSB0"))
+    finally:
+        await watcher.stop()
+
+
+async def test_stable_links_are_reported_before_the_kernel_name(
+    tmp_path: Path, recorder: Recorder
+) -> None:
+    by_id = tmp_path / "by-id"
+    by_id.mkdir()
+    master, slave = os.openpty()
+    node = os.ttyname(slave)
+    watcher = _watcher([by_id], [f"{os.path.dirname(node)}/*"], recorder)
+    try:
+        (by_id / "usb-modem-if00").symlink_to(node)
+        await watcher.start()
+        added = [path for kind, path in recorder.events if kind == "added"]
+        assert added[0] == str(by_id / "usb-modem-if00")
+        assert node in added
+    finally:
+        await watcher.stop()
+        os.close(master)
+        os.close(slave)

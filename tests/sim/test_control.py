@@ -37,6 +37,28 @@ async def test_handset_sends_text_and_pdus_to_a_modem(api: TestClient, modem: Si
     assert detail["profile"] == "generic"
 
 
+async def test_bulk_send_delivers_every_text_in_order(api: TestClient, modem: SimModem) -> None:
+    messages = [
+        {"from": f"+1555999000{n}", "to": modem.msisdn, "text": f"bulk {n}"} for n in range(3)
+    ] + [{"from": PHONE, "to": modem.msisdn, "text": "y" * 200}]
+    response = await api.post("/handsets/send", json={"messages": messages})
+    assert response.status == 200
+    assert await response.json() == {"sent": 4, "parts": 5}
+    detail = await (await api.get("/modems/modem1")).json()
+    assert detail["storage"]["SM"]["used"] == 5
+
+
+async def test_bulk_send_refuses_a_bad_entry_and_sends_nothing(
+    api: TestClient, modem: SimModem
+) -> None:
+    messages = [{"from": PHONE, "to": modem.msisdn, "text": "fine"}, {"from": PHONE, "text": 1}]
+    response = await api.post("/handsets/send", json={"messages": messages})
+    assert response.status == 400
+    assert (await response.json())["error"]["message"].startswith("messages[1]")
+    detail = await (await api.get("/modems/modem1")).json()
+    assert detail["storage"]["SM"]["used"] == 0
+
+
 async def test_inbox_lists_what_the_modem_sent(api: TestClient, modem: SimModem) -> None:
     client = await connect(modem)
     part = encode_submit("to the phone", PHONE).parts[0]
