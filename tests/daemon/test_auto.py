@@ -51,5 +51,7 @@ async def test_auto_finds_the_line_by_sim_and_follows_unplug_and_replug(tmp_path
 
 async def _until(condition: Callable[[], bool], timeout_s: float = 15.0) -> None:
     async with asyncio.timeout(timeout_s):
-        while not condition():
+        while True:
+            if condition():
+                return
             await asyncio.sleep(0.05)
