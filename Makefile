@@ -20,6 +20,10 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check gateway tests
 	$(VENV)/bin/mypy
 
+# Three workers on two cores: most tests wait on ptys, subprocesses and browsers, not the CPU.
+# A module stays on one worker, so its daemon or browser is started once.
+PYTEST_ARGS ?= -n 3 --dist loadfile
+
 test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
