@@ -325,6 +325,7 @@ async def throttled(tmp: Path, messages: int, baud: int) -> tuple[float, float]:
                 reply.raise_for_status()
             at_log.addHandler(counter)
             at_log.setLevel(logging.DEBUG)
+            at_log.propagate = False
             began = time.perf_counter()
             rate = (await inbound(daemon, sim, http, messages, "throttled"))["rate"]
             elapsed = time.perf_counter() - began
@@ -333,6 +334,7 @@ async def throttled(tmp: Path, messages: int, baud: int) -> tuple[float, float]:
         finally:
             at_log.removeHandler(counter)
             at_log.setLevel(logging.NOTSET)
+            at_log.propagate = True
             await daemon.stop()
 
 

@@ -16,7 +16,16 @@ from gateway.api.bodies import MAX_PREVIEW_CHARS
 from gateway.api.errors import error_middleware
 from gateway.api.health import METRICS, ApiMetrics, metrics_middleware
 from gateway.api.health import routes as health_routes
-from gateway.api.keys import BUS, CLOCK, CONFIG, REGISTRY, STORE, WEBSOCKETS, WORKFLOW
+from gateway.api.keys import (
+    BUS,
+    CLOCK,
+    CONFIG,
+    REGISTRY,
+    STORE,
+    WEBHOOKS,
+    WEBSOCKETS,
+    WORKFLOW,
+)
 from gateway.bus import EventBus
 from gateway.config import Config
 from gateway.log import get_logger
@@ -24,6 +33,7 @@ from gateway.service.address import AddressProvider, build_address_provider
 from gateway.service.ratelimit import LoginLimits
 from gateway.service.secrets import Passwords
 from gateway.service.settings import ChatSettings
+from gateway.service.webhooks import WebhookDispatcher
 from gateway.service.workflow import Workflow
 from gateway.store.database import utc_now
 from gateway.store.errors import StoreUnavailableError
@@ -57,8 +67,9 @@ def create_app(
     passwords: Passwords | None = None,
 ) -> web.Application:
     """The agent API. Its cleanup context starts the workflow (bus listener, startup sweep of
-    unrouted inbound messages, router and ticker tasks) and stops it, and closes websockets on
-    shutdown; the caller runs the app (web.AppRunner) and owns store and bus."""
+    unrouted inbound messages, router and ticker tasks) and the outgoing webhooks, and stops
+    them, and closes websockets on shutdown; the caller runs the app (web.AppRunner) and owns
+    store and bus."""
     app = web.Application(
         middlewares=[error_middleware, metrics_middleware, auth_middleware],
         client_max_size=config.http.max_body_bytes,
@@ -87,7 +98,9 @@ def create_app(
     for table in (routes_session.routes, routes_chat.routes, routes_admin.routes,
                   events_ws.routes, health_routes):
         app.add_routes(table)
+    app[WEBHOOKS] = WebhookDispatcher(store=store, bus=bus, webhooks=config.webhooks, clock=clock)
     app.cleanup_ctx.append(_run_workflow)
+    app.cleanup_ctx.append(_run_webhooks)
     app.cleanup_ctx.append(_expire_sessions)
     app.on_shutdown.append(_close_websockets)
     return app
@@ -100,6 +113,15 @@ async def _run_workflow(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await workflow.stop()
+
+
+async def _run_webhooks(app: web.Application) -> AsyncIterator[None]:
+    dispatcher = app[WEBHOOKS]
+    await dispatcher.start()
+    try:
+        yield
+    finally:
+        await dispatcher.stop()
 
 
 async def _expire_sessions(app: web.Application) -> AsyncIterator[None]:

@@ -12,6 +12,10 @@ from gateway.api.errors import ApiError
 
 MAX_TEXT_CHARS = 10_000  # far above any max_parts; the real limit is the parts count
 MAX_PREVIEW_CHARS = MAX_TEXT_CHARS
+# Users, cases, requests and tokens have 32-bit keys (INTEGER on PostgreSQL); messages and the
+# audit log 64-bit ones, of which clients may use what a JSON number holds exactly.
+MAX_ROW_ID = 2**31 - 1
+MAX_LOG_ID = 2**53
 ClientId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
@@ -26,7 +30,7 @@ class LoginBody(Body):
 
 class AnswerBody(Body):
     action: Literal["new", "continue"] = "new"
-    case_id: Annotated[int, Field(ge=1, le=2**53)] | None = None
+    case_id: Annotated[int, Field(ge=1, le=MAX_ROW_ID)] | None = None
 
 
 class StartChatBody(Body):
@@ -102,6 +106,6 @@ def query_bool(request: web.Request, name: str) -> bool:
 
 def path_id(request: web.Request, name: str = "id") -> int:
     raw = request.match_info[name]
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 15:
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 10 or int(raw) > MAX_ROW_ID:
         raise ApiError(404, "not_found", f"no such {name}")
     return int(raw)

@@ -7,6 +7,7 @@ from aiohttp import web
 from gateway.api import serialize
 from gateway.api.auth import access, principal
 from gateway.api.bodies import (
+    MAX_LOG_ID,
     CreateTokenBody,
     CreateUserBody,
     UpdateUserBody,
@@ -91,7 +92,7 @@ async def revoke_token(request: web.Request) -> web.Response:
 @access(role="admin", scope="admin")
 async def audit_log(request: web.Request) -> web.Response:
     limit = query_int(request, "limit", default=100, low=1, high=1000)
-    before = query_int(request, "before", default=None, low=1, high=2**53)
+    before = query_int(request, "before", default=None, low=1, high=MAX_LOG_ID)
     assert limit is not None
     entries = await request.app[WORKFLOW].accounts.repo.audit_log(limit=limit, before_id=before)
     return web.json_response({"entries": [

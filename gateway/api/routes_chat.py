@@ -7,6 +7,7 @@ from aiohttp import web
 from gateway.api import serialize
 from gateway.api.auth import access, principal
 from gateway.api.bodies import (
+    MAX_LOG_ID,
     MAX_PREVIEW_CHARS,
     AnswerBody,
     ReassignBody,
@@ -79,7 +80,7 @@ async def get_case(request: web.Request) -> web.Response:
 @routes.get("/api/cases/{id}/messages")
 @access(scope="cases:read")
 async def case_messages(request: web.Request) -> web.Response:
-    before = query_int(request, "before", default=None, low=1, high=2**53)
+    before = query_int(request, "before", default=None, low=1, high=MAX_LOG_ID)
     limit = query_int(request, "limit", default=50, low=1, high=200)
     assert limit is not None
     page = await request.app[WORKFLOW].chat.history(

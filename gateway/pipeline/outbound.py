@@ -5,6 +5,11 @@ Each part is committed as `sending` before its AT+CMGS, and its outcome is commi
 final one, and `unknown` when the PDU went out but the modem never confirmed it, because
 sending it again might put a second copy on a person's phone. Nothing here ever creates a
 message: only an agent's Send does.
+
+When a part is sent and another is due, its `sent` and the next part's `sending` are committed
+together (one commit of the store's group, see gateway.store.worker) before that next
+AT+CMGS: the order of every part's own commits is unchanged, and a line waits for one commit
+between two sends instead of two.
 """
 
 from __future__ import annotations
@@ -104,15 +109,28 @@ class LineSender:
 
     async def _send_due(self) -> bool:
         parts = await self._store.outbound.due_parts(self.line_id, now=self._clock())
-        for part in parts:
-            if self._stopping or not self._can_send():
-                return True
-            await self.send_one(part)
+        started: PartUpdate | None = None  # the part committed as sending, not yet sent
+        for index, part in enumerate(parts):
+            if started is None:
+                if self._stopping or not self._can_send():
+                    return True
+                started = await self._store.outbound.mark_part_sending(part.id, now=self._clock())
+                self._publisher.publish([started.event])
+            following = parts[index + 1] if index + 1 < len(parts) else None
+            started = await self._transmit(part, started, following)
         return bool(parts)
 
     async def send_one(self, part: Part) -> None:
         update = await self._store.outbound.mark_part_sending(part.id, now=self._clock())
         self._publisher.publish([update.event])
+        await self._transmit(part, update, None)
+
+    async def _transmit(
+        self, part: Part, update: PartUpdate, following: Part | None
+    ) -> PartUpdate | None:
+        """AT+CMGS for a part already committed as sending, and its outcome committed. On
+        success `following` is committed as sending together with this part's `sent`, unless
+        the sender should stop; returns its update then."""
         attempt = update.part.attempts
         log_part = self._log.bind(message_id=part.message_id, part_id=part.id, seq=part.seq)
         outbound = self._store.outbound
@@ -144,7 +162,21 @@ class LineSender:
                 await self._fail(part, reason)
         else:
             log_part.info("outbound.sent", mr=mr)
-            await self._settle(lambda: outbound.mark_part_sent(part.id, mr, self._clock()))
+            sent = self._settle(lambda: outbound.mark_part_sent(part.id, mr, self._clock()))
+            if following is None or self._stopping or not self._can_send():
+                await sent
+                return None
+            next_sending = outbound.mark_part_sending(following.id, now=self._clock())
+            settled, started = await asyncio.gather(sent, next_sending, return_exceptions=True)
+            if isinstance(settled, BaseException):
+                raise settled
+            if isinstance(started, PartUpdate):
+                self._publisher.publish([started.event])
+                return started
+            # Not started (e.g. the database failed just then): the next round tries again.
+            self._log.debug("outbound.next_not_started", part_id=following.id,
+                            error=repr(started))
+        return None
 
     async def _fail(self, part: Part, reason: str) -> None:
         await self._settle(

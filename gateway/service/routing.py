@@ -39,8 +39,8 @@ class Presence:
 
     def __init__(self) -> None:
         self._connections: dict[int, int] = {}
-        self._rotation: list[int] = []
-        self._next = 0
+        self._rotation: list[int] = []  # online users, in the order they came online
+        self._last: int | None = None  # the user offered to last
 
     def connected(self, user_id: int) -> None:
         self._connections[user_id] = self._connections.get(user_id, 0) + 1
@@ -64,12 +64,16 @@ class Presence:
         return frozenset(self._connections)
 
     def next_agent(self, exclude: int | None = None) -> int | None:
-        candidates = [user for user in self._rotation if user != exclude] or self._rotation
-        if not candidates:
+        """The online user after the one offered to last, skipping `exclude` unless nobody
+        else is online."""
+        if not self._rotation:
             return None
-        self._next %= len(candidates)
-        chosen = candidates[self._next]
-        self._next += 1
+        start = 0
+        if self._last in self._rotation:
+            start = self._rotation.index(self._last) + 1
+        turn = self._rotation[start:] + self._rotation[:start]
+        chosen = next((user for user in turn if user != exclude), turn[0])
+        self._last = chosen
         return chosen
 
 

@@ -6,11 +6,11 @@ from collections.abc import Collection
 from datetime import datetime
 
 import phonenumbers
-from sqlalchemy import select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.store import convert
+from gateway.store import convert, sql, tables
 from gateway.store.database import Database, utc_now
 from gateway.store.domain import Contact
 from gateway.store.errors import InvalidPhoneNumberError, NotFoundError
@@ -81,6 +81,34 @@ async def ensure_contacts(
         )
         query = select(ContactRow.number, ContactRow.id).where(ContactRow.number.in_(missing))
         found.update({number: cid for number, cid in (await session.execute(query)).all()})
+    return found
+
+
+_IDS = select(tables.contacts.c.number, tables.contacts.c.id).where(
+    tables.contacts.c.number.in_(bindparam("numbers", expanding=True))
+)
+_INSERT_NEW = {
+    "sqlite": sqlite.insert(tables.contacts).on_conflict_do_nothing(index_elements=["number"]),
+    "postgresql": postgresql.insert(tables.contacts).on_conflict_do_nothing(
+        index_elements=["number"]
+    ),
+}
+
+
+def contact_ids(connection: Connection, numbers: Collection[str], now: datetime) -> dict[str, int]:
+    """ensure_contacts for an operation run by Database.run_write."""
+    if not numbers:
+        return {}
+    wanted = sorted(numbers)
+    found: dict[str, int] = {n: i for n, i in sql.rows(connection, _IDS, {"numbers": wanted})}
+    missing = [number for number in wanted if number not in found]
+    if missing:
+        sql.execute_many(
+            connection,
+            _INSERT_NEW[connection.dialect.name],
+            [{"number": n, "opted_out": False, "created_at": now} for n in missing],
+        )
+        found.update({n: i for n, i in sql.rows(connection, _IDS, {"numbers": missing})})
     return found
 
 

@@ -1,9 +1,12 @@
-"""ORM rows to domain values, and the event payloads built from them."""
+"""ORM rows (or Core rows of the same tables) to domain values, and the event payloads built
+from them."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any, TypeAlias, cast
+
+from sqlalchemy import Row
 
 from gateway.store import domain
 from gateway.store.models import (
@@ -20,8 +23,12 @@ from gateway.store.models import (
     UserRow,
 )
 
+# A Core row of any of the models' tables: a SQLAlchemy Row, or the named tuple of
+# gateway.store.sql; the columns are its attributes.
+AnyRow: TypeAlias = Row[*tuple[Any, ...]] | Any
 
-def line(row: LineRow) -> domain.Line:
+
+def line(row: LineRow | AnyRow) -> domain.Line:
     return domain.Line(
         id=row.id, name=row.name, number=row.number, iccid=row.iccid, imsi=row.imsi,
         imei=row.imei, model=row.model, status=row.status, last_seen=row.last_seen,
@@ -36,7 +43,7 @@ def contact(row: ContactRow) -> domain.Contact:
     )
 
 
-def part(row: PartRow) -> domain.Part:
+def part(row: PartRow | AnyRow) -> domain.Part:
     return domain.Part(
         id=row.id, message_id=row.message_id, seq=row.seq, total=row.total,
         concat_ref=row.concat_ref, ref_bits=row.ref_bits, pdu=row.pdu,
@@ -52,7 +59,7 @@ def missing_parts(value: str | None) -> tuple[int, ...]:
 
 
 def message(
-    row: MessageRow, phone: str | None, parts: Sequence[PartRow] = ()
+    row: MessageRow | AnyRow, phone: str | None, parts: Sequence[PartRow | AnyRow] = ()
 ) -> domain.Message:
     return domain.Message(
         id=row.id, direction=cast(domain.Direction, row.direction), line_id=row.line_id,
@@ -66,7 +73,7 @@ def message(
     )
 
 
-def event(row: EventRow) -> domain.Event:
+def event(row: EventRow | AnyRow) -> domain.Event:
     return domain.Event(seq=row.seq, type=row.type, data=row.data, created_at=row.created_at)
 
 

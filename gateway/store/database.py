@@ -1,19 +1,25 @@
 """Engine, connection settings and transactions shared by the repositories.
 
-SQLite (aiosqlite) and PostgreSQL (asyncpg) run the same code; the URL chooses. Writes go through
-`Database.write()`, which maps "cannot write now" failures to StoreUnavailableError.
+SQLite and PostgreSQL (asyncpg) run the same code; the URL chooses. Two ways in:
+- `write()` / `read()`: an AsyncSession (aiosqlite on SQLite: one thread hop per statement);
+- `run_write(op)` / `run_read(op)`: `op` is a plain function of a Connection, run whole in one
+  transaction. On SQLite it runs in a thread of the store (one hop per transaction, and writes
+  of concurrent callers share one commit, see gateway.store.worker); on PostgreSQL it runs
+  through the async engine (`run_sync`). The busy paths of the pipeline use these.
+Both map "cannot write now" failures to StoreUnavailableError.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import event, exc
+from sqlalchemy import Connection, Engine, NullPool, event, exc
+from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -23,6 +29,9 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from gateway.store.errors import StoreError, StoreUnavailableError
+from gateway.store.worker import StoreThread
+
+T = TypeVar("T")
 
 DEFAULT_SQLITE_BUSY_TIMEOUT_MS = 5000
 # FULL: a committed part survives power loss before the modem copy is deleted.
@@ -83,14 +92,30 @@ def _configure_sqlite(engine: AsyncEngine, settings: StoreSettings) -> None:
         cursor.execute(f"PRAGMA synchronous = {synchronous}")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        # A writer takes the write lock up front: a deferred transaction that reads and then
-        # writes would fail at once with "database is locked" instead of waiting busy_timeout.
-        if connection.get_execution_options().get("gateway_write"):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
-            connection.exec_driver_sql("BEGIN")
+    event.listen(engine.sync_engine, "begin", _on_begin)
+
+
+def _on_begin(connection: Any) -> None:
+    # A writer takes the write lock up front: a deferred transaction that reads and then
+    # writes would fail at once with "database is locked" instead of waiting busy_timeout.
+    if connection.get_execution_options().get("gateway_write"):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("BEGIN")
+
+
+def _thread_engine(engine: AsyncEngine) -> Engine:
+    """A synchronous engine on the same SQLite file for the store's threads. Its connections
+    are set up by the async engine's "connect" listeners (so whatever is registered there
+    applies to every connection of the store), and one connection per thread is kept."""
+    sync = create_sync_engine(engine.url.set(drivername="sqlite+pysqlite"), poolclass=NullPool)
+
+    @event.listens_for(sync, "connect")
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
+        engine.sync_engine.pool.dispatch.connect(dbapi_connection, record)
+
+    event.listen(sync, "begin", _on_begin)
+    return sync
 
 
 _UNAVAILABLE = (exc.OperationalError, exc.InterfaceError, OSError, TimeoutError)
@@ -111,6 +136,21 @@ def unavailable(error: BaseException) -> StoreUnavailableError:
     return StoreUnavailableError(f"database unavailable: {type(detail).__name__}: {detail}")
 
 
+def store_error(error: Exception) -> Exception:
+    """What a repository raises for `error` from the database layer: IntegrityError as is (the
+    callers resolve races with it), "not now" as StoreUnavailableError, other database errors
+    as StoreError, anything else (the store's own errors) unchanged."""
+    if isinstance(error, exc.IntegrityError):
+        return error
+    if isinstance(error, _UNAVAILABLE):
+        return unavailable(error)
+    if isinstance(error, exc.DBAPIError):
+        if error.connection_invalidated or _is_transient(error):
+            return unavailable(error)
+        return StoreError(f"database error: {error.orig}")
+    return error
+
+
 class Database:
     """One engine plus the session factories and locks the repositories share."""
 
@@ -126,6 +166,51 @@ class Database:
         # SQLite has one writer at a time anyway; queueing here spares the pool busy-waiting.
         self._sqlite_write_lock = asyncio.Lock()
         self._line_locks: dict[int, asyncio.Lock] = {}
+        self._threads: tuple[StoreThread, StoreThread] | None = None
+        self._thread_engine: Engine | None = None
+        if self.is_sqlite:
+            event.listen(engine.sync_engine, "engine_disposed", self._drop_thread_connections)
+
+    def _store_threads(self) -> tuple[StoreThread, StoreThread]:
+        """(writer, reader), started on first use."""
+        if self._threads is None:
+            self._thread_engine = _thread_engine(self.engine)
+            self._threads = (
+                StoreThread(self._thread_engine, name="store-writer", write=True,
+                            lock=self._sqlite_write_lock),
+                StoreThread(self._thread_engine, name="store-reader", write=False),
+            )
+        return self._threads
+
+    def _drop_thread_connections(self, _engine: Any) -> None:
+        for thread in self._threads or ():
+            thread.drop_connection()
+
+    async def run_write(self, operation: Callable[[Connection], T]) -> T:
+        """Run `operation` in a write transaction; returns when it is committed."""
+        try:
+            if self.is_sqlite:
+                return await self._store_threads()[0].run(operation)
+            async with self.engine.execution_options(gateway_write=True).begin() as connection:
+                return await connection.run_sync(operation)
+        except Exception as error:
+            mapped = store_error(error)
+            if mapped is error:
+                raise
+            raise mapped from error
+
+    async def run_read(self, operation: Callable[[Connection], T]) -> T:
+        """Run `operation` in a read transaction of its own."""
+        try:
+            if self.is_sqlite:
+                return await self._store_threads()[1].run(operation)
+            async with self.engine.connect() as connection:
+                return await connection.run_sync(operation)
+        except Exception as error:
+            mapped = store_error(error)
+            if mapped is error:
+                raise
+            raise mapped from error
 
     def line_lock(self, line_id: int) -> asyncio.Lock:
         """Serialises inbound reassembly per line within this process."""
@@ -156,14 +241,20 @@ class Database:
         try:
             async with factory() as session, session.begin():
                 yield session
-        except exc.IntegrityError:
-            raise
-        except _UNAVAILABLE as error:
-            raise unavailable(error) from error
-        except exc.DBAPIError as error:
-            if error.connection_invalidated or _is_transient(error):
-                raise unavailable(error) from error
-            raise StoreError(f"database error: {error.orig}") from error
+        except (*_UNAVAILABLE, exc.DBAPIError) as error:
+            mapped = store_error(error)
+            if mapped is error:
+                raise
+            raise mapped from error
 
     async def dispose(self) -> None:
+        threads, self._threads = self._threads, None
+        for thread in threads or ():
+            await thread.close()
+        if self._thread_engine is not None:
+            self._thread_engine.dispose()
+            self._thread_engine = None
+        if event.contains(self.engine.sync_engine, "engine_disposed",
+                          self._drop_thread_connections):
+            event.remove(self.engine.sync_engine, "engine_disposed", self._drop_thread_connections)
         await self.engine.dispose()

@@ -6,16 +6,28 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Connection, bindparam, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.store import convert
+from gateway.store import convert, sql, tables
 from gateway.store.database import EVENT_LOG_LOCK_KEY, Database, utc_now
 from gateway.store.domain import Event
 from gateway.store.models import EventRow
 
 DEFAULT_EVENTS_PAGE = 500
 _LOCKED = "gateway_event_log_locked"
+
+_EVENTS = tables.events
+_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_INSERT = insert(_EVENTS).returning(_EVENTS.c.seq, sort_by_parameter_order=True)
+_SINCE = (
+    select(*_EVENTS.c)
+    .where(_EVENTS.c.seq > bindparam("seq"))
+    .order_by(_EVENTS.c.seq)
+    .limit(bindparam("limit"))
+)
+_LAST_SEQ = select(func.coalesce(func.max(_EVENTS.c.seq), 0))
+_FIRST_SEQ = select(func.min(_EVENTS.c.seq))
 
 
 async def append_event(
@@ -35,14 +47,44 @@ async def append_events(
     if session.get_bind().dialect.name == "postgresql" and not session.info.get(_LOCKED):
         # Sequence values are handed out at insert but become visible at commit; without this
         # lock a reader could see seq 6 before 5 commits and skip 5 forever. Held to commit.
-        await session.execute(
-            text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVENT_LOG_LOCK_KEY}
-        )
+        await session.execute(_LOCK, {"key": EVENT_LOG_LOCK_KEY})
         session.info[_LOCKED] = True
     rows = [EventRow(type=type_, data=data, created_at=now) for type_, data in events]
     session.add_all(rows)
     await session.flush()
     return [convert.event(row) for row in rows]
+
+
+def insert_events(
+    connection: Connection, events: Sequence[tuple[str, dict[str, Any]]], now: datetime
+) -> list[Event]:
+    """append_events for an operation run by Database.run_write: in its transaction."""
+    if not events:
+        return []
+    if connection.dialect.name == "postgresql":
+        # As in append_events; connection.info outlives the transaction, so remember which
+        # transaction holds the lock.
+        transaction = connection.get_transaction()
+        if connection.info.get(_LOCKED) is not transaction:
+            sql.rows(connection, _LOCK, {"key": EVENT_LOG_LOCK_KEY})
+            connection.info[_LOCKED] = transaction
+    params = [{"type": type_, "data": data, "created_at": now} for type_, data in events]
+    if len(params) == 1:
+        rows = sql.rows(connection, _INSERT, params[0])
+    else:
+        rows = sql.execute_many(connection, _INSERT, params)
+    # The values in hand, as the ORM gives them after an insert: only seq comes back.
+    return [
+        Event(seq=row.seq, type=type_, data=data, created_at=now)
+        for row, (type_, data) in zip(rows, events, strict=True)
+    ]
+
+
+def insert_event(
+    connection: Connection, type_: str, data: dict[str, Any], now: datetime
+) -> Event:
+    [event] = insert_events(connection, [(type_, data)], now)
+    return event
 
 
 class EventRepository:
@@ -52,24 +94,27 @@ class EventRepository:
     async def append(
         self, type_: str, data: dict[str, Any], now: datetime | None = None
     ) -> Event:
-        async with self._db.write() as session:
-            return await append_event(session, type_, data, now or utc_now())
+        at = now or utc_now()
+        return await self._db.run_write(lambda c: insert_event(c, type_, data, at))
 
     async def since(self, seq: int, limit: int = DEFAULT_EVENTS_PAGE) -> list[Event]:
         """Events after `seq`, oldest first, at most `limit`."""
-        async with self._db.read() as session:
-            rows = await session.scalars(
-                select(EventRow).where(EventRow.seq > seq).order_by(EventRow.seq).limit(limit)
-            )
+
+        def read(connection: Connection) -> list[Event]:
+            rows = sql.rows(connection, _SINCE, {"seq": seq, "limit": limit})
             return [convert.event(row) for row in rows]
+
+        return await self._db.run_read(read)
 
     async def last_seq(self) -> int:
         """The newest seq, 0 when the log is empty."""
-        async with self._db.read() as session:
-            return int(await session.scalar(select(func.coalesce(func.max(EventRow.seq), 0))) or 0)
+        return await self._db.run_read(lambda c: int(sql.value(c, _LAST_SEQ) or 0))
 
     async def first_seq(self) -> int | None:
         """The oldest seq still in the log (None when empty), to tell a client to resync."""
-        async with self._db.read() as session:
-            value = await session.scalar(select(func.min(EventRow.seq)))
+
+        def read(connection: Connection) -> int | None:
+            value = sql.value(connection, _FIRST_SEQ)
             return int(value) if value is not None else None
+
+        return await self._db.run_read(read)

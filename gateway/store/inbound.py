@@ -11,18 +11,18 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import Connection, Select, bindparam, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.store import convert
-from gateway.store.contacts import ensure_contacts, sender_number
+from gateway.store import convert, sql, tables
+from gateway.store.contacts import contact_ids, sender_number
+from gateway.store.convert import AnyRow
 from gateway.store.database import Database, utc_now
 from gateway.store.domain import Event, InboundPart, InboundResult, Message
-from gateway.store.events import append_events
-from gateway.store.messages import load_messages
-from gateway.store.models import MessageRow, PartRow
+from gateway.store.events import insert_events
+from gateway.store.messages import read_messages
 
 DEFAULT_PARTIAL_RELEASE_S = 60.0
 _RACE_RETRIES = 3
@@ -69,40 +69,65 @@ def _is_multipart(part: InboundPart) -> bool:
     return part.concat is not None and part.concat.total > 1 and part.scts is not None
 
 
-def _part_row(line_id: int, item: _Prepared, now: datetime, message_id: int | None) -> PartRow:
+class PartContent(Protocol):
+    """What reassembly reads of a part: a stored row, or one about to be stored."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def text(self) -> str | None: ...
+    @property
+    def encoding(self) -> str | None: ...
+    @property
+    def user_data(self) -> bytes | None: ...
+    @property
+    def placeholder_reason(self) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Content:
+    seq: int
+    text: str | None
+    encoding: str | None
+    user_data: bytes | None
+    placeholder_reason: str | None
+
+
+def _part_values(line_id: int, item: _Prepared, now: datetime) -> dict[str, Any]:
     part = item.part
     concat = part.concat if _is_multipart(part) else None
-    row = PartRow(
-        line_id=line_id, seq=concat.seq if concat else 1, total=concat.total if concat else 1,
-        concat_ref=concat.ref if concat else None, ref_bits=concat.ref_bits if concat else None,
-        pdu=part.pdu, tpdu_length=None, user_data=part.user_data, text=part.text,
-        encoding=part.encoding, placeholder_reason=part.placeholder_reason, status="received",
-        tp_mr=None, attempts=0, next_attempt_at=None, last_error=None, pdu_hash=item.hashed,
-        dedupe_key=item.key, created_at=now, sending_at=None, sent_at=None, done_at=None,
-    )
-    if message_id is not None:
-        row.message_id = message_id
-    return row
+    return {
+        "line_id": line_id, "seq": concat.seq if concat else 1,
+        "total": concat.total if concat else 1, "concat_ref": concat.ref if concat else None,
+        "ref_bits": concat.ref_bits if concat else None, "pdu": part.pdu, "tpdu_length": None,
+        "user_data": part.user_data, "text": part.text, "encoding": part.encoding,
+        "placeholder_reason": part.placeholder_reason, "status": "received", "tp_mr": None,
+        "attempts": 0, "next_attempt_at": None, "last_error": None, "pdu_hash": item.hashed,
+        "dedupe_key": item.key, "created_at": now, "sending_at": None, "sent_at": None,
+        "done_at": None,
+    }
 
 
-def _rebuild(message: MessageRow, parts: Sequence[PartRow], released: bool) -> None:
+def _rebuilt(
+    message: AnyRow, parts: Sequence[PartContent], released: bool
+) -> dict[str, Any]:
+    """The message columns that follow from its parts."""
     assembled = assemble(parts, message.parts_total)
-    message.parts_received = len(parts)
-    message.complete = not assembled.missing
-    message.text = assembled.text
-    message.is_text = assembled.is_text
-    message.placeholder_reason = assembled.placeholder_reason
-    message.missing_parts = ",".join(map(str, assembled.missing)) or None
-    if message.complete or released:
-        message.status = "received"
+    complete = not assembled.missing
+    return {
+        "parts_received": len(parts), "complete": complete, "text": assembled.text,
+        "is_text": assembled.is_text, "placeholder_reason": assembled.placeholder_reason,
+        "missing_parts": ",".join(map(str, assembled.missing)) or None,
+        "status": "received" if complete or released else message.status,
+    }
 
 
-def _is_text(part: PartRow) -> bool:
+def _is_text(part: PartContent) -> bool:
     # A UCS2 part may end in half a character, so its own text can be missing; its bytes count.
     return part.text is not None or (part.encoding == "ucs2" and bool(part.user_data))
 
 
-def assemble(parts: Sequence[PartRow], total: int) -> _Assembled:
+def assemble(parts: Sequence[PartContent], total: int) -> _Assembled:
     """Join parts in seq order; UCS2 runs are joined as bytes first, so a character split
     across two parts (a surrogate pair) comes out whole."""
     by_seq = {p.seq: p for p in parts}
@@ -112,7 +137,7 @@ def assemble(parts: Sequence[PartRow], total: int) -> _Assembled:
         first = min(non_text, key=lambda p: p.seq)
         return _Assembled(None, False, first.placeholder_reason or "not text", missing)
     pieces: list[str] = []
-    run: list[PartRow] = []
+    run: list[PartContent] = []
 
     def flush() -> None:
         if not run:
@@ -134,6 +159,72 @@ def assemble(parts: Sequence[PartRow], total: int) -> _Assembled:
     return _Assembled("".join(pieces), True, None, missing)
 
 
+_M, _P = tables.messages, tables.parts
+_SEEN = select(_P.c.dedupe_key).where(
+    _P.c.line_id == bindparam("line_id"),
+    _P.c.dedupe_key.in_(bindparam("keys", expanding=True)),
+)
+_INSERT_MESSAGES = insert(_M).returning(*_M.c, sort_by_parameter_order=True)
+_INSERT_PARTS = insert(_P).returning(*_P.c, sort_by_parameter_order=True)
+_INSERT_PART = insert(_P)
+
+
+def _open_message(known_sender: bool) -> Select[Any]:
+    """The message a part belongs to: an incomplete one with the same line, sender, reference
+    and total, SCTS within the window and this seq still missing."""
+    contact = _M.c.contact_id
+    return (
+        select(*_M.c)
+        .where(
+            _M.c.line_id == bindparam("line_id"),
+            contact == bindparam("contact_id") if known_sender else contact.is_(None),
+            _M.c.direction == "in",
+            _M.c.concat_ref == bindparam("ref"),
+            _M.c.concat_ref_bits == bindparam("ref_bits"),
+            _M.c.parts_total == bindparam("total"),
+            _M.c.complete.is_(False),
+            _M.c.scts >= bindparam("earliest", type_=_M.c.scts.type),
+            _M.c.scts <= bindparam("latest", type_=_M.c.scts.type),
+            ~exists().where(_P.c.message_id == _M.c.id, _P.c.seq == bindparam("seq")),
+        )
+        .order_by(_M.c.id)
+        .limit(1)
+    )
+
+
+_OPEN_MESSAGE = {True: _open_message(True), False: _open_message(False)}
+_SET_SCTS = (
+    update(_M)
+    .where(_M.c.id == bindparam("m_id"))
+    .values(scts=bindparam("m_scts", type_=_M.c.scts.type), sort_at=bindparam("m_scts"))
+    .returning(*_M.c)
+)
+_PARTS_OF = (
+    select(*_P.c).where(_P.c.message_id.in_(bindparam("ids", expanding=True))).order_by(_P.c.seq)
+)
+_UPDATE_MESSAGE = (
+    update(_M)
+    .where(_M.c.id == bindparam("m_id"))
+    .values({column: bindparam(f"m_{column}") for column in (
+        "parts_received", "complete", "text", "is_text", "placeholder_reason", "missing_parts",
+        "status", "released_at",
+    )})
+    .returning(*_M.c)
+)
+_OVERDUE = (
+    select(*_M.c)
+    .where(
+        _M.c.status == "receiving",
+        _M.c.direction == "in",
+        _M.c.received_at <= bindparam("cutoff", type_=_M.c.received_at.type),
+    )
+    .order_by(_M.c.id)
+)
+_OLDEST_PARTIAL = select(func.min(_M.c.received_at)).where(
+    _M.c.status == "receiving", _M.c.direction == "in"
+)
+
+
 class InboundRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -148,7 +239,7 @@ class InboundRepository:
         """Commit parts read from a modem in one transaction. When this returns, every part is
         durable (new or already there) and the modem copies may be deleted. Batches are much
         cheaper per part than single calls."""
-        now = now or utc_now()
+        at = now or utc_now()
         window = timedelta(seconds=concat_window_s)
         region = self._db.settings.default_region
         prepared = []
@@ -159,8 +250,9 @@ class InboundRepository:
         async with self._db.line_lock(line_id):
             for attempt in range(_RACE_RETRIES):
                 try:
-                    async with self._db.write() as session:
-                        return await self._record(session, line_id, prepared, now, window)
+                    return await self._db.run_write(
+                        lambda c: _record(c, line_id, prepared, at, window)
+                    )
                 except IntegrityError:
                     # Another process stored one of these parts meanwhile; nothing of ours was
                     # committed, and the next attempt sees it as a duplicate.
@@ -168,200 +260,184 @@ class InboundRepository:
                         raise
         raise AssertionError("unreachable")
 
-    async def _record(
-        self,
-        session: AsyncSession,
-        line_id: int,
-        prepared: Sequence[_Prepared],
-        now: datetime,
-        window: timedelta,
-    ) -> InboundResult:
-        keys = {item.key for item in prepared}
-        seen = set(
-            await session.scalars(
-                select(PartRow.dedupe_key).where(
-                    PartRow.line_id == line_id, PartRow.dedupe_key.in_(keys)
-                )
-            )
-        )
-        fresh: list[_Prepared] = []
-        for item in prepared:
-            if item.key not in seen:
-                seen.add(item.key)
-                fresh.append(item)
-        contacts = await ensure_contacts(session, {i.sender for i in fresh if i.sender}, now)
-        touched: dict[int, MessageRow] = {}
-        shown_before: dict[int, bool] = {}
-        part_rows: dict[int, list[PartRow]] = {}
-
-        singles = [i for i in fresh if not _is_multipart(i.part)]
-        single_messages = [self._single_message(line_id, i, contacts, now) for i in singles]
-        session.add_all(message for message, _ in single_messages)
-        await session.flush()
-        for message, part_row in single_messages:
-            part_row.message_id = message.id
-            touched[message.id] = message
-            shown_before[message.id] = False
-            part_rows[message.id] = [part_row]
-        session.add_all(part_row for _, part_row in single_messages)
-
-        multi_ids: list[int] = []
-        for item in fresh:
-            if not _is_multipart(item.part):
-                continue
-            message = await self._multipart_message(session, line_id, item, contacts, now, window)
-            session.add(_part_row(line_id, item, now, message_id=message.id))
-            if message.id not in touched:
-                touched[message.id] = message
-                shown_before[message.id] = message.status == "received"
-                multi_ids.append(message.id)
-        if multi_ids:
-            await session.flush()
-            for row in await session.scalars(
-                select(PartRow).where(PartRow.message_id.in_(multi_ids)).order_by(PartRow.seq)
-            ):
-                part_rows.setdefault(row.message_id, []).append(row)
-            for mid in multi_ids:
-                message = touched[mid]
-                _rebuild(message, part_rows[mid], released=message.released_at is not None)
-        await session.flush()
-
-        phones = {contact_id: number for number, contact_id in contacts.items()}
-        messages = {
-            mid: convert.message(row, phones.get(row.contact_id or 0), part_rows.get(mid, ()))
-            for mid, row in touched.items()
-        }
-        events = await append_events(
-            session,
-            [
-                ("message.updated" if shown_before[mid] else "message.created",
-                 convert.message_data(message))
-                for mid, message in messages.items()
-                if message.status == "received"
-            ],
-            now,
-        )
-        return InboundResult(
-            new_parts=len(fresh),
-            duplicate_parts=len(prepared) - len(fresh),
-            messages=tuple(messages.values()),
-            events=tuple(events),
-        )
-
-    def _single_message(
-        self, line_id: int, item: _Prepared, contacts: dict[str, int], now: datetime
-    ) -> tuple[MessageRow, PartRow]:
-        part = item.part
-        part_row = _part_row(line_id, item, now, message_id=None)
-        assembled = assemble([part_row], 1)
-        message = MessageRow(
-            direction="in", line_id=line_id, contact_id=contacts.get(item.sender),
-            text=assembled.text, encoding=part.encoding, status="received",
-            is_text=assembled.is_text, placeholder_reason=assembled.placeholder_reason,
-            missing_parts=None, parts_total=1, parts_received=1, complete=True, concat_ref=None,
-            concat_ref_bits=None, error=None, scts=part.scts, received_at=now, released_at=None,
-            queued_at=None, sent_at=None, delivered_at=None, sort_at=part.scts or now,
-            client_id=None, case_id=None, created_by=None,
-        )
-        return message, part_row
-
-    async def _multipart_message(
-        self,
-        session: AsyncSession,
-        line_id: int,
-        item: _Prepared,
-        contacts: dict[str, int],
-        now: datetime,
-        window: timedelta,
-    ) -> MessageRow:
-        """The message this part belongs to: an incomplete one with the same line, sender,
-        reference and total, SCTS within the window and this seq still missing; else a new one."""
-        part = item.part
-        concat = part.concat
-        assert concat is not None
-        assert part.scts is not None
-        contact_id = contacts.get(item.sender)
-        message = await session.scalar(
-            select(MessageRow)
-            .where(
-                MessageRow.line_id == line_id,
-                MessageRow.contact_id == contact_id,
-                MessageRow.direction == "in",
-                MessageRow.concat_ref == concat.ref,
-                MessageRow.concat_ref_bits == concat.ref_bits,
-                MessageRow.parts_total == concat.total,
-                MessageRow.complete.is_(False),
-                MessageRow.scts >= part.scts - window,
-                MessageRow.scts <= part.scts + window,
-                ~exists().where(PartRow.message_id == MessageRow.id, PartRow.seq == concat.seq),
-            )
-            .order_by(MessageRow.id)
-            .limit(1)
-        )
-        if message is not None:
-            # Shown by the earliest part's SCTS, whichever part arrived first.
-            if message.scts is not None and part.scts < message.scts:
-                message.scts = message.sort_at = part.scts
-            return message
-        message = MessageRow(
-            direction="in", line_id=line_id, contact_id=contact_id, text=None,
-            encoding=part.encoding, status="receiving", is_text=part.text is not None,
-            placeholder_reason=part.placeholder_reason, missing_parts=None,
-            parts_total=concat.total, parts_received=0, complete=False, concat_ref=concat.ref,
-            concat_ref_bits=concat.ref_bits, error=None, scts=part.scts, received_at=now,
-            released_at=None, queued_at=None, sent_at=None, delivered_at=None,
-            sort_at=part.scts, client_id=None, case_id=None, created_by=None,
-        )
-        session.add(message)
-        await session.flush()
-        return message
-
     async def release_overdue_partials(
         self, now: datetime | None = None, timeout_s: float = DEFAULT_PARTIAL_RELEASE_S
     ) -> tuple[list[Message], list[Event]]:
         """Show messages whose parts have been missing for `timeout_s` since the first arrived,
         with a marker for each missing part; a late part later completes them in place."""
-        now = now or utc_now()
-        cutoff = now - timedelta(seconds=timeout_s)
-        async with self._db.write() as session:
-            rows = list(
-                await session.scalars(
-                    select(MessageRow)
-                    .where(
-                        MessageRow.status == "receiving",
-                        MessageRow.direction == "in",
-                        MessageRow.received_at <= cutoff,
-                    )
-                    .order_by(MessageRow.id)
-                )
-            )
+        at = now or utc_now()
+        cutoff = at - timedelta(seconds=timeout_s)
+
+        def write(connection: Connection) -> tuple[list[Message], list[Event]]:
+            rows = sql.rows(connection, _OVERDUE, {"cutoff": cutoff})
             if not rows:
                 return [], []
-            parts: dict[int, list[PartRow]] = {row.id: [] for row in rows}
-            for part in await session.scalars(
-                select(PartRow).where(PartRow.message_id.in_(parts)).order_by(PartRow.seq)
-            ):
+            parts: dict[int, list[AnyRow]] = {row.id: [] for row in rows}
+            for part in sql.rows(connection, _PARTS_OF, {"ids": list(parts)}):
                 parts[part.message_id].append(part)
             for row in rows:
-                row.released_at = now
-                _rebuild(row, parts[row.id], released=True)
-            await session.flush()
-            loaded = await load_messages(session, [row.id for row in rows])
-            events = await append_events(
-                session,
+                _update_message(connection, row, parts[row.id], released_at=at)
+            loaded = read_messages(connection, [row.id for row in rows])
+            events = insert_events(
+                connection,
                 [("message.created", convert.message_data(m)) for m in loaded.values()],
-                now,
+                at,
             )
             return list(loaded.values()), events
+
+        return await self._db.run_write(write)
 
     async def next_partial_deadline(
         self, timeout_s: float = DEFAULT_PARTIAL_RELEASE_S
     ) -> datetime | None:
         """When the oldest incomplete message is due for release, so the caller can sleep."""
-        async with self._db.read() as session:
-            oldest = await session.scalar(
-                select(func.min(MessageRow.received_at)).where(
-                    MessageRow.status == "receiving", MessageRow.direction == "in"
-                )
-            )
+
+        def read(connection: Connection) -> datetime | None:
+            oldest: datetime | None = sql.value(connection, _OLDEST_PARTIAL)
             return oldest + timedelta(seconds=timeout_s) if oldest is not None else None
+
+        return await self._db.run_read(read)
+
+
+def _record(
+    connection: Connection,
+    line_id: int,
+    prepared: Sequence[_Prepared],
+    now: datetime,
+    window: timedelta,
+) -> InboundResult:
+    keys = sorted({item.key for item in prepared})
+    seen = set(sql.values(connection, _SEEN, {"line_id": line_id, "keys": keys}))
+    fresh: list[_Prepared] = []
+    for item in prepared:
+        if item.key not in seen:
+            seen.add(item.key)
+            fresh.append(item)
+    contacts = contact_ids(connection, {i.sender for i in fresh if i.sender}, now)
+    phones = {contact_id: number for number, contact_id in contacts.items()}
+    messages: dict[int, Message] = {}
+    shown_before: dict[int, bool] = {}
+
+    singles = [i for i in fresh if not _is_multipart(i.part)]
+    if singles:
+        rows = sql.execute_many(
+            connection, _INSERT_MESSAGES,
+            [_single_message(line_id, i, contacts, now) for i in singles],
+        )
+        part_rows = sql.execute_many(
+            connection,
+            _INSERT_PARTS,
+            [{**_part_values(line_id, i, now), "message_id": row.id}
+             for i, row in zip(singles, rows, strict=True)],
+        )
+        for row, part_row in zip(rows, part_rows, strict=True):
+            messages[row.id] = convert.message(row, phones.get(row.contact_id or 0), [part_row])
+            shown_before[row.id] = False
+
+    touched: dict[int, AnyRow] = {}
+    for item in fresh:
+        if not _is_multipart(item.part):
+            continue
+        message = _multipart_message(connection, line_id, item, contacts, now, window)
+        sql.rows(connection, _INSERT_PART, {**_part_values(line_id, item, now),
+                                            "message_id": message.id})
+        if message.id not in touched:
+            shown_before[message.id] = message.status == "received"
+        touched[message.id] = message
+    if touched:
+        parts: dict[int, list[AnyRow]] = {mid: [] for mid in touched}
+        for part in sql.rows(connection, _PARTS_OF, {"ids": list(touched)}):
+            parts[part.message_id].append(part)
+        for mid, row in touched.items():
+            updated = _update_message(connection, row, parts[mid], released_at=row.released_at)
+            messages[mid] = convert.message(updated, phones.get(row.contact_id or 0), parts[mid])
+
+    events = insert_events(
+        connection,
+        [
+            ("message.updated" if shown_before[mid] else "message.created",
+             convert.message_data(message))
+            for mid, message in messages.items()
+            if message.status == "received"
+        ],
+        now,
+    )
+    return InboundResult(
+        new_parts=len(fresh),
+        duplicate_parts=len(prepared) - len(fresh),
+        messages=tuple(messages.values()),
+        events=tuple(events),
+    )
+
+
+def _single_message(
+    line_id: int, item: _Prepared, contacts: dict[str, int], now: datetime
+) -> dict[str, Any]:
+    part = item.part
+    assembled = assemble(
+        [_Content(1, part.text, part.encoding, part.user_data, part.placeholder_reason)], 1
+    )
+    return {
+        "direction": "in", "line_id": line_id, "contact_id": contacts.get(item.sender),
+        "text": assembled.text, "encoding": part.encoding, "status": "received",
+        "is_text": assembled.is_text, "placeholder_reason": assembled.placeholder_reason,
+        "missing_parts": None, "parts_total": 1, "parts_received": 1, "complete": True,
+        "concat_ref": None, "concat_ref_bits": None, "error": None, "scts": part.scts,
+        "received_at": now, "released_at": None, "queued_at": None, "sent_at": None,
+        "delivered_at": None, "sort_at": part.scts or now, "client_id": None, "case_id": None,
+        "created_by": None,
+    }
+
+
+def _multipart_message(
+    connection: Connection,
+    line_id: int,
+    item: _Prepared,
+    contacts: dict[str, int],
+    now: datetime,
+    window: timedelta,
+) -> AnyRow:
+    """The message this part belongs to (see _open_message), else a new one."""
+    part = item.part
+    concat = part.concat
+    assert concat is not None
+    assert part.scts is not None
+    contact_id = contacts.get(item.sender)
+    message = sql.first(
+        connection,
+        _OPEN_MESSAGE[contact_id is not None],
+        {"line_id": line_id, "contact_id": contact_id, "ref": concat.ref,
+         "ref_bits": concat.ref_bits, "total": concat.total, "seq": concat.seq,
+         "earliest": part.scts - window, "latest": part.scts + window},
+    )
+    if message is not None:
+        # Shown by the earliest part's SCTS, whichever part arrived first.
+        if message.scts is not None and part.scts < message.scts:
+            message = sql.one(connection, _SET_SCTS, {"m_id": message.id, "m_scts": part.scts})
+        return message
+    return sql.one(
+        connection,
+        _INSERT_MESSAGES,
+        {
+            "direction": "in", "line_id": line_id, "contact_id": contact_id, "text": None,
+            "encoding": part.encoding, "status": "receiving", "is_text": part.text is not None,
+            "placeholder_reason": part.placeholder_reason, "missing_parts": None,
+            "parts_total": concat.total, "parts_received": 0, "complete": False,
+            "concat_ref": concat.ref, "concat_ref_bits": concat.ref_bits, "error": None,
+            "scts": part.scts, "received_at": now, "released_at": None, "queued_at": None,
+            "sent_at": None, "delivered_at": None, "sort_at": part.scts, "client_id": None,
+            "case_id": None, "created_by": None,
+        },
+    )
+
+
+def _update_message(
+    connection: Connection,
+    message: AnyRow,
+    parts: Sequence[PartContent],
+    released_at: datetime | None,
+) -> AnyRow:
+    values = _rebuilt(message, parts, released=released_at is not None)
+    params = {f"m_{column}": value for column, value in values.items()}
+    params.update({"m_id": message.id, "m_released_at": released_at})
+    return sql.one(connection, _UPDATE_MESSAGE, params)

@@ -5,14 +5,33 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, func, select, update
 
-from gateway.store import convert
+from gateway.store import convert, sql, tables
 from gateway.store.database import Database, utc_now
 from gateway.store.domain import Line, LineUpdate
 from gateway.store.errors import NotFoundError
-from gateway.store.events import append_event
+from gateway.store.events import insert_event
 from gateway.store.models import LineRow
+
+_L = tables.lines
+_STATUS = select(_L.c.status).where(_L.c.id == bindparam("line_id"))
+_SET_STATUS = (
+    update(_L)
+    .where(_L.c.id == bindparam("line_id"))
+    .values(status=bindparam("status"), last_seen=bindparam("now", type_=_L.c.last_seen.type))
+    .returning(*_L.c)
+)
+# None leaves a field as it is.
+_SET_IDENTITY = (
+    update(_L)
+    .where(_L.c.id == bindparam("line_id"))
+    .values({
+        field: func.coalesce(bindparam(f"new_{field}", type_=_L.c[field].type), _L.c[field])
+        for field in ("iccid", "imsi", "imei", "model")
+    })
+    .returning(*_L.c)
+)
 
 
 class LineRepository:
@@ -44,15 +63,16 @@ class LineRepository:
         model: str | None = None,
     ) -> Line:
         """Record what the modem said about itself at init; None leaves a field unchanged."""
-        async with self._db.write() as session:
-            row = await session.get(LineRow, line_id)
+        params = {"line_id": line_id, "new_iccid": iccid, "new_imsi": imsi, "new_imei": imei,
+                  "new_model": model}
+
+        def write(connection: Connection) -> Line:
+            row = sql.first(connection, _SET_IDENTITY, params)
             if row is None:
                 raise NotFoundError("line", line_id)
-            for field, value in (("iccid", iccid), ("imsi", imsi), ("imei", imei),
-                                 ("model", model)):
-                if value is not None:
-                    setattr(row, field, value)
             return convert.line(row)
+
+        return await self._db.run_write(write)
 
     async def set_status(
         self,
@@ -62,22 +82,23 @@ class LineRepository:
         details: dict[str, Any] | None = None,
     ) -> LineUpdate:
         """Store the line's state; a line.status event is appended only when it changed."""
-        now = now or utc_now()
-        async with self._db.write() as session:
-            row = await session.get(LineRow, line_id)
-            if row is None:
+        at = now or utc_now()
+
+        def write(connection: Connection) -> LineUpdate:
+            before = sql.first(connection, _STATUS, {"line_id": line_id})
+            if before is None:
                 raise NotFoundError("line", line_id)
-            changed = row.status != status
-            row.status = status
-            row.last_seen = now
-            await session.flush()
+            params = {"line_id": line_id, "status": status, "now": at}
+            row = sql.one(connection, _SET_STATUS, params)
             line = convert.line(row)
             event = None
-            if changed:
-                event = await append_event(
-                    session, "line.status", {**convert.line_data(line), **(details or {})}, now
+            if before.status != status:
+                event = insert_event(
+                    connection, "line.status", {**convert.line_data(line), **(details or {})}, at
                 )
             return LineUpdate(line=line, event=event)
+
+        return await self._db.run_write(write)
 
     async def get(self, line_id: int) -> Line:
         async with self._db.read() as session:

@@ -5,16 +5,56 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, and_, or_, select, update
+from sqlalchemy import Connection, Select, and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.store import convert
+from gateway.store import convert, sql, tables
+from gateway.store.convert import AnyRow
 from gateway.store.database import Database
 from gateway.store.domain import Message
 from gateway.store.errors import NotFoundError
 from gateway.store.models import ContactRow, MessageRow, PartRow
 
 DEFAULT_HISTORY_PAGE = 50
+
+_M, _P, _C = tables.messages, tables.parts, tables.contacts
+_WITH_PHONE = (
+    select(*_M.c, _C.c.number.label("phone"))
+    .outerjoin(_C, _C.c.id == _M.c.contact_id)
+    .where(_M.c.id.in_(bindparam("ids", expanding=True)))
+)
+_PARTS_OF = (
+    select(*_P.c).where(_P.c.message_id.in_(bindparam("ids", expanding=True))).order_by(_P.c.seq)
+)
+_BY_CLIENT_ID = select(_M.c.id).where(_M.c.client_id == bindparam("client_id"))
+
+
+def read_messages(
+    connection: Connection, ids: Iterable[int], with_parts: bool = True
+) -> dict[int, Message]:
+    """load_messages for an operation run by Database.run_read / run_write."""
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return {}
+    rows = sql.rows(connection, _WITH_PHONE, {"ids": wanted})
+    parts: dict[int, list[AnyRow]] = {}
+    if with_parts:
+        for part in sql.rows(connection, _PARTS_OF, {"ids": wanted}):
+            parts.setdefault(part.message_id, []).append(part)
+    found = {row.id: convert.message(row, row.phone, parts.get(row.id, ())) for row in rows}
+    return {mid: found[mid] for mid in wanted if mid in found}
+
+
+def read_message(connection: Connection, message_id: int) -> Message:
+    found = read_messages(connection, [message_id])
+    if message_id not in found:
+        raise NotFoundError("message", message_id)
+    return found[message_id]
+
+
+def message_id_for_client(connection: Connection, client_id: str) -> int | None:
+    value = sql.value(connection, _BY_CLIENT_ID, {"client_id": client_id})
+    return int(value) if value is not None else None
 
 
 async def load_messages(
@@ -57,15 +97,14 @@ class MessageRepository:
         self._db = db
 
     async def get(self, message_id: int) -> Message:
-        async with self._db.read() as session:
-            return await load_message(session, message_id)
+        return await self._db.run_read(lambda c: read_message(c, message_id))
 
     async def find_by_client_id(self, client_id: str) -> Message | None:
-        async with self._db.read() as session:
-            mid = await session.scalar(
-                select(MessageRow.id).where(MessageRow.client_id == client_id)
-            )
-            return (await load_messages(session, [mid]))[mid] if mid is not None else None
+        def read(connection: Connection) -> Message | None:
+            mid = message_id_for_client(connection, client_id)
+            return read_messages(connection, [mid])[mid] if mid is not None else None
+
+        return await self._db.run_read(read)
 
     async def history(
         self,

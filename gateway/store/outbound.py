@@ -6,18 +6,19 @@ Part status: queued -> sending -> sent (TP-MR) -> delivered | failed | expired. 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Connection, Update, bindparam, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.sms.model import EncodedMessage
-from gateway.store import convert
-from gateway.store.contacts import ensure_contact, normalise_number, sender_number
+from gateway.store import convert, sql, tables
+from gateway.store.contacts import contact_ids, normalise_number, sender_number
+from gateway.store.convert import AnyRow
 from gateway.store.database import Database, utc_now
 from gateway.store.domain import (
     FINAL_PART_STATUSES,
@@ -28,9 +29,8 @@ from gateway.store.domain import (
     QueueResult,
 )
 from gateway.store.errors import InvalidTransitionError, NotFoundError, StoreError
-from gateway.store.events import append_event
-from gateway.store.messages import load_message
-from gateway.store.models import ContactRow, MessageRow, PartRow
+from gateway.store.events import insert_event
+from gateway.store.messages import message_id_for_client, read_message
 
 DEFAULT_REPORT_WINDOW_S = 3 * 24 * 3600.0  # status reports can lag by days when a phone is off
 UNKNOWN_AFTER_RESTART = "the daemon stopped while this part was being sent; not resent"
@@ -49,6 +49,89 @@ def message_status(statuses: Collection[str]) -> str:
     if found == {"queued"}:
         return "queued"
     return "sending"
+
+
+_M, _P, _C = tables.messages, tables.parts, tables.contacts
+
+# Statements built once: building a SQLAlchemy statement costs more than running it on SQLite.
+_INSERT_MESSAGE = insert(_M).returning(*_M.c)
+_INSERT_PARTS = insert(_P).returning(*_P.c, sort_by_parameter_order=True)
+_DUE = (
+    select(*_P.c)
+    .where(
+        _P.c.line_id == bindparam("line_id"),
+        _P.c.status == "queued",
+        or_(_P.c.next_attempt_at.is_(None), _P.c.next_attempt_at <= bindparam("now")),
+    )
+    .order_by(_P.c.message_id, _P.c.seq)
+    .limit(bindparam("limit"))
+)
+_NEXT_RETRY = select(func.min(_P.c.next_attempt_at)).where(
+    _P.c.line_id == bindparam("line_id"), _P.c.status == "queued"
+)
+_DEPTH = select(func.count()).where(
+    # IN of literals, not a list parameter: see gateway.store.sql
+    _P.c.line_id == bindparam("line_id"), _P.c.status.in_([literal("queued"), literal("sending")])
+)
+_STATUS_OF = select(_P.c.status).where(_P.c.id == bindparam("part_id"))
+_PARTS_OF = select(*_P.c).where(_P.c.message_id == bindparam("message_id")).order_by(_P.c.seq)
+_SENDING_IDS = select(_P.c.id).where(_P.c.status == "sending").order_by(_P.c.id)
+_REPORTED_PART = (
+    select(_P.c.id)
+    .join(_M, _M.c.id == _P.c.message_id)
+    .join(_C, _C.c.id == _M.c.contact_id)
+    .where(
+        _P.c.line_id == bindparam("line_id"),
+        _P.c.tp_mr == bindparam("tp_mr"),
+        _P.c.status == "sent",
+        _P.c.sent_at >= bindparam("since", type_=_P.c.sent_at.type),
+        _C.c.number == bindparam("number"),
+    )
+    .order_by(_P.c.sent_at.desc(), _P.c.id.desc())
+    .limit(1)
+)
+# A message's status follows its parts'; sent_at and delivered_at are set once.
+_MESSAGE_STATUS = {
+    "status": bindparam("m_status"),
+    "sent_at": func.coalesce(_M.c.sent_at, bindparam("m_sent_at", type_=_M.c.sent_at.type)),
+    "delivered_at": func.coalesce(
+        _M.c.delivered_at, bindparam("m_delivered_at", type_=_M.c.delivered_at.type)
+    ),
+}
+# The message as it is now, and its contact's number, in the same statement.
+_MESSAGE_AND_PHONE = (
+    *_M.c,
+    select(_C.c.number).where(_C.c.id == _M.c.contact_id).scalar_subquery().label("phone"),
+)
+_UPDATE_MESSAGE = (
+    update(_M)
+    .where(_M.c.id == bindparam("m_id"))
+    .values(**_MESSAGE_STATUS)
+    .returning(*_MESSAGE_AND_PHONE)
+)
+_UPDATE_MESSAGE_ERROR = (
+    update(_M)
+    .where(_M.c.id == bindparam("m_id"))
+    .values(error=bindparam("m_error"), **_MESSAGE_STATUS)
+    .returning(*_MESSAGE_AND_PHONE)
+)
+
+
+@functools.cache
+def _move_part(allowed: tuple[str, ...], fields: tuple[str, ...]) -> Update:
+    """UPDATE of a part's status (and `fields`) when its status is one of `allowed`, returning
+    the part: conditional, so two writers can never both move one part."""
+    values: dict[str, Any] = {"status": bindparam("p_status")}
+    for field in fields:
+        values[field] = (
+            _P.c.attempts + 1 if field == "attempts" else bindparam(f"p_{field}")
+        )
+    return (
+        update(_P)
+        .where(_P.c.id == bindparam("p_id"), _P.c.status.in_([literal(s) for s in allowed]))
+        .values(**values)
+        .returning(*_P.c)
+    )
 
 
 class OutboundRepository:
@@ -72,42 +155,47 @@ class OutboundRepository:
         if not encoded.parts:
             raise StoreError("an outbound message needs at least one part")
         number = normalise_number(to, self._db.settings.default_region)
-        now = now or utc_now()
+        at = now or utc_now()
         if client_id is not None:
             existing = await self._by_client_id(client_id)
             if existing is not None:
                 return existing
+        total = len(encoded.parts)
+        parts = [
+            {
+                "line_id": line_id, "seq": seq, "total": total,
+                "concat_ref": part.concat.ref if part.concat else None,
+                "ref_bits": part.concat.ref_bits if part.concat else None,
+                "pdu": part.pdu, "tpdu_length": part.tpdu_length, "text": part.text,
+                "encoding": encoded.encoding, "status": "queued", "attempts": 0,
+                "pdu_hash": hashlib.sha256(part.pdu.upper().encode()).hexdigest(),
+                "created_at": at,
+            }
+            for seq, part in enumerate(encoded.parts, start=1)
+        ]
+
+        def write(connection: Connection) -> QueueResult:
+            contact_id = contact_ids(connection, [number], at)[number]
+            row = sql.one(
+                connection,
+                _INSERT_MESSAGE,
+                {
+                    "direction": "out", "line_id": line_id, "contact_id": contact_id,
+                    "text": text, "encoding": encoded.encoding, "status": "queued",
+                    "is_text": True, "parts_total": total, "parts_received": 0,
+                    "complete": True, "queued_at": at, "sort_at": at, "client_id": client_id,
+                    "case_id": case_id, "created_by": created_by,
+                },
+            )
+            part_rows = sql.execute_many(
+                connection, _INSERT_PARTS, [{"message_id": row.id, **part} for part in parts]
+            )
+            message = convert.message(row, number, part_rows)
+            event = insert_event(connection, "message.created", convert.message_data(message), at)
+            return QueueResult(message=message, created=True, events=(event,))
+
         try:
-            async with self._db.write() as session:
-                contact = await ensure_contact(session, number, now)
-                row = MessageRow(
-                    direction="out", line_id=line_id, contact_id=contact.id, text=text,
-                    encoding=encoded.encoding, status="queued", is_text=True,
-                    parts_total=len(encoded.parts), parts_received=0, complete=True,
-                    queued_at=now, sort_at=now, client_id=client_id, case_id=case_id,
-                    created_by=created_by,
-                )
-                session.add(row)
-                await session.flush()
-                total = len(encoded.parts)
-                for seq, part in enumerate(encoded.parts, start=1):
-                    session.add(
-                        PartRow(
-                            message_id=row.id, line_id=line_id, seq=seq, total=total,
-                            concat_ref=part.concat.ref if part.concat else None,
-                            ref_bits=part.concat.ref_bits if part.concat else None,
-                            pdu=part.pdu, tpdu_length=part.tpdu_length, text=part.text,
-                            encoding=encoded.encoding, status="queued", attempts=0,
-                            pdu_hash=hashlib.sha256(part.pdu.upper().encode()).hexdigest(),
-                            created_at=now,
-                        )
-                    )
-                await session.flush()
-                message = await load_message(session, row.id)
-                event = await append_event(
-                    session, "message.created", convert.message_data(message), now
-                )
-                return QueueResult(message=message, created=True, events=(event,))
+            return await self._db.run_write(write)
         except IntegrityError:
             # Two requests with one client_id raced; the other committed first.
             existing = await self._by_client_id(client_id) if client_id is not None else None
@@ -116,56 +204,40 @@ class OutboundRepository:
             return existing
 
     async def _by_client_id(self, client_id: str) -> QueueResult | None:
-        async with self._db.read() as session:
-            mid = await session.scalar(
-                select(MessageRow.id).where(MessageRow.client_id == client_id)
-            )
+        def read(connection: Connection) -> QueueResult | None:
+            mid = message_id_for_client(connection, client_id)
             if mid is None:
                 return None
-            return QueueResult(message=await load_message(session, mid), created=False, events=())
+            return QueueResult(message=read_message(connection, mid), created=False, events=())
+
+        return await self._db.run_read(read)
 
     async def due_parts(
         self, line_id: int, now: datetime | None = None, limit: int = 100
     ) -> list[Part]:
         """Queued parts of a line whose (re)try time has come, oldest message first."""
-        now = now or utc_now()
-        async with self._db.read() as session:
-            rows = await session.scalars(
-                select(PartRow)
-                .where(
-                    PartRow.line_id == line_id,
-                    PartRow.status == "queued",
-                    or_(PartRow.next_attempt_at.is_(None), PartRow.next_attempt_at <= now),
-                )
-                .order_by(PartRow.message_id, PartRow.seq)
-                .limit(limit)
-            )
-            return [convert.part(row) for row in rows]
+        params = {"line_id": line_id, "now": now or utc_now(), "limit": limit}
+        return await self._db.run_read(
+            lambda c: [convert.part(row) for row in sql.rows(c, _DUE, params)]
+        )
 
     async def next_retry_at(self, line_id: int) -> datetime | None:
-        async with self._db.read() as session:
-            value: datetime | None = await session.scalar(
-                select(func.min(PartRow.next_attempt_at)).where(
-                    PartRow.line_id == line_id, PartRow.status == "queued"
-                )
-            )
+        def read(connection: Connection) -> datetime | None:
+            value: datetime | None = sql.value(connection, _NEXT_RETRY, {"line_id": line_id})
             return value
+
+        return await self._db.run_read(read)
 
     async def queue_depth(self, line_id: int) -> int:
         """Parts waiting to go out on the line (queued or being sent)."""
-        async with self._db.read() as session:
-            count = await session.scalar(
-                select(func.count()).where(
-                    PartRow.line_id == line_id, PartRow.status.in_(("queued", "sending"))
-                )
-            )
-            return int(count or 0)
+        return await self._db.run_read(
+            lambda c: int(sql.value(c, _DEPTH, {"line_id": line_id}) or 0)
+        )
 
     async def mark_part_sending(self, part_id: int, now: datetime | None = None) -> PartUpdate:
         now = now or utc_now()
         return await self._transition(
-            part_id, ("queued",), "sending", now,
-            {"sending_at": now, "attempts": PartRow.attempts + 1},
+            part_id, ("queued",), "sending", now, {"sending_at": now, "attempts": None},
         )
 
     async def mark_part_sent(
@@ -216,29 +288,24 @@ class OutboundRepository:
         sent within the window; None when nothing matches (a stale or foreign report)."""
         if status not in FINAL_PART_STATUSES:
             raise ValueError(f"a status report sets a final status, not {status!r}")
-        now = now or utc_now()
+        at = now or utc_now()
         number = sender_number(recipient, self._db.settings.default_region)
-        async with self._db.write() as session:
-            part_id = await session.scalar(
-                select(PartRow.id)
-                .join(MessageRow, MessageRow.id == PartRow.message_id)
-                .join(ContactRow, ContactRow.id == MessageRow.contact_id)
-                .where(
-                    PartRow.line_id == line_id,
-                    PartRow.tp_mr == tp_mr,
-                    PartRow.status == "sent",
-                    PartRow.sent_at >= now - timedelta(seconds=window_s),
-                    ContactRow.number == number,
-                )
-                .order_by(PartRow.sent_at.desc(), PartRow.id.desc())
-                .limit(1)
+        values: dict[str, Any] = {"done_at": at}
+        if error is not None:
+            values["last_error"] = error
+
+        def write(connection: Connection) -> PartUpdate | None:
+            part_id = sql.value(
+                connection,
+                _REPORTED_PART,
+                {"line_id": line_id, "tp_mr": tp_mr, "number": number,
+                 "since": at - timedelta(seconds=window_s)},
             )
             if part_id is None:
                 return None
-            values: dict[str, Any] = {"done_at": now}
-            if error is not None:
-                values["last_error"] = error
-            return await self._apply(session, part_id, ("sent",), status, now, values)
+            return _apply(connection, part_id, ("sent",), status, at, values)
+
+        return await self._db.run_write(write)
 
     async def mark_part_unknown(
         self, part_id: int, error: str, now: datetime | None = None
@@ -254,85 +321,67 @@ class OutboundRepository:
         self, now: datetime | None = None
     ) -> list[PartUpdate]:
         """Parts left in `sending` by a crash: the modem may or may not have sent them."""
-        now = now or utc_now()
-        async with self._db.write() as session:
-            ids = list(
-                await session.scalars(
-                    select(PartRow.id).where(PartRow.status == "sending").order_by(PartRow.id)
-                )
-            )
-            return [
-                await self._apply(
-                    session, pid, ("sending",), "unknown", now,
-                    {"last_error": UNKNOWN_AFTER_RESTART},
-                )
-                for pid in ids
-            ]
+        at = now or utc_now()
+        values = {"last_error": UNKNOWN_AFTER_RESTART}
+
+        def write(connection: Connection) -> list[PartUpdate]:
+            ids = sql.values(connection, _SENDING_IDS)
+            return [_apply(connection, pid, ("sending",), "unknown", at, values) for pid in ids]
+
+        return await self._db.run_write(write)
 
     async def _transition(
         self,
         part_id: int,
-        allowed: Sequence[str],
+        allowed: tuple[str, ...],
         status: str,
         now: datetime,
         values: dict[str, Any],
     ) -> PartUpdate:
-        async with self._db.write() as session:
-            return await self._apply(session, part_id, allowed, status, now, values)
-
-    async def _apply(
-        self,
-        session: AsyncSession,
-        part_id: int,
-        allowed: Sequence[str],
-        status: str,
-        now: datetime,
-        values: dict[str, Any],
-    ) -> PartUpdate:
-        # Conditional on the current status, so two writers cannot both move one part.
-        moved = await session.scalar(
-            update(PartRow)
-            .where(PartRow.id == part_id, PartRow.status.in_(allowed))
-            .values(status=status, **values)
-            .returning(PartRow.message_id)
-            .execution_options(synchronize_session=False)
+        return await self._db.run_write(
+            lambda c: _apply(c, part_id, allowed, status, now, values)
         )
-        if moved is None:
-            current = await session.scalar(select(PartRow.status).where(PartRow.id == part_id))
-            if current is None:
-                raise NotFoundError("part", part_id)
-            raise InvalidTransitionError("part", part_id, current, status)
-        parts = list(
-            await session.scalars(
-                select(PartRow)
-                .where(PartRow.message_id == moved)
-                .order_by(PartRow.seq)
-                .execution_options(populate_existing=True)
-            )
-        )
-        row = (
-            await session.execute(
-                select(MessageRow, ContactRow.number)
-                .outerjoin(ContactRow, ContactRow.id == MessageRow.contact_id)
-                .where(MessageRow.id == moved)
-            )
-        ).one()
-        message, phone = row[0], row[1]
-        message.status = message_status([p.status for p in parts])
-        if status in {"failed", "expired", "unknown"} or "last_error" in values:
-            message.error = values.get("last_error", message.error)
-        if message.status in {"sent", "delivered"} and message.sent_at is None:
-            message.sent_at = now
-        if message.status == "delivered" and message.delivered_at is None:
-            message.delivered_at = now
-        await session.flush()
-        part = next(p for p in parts if p.id == part_id)
-        loaded = convert.message(message, phone, parts)
-        event = await append_event(session, "message.status", _status_data(loaded, part), now)
-        return PartUpdate(part=convert.part(part), message=loaded, event=event)
 
 
-def _status_data(message: Message, part: PartRow) -> dict[str, Any]:
+def _apply(
+    connection: Connection,
+    part_id: int,
+    allowed: tuple[str, ...],
+    status: str,
+    now: datetime,
+    values: dict[str, Any],
+) -> PartUpdate:
+    """Move one part and its message; `values` are the part's other columns to set (the value of
+    "attempts" is ignored: it counts up). Returns the part, the message and the logged event."""
+    params = {"p_id": part_id, "p_status": status}
+    params.update({f"p_{field}": value for field, value in values.items() if field != "attempts"})
+    moved = sql.first(connection, _move_part(allowed, tuple(values)), params)
+    if moved is None:
+        current = sql.value(connection, _STATUS_OF, {"part_id": part_id})
+        if current is None:
+            raise NotFoundError("part", part_id)
+        raise InvalidTransitionError("part", part_id, current, status)
+    parts: Sequence[AnyRow] = (
+        [moved] if moved.total == 1
+        else sql.rows(connection, _PARTS_OF, {"message_id": moved.message_id})
+    )
+    message_status_ = message_status([p.status for p in parts])
+    message_params = {
+        "m_id": moved.message_id, "m_status": message_status_,
+        "m_sent_at": now if message_status_ in {"sent", "delivered"} else None,
+        "m_delivered_at": now if message_status_ == "delivered" else None,
+    }
+    if "last_error" in values:
+        message_params["m_error"] = values["last_error"]
+        message = sql.one(connection, _UPDATE_MESSAGE_ERROR, message_params)
+    else:
+        message = sql.one(connection, _UPDATE_MESSAGE, message_params)
+    loaded = convert.message(message, message.phone, parts)
+    event = insert_event(connection, "message.status", _status_data(loaded, moved), now)
+    return PartUpdate(part=convert.part(moved), message=loaded, event=event)
+
+
+def _status_data(message: Message, part: AnyRow) -> dict[str, Any]:
     return {
         "message_id": message.id, "part_id": part.id, "seq": part.seq, "total": part.total,
         "status": part.status, "tp_mr": part.tp_mr, "attempts": part.attempts,
@@ -341,4 +390,3 @@ def _status_data(message: Message, part: PartRow) -> dict[str, Any]:
         "parts": {s: sum(1 for p in message.parts if p.status == s)
                   for s in sorted({p.status for p in message.parts})},
     }
-

@@ -189,23 +189,27 @@ class StoreThread:
                 self._after_error(error)
                 return [(False, error)]
         outcomes: list[tuple[bool, Any]] = []
+        # Savepoints straight on the driver's connection: SQLAlchemy's nested transactions cost
+        # more than the small operations they would wrap.
+        raw = connection.connection.driver_connection
+        assert raw is not None
         try:
             with connection.begin():
                 for operation in operations:
-                    savepoint = connection.begin_nested()
+                    raw.execute("SAVEPOINT operation")
                     try:
                         value = operation(connection)
                     except exc.DBAPIError as error:
                         if not isinstance(error, exc.IntegrityError):
                             raise
-                        savepoint.rollback()
+                        raw.execute("ROLLBACK TO operation")
                         outcomes.append((False, error))
                     except Exception as error:
-                        savepoint.rollback()
+                        raw.execute("ROLLBACK TO operation")
                         outcomes.append((False, error))
                     else:
-                        savepoint.commit()
                         outcomes.append((True, value))
+                    raw.execute("RELEASE operation")
         except Exception as error:
             self._after_error(error)
             return [(False, error) for _ in operations]

@@ -15,7 +15,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 
 from gateway.api.app import create_app
 from gateway.api.keys import WORKFLOW
@@ -23,7 +23,7 @@ from gateway.bus import BusEvent, EventBus
 from gateway.config import Config, parse_config
 from gateway.service.secrets import TEST_HASHING_COST, Passwords
 from gateway.service.workflow import Workflow
-from gateway.store import InboundPart, Store, upgrade_database
+from gateway.store import InboundPart, InboundResult, Store, upgrade_database
 from gateway.store.models import Base
 from tests.store.conftest import (  # noqa: F401  (fixtures)
     PgDatabases,
@@ -71,9 +71,9 @@ class Env:
 
     @property
     def app(self) -> web.Application:
-        app = self.client.server.app
-        assert app is not None
-        return app
+        server = self.client.server
+        assert isinstance(server, TestServer)
+        return server.app
 
     def session(self) -> aiohttp.ClientSession:
         """A separate browser: its own cookie jar, same server."""
@@ -100,10 +100,10 @@ class Env:
         body = await response.json()
         return Agent(client, body["csrf_token"], body["user"]["id"], name)
 
-    async def text_in(
+    async def store_text(
         self, text: str | None = "hello", sender: str = CUSTOMER, placeholder: str | None = None
-    ) -> int:
-        """A customer's text committed and published the way the pipeline does it."""
+    ) -> InboundResult:
+        """A customer's text committed the way the pipeline does it, not yet published."""
         self._scts += 1
         self.clock.advance(1)
         scts = self.clock()
@@ -112,7 +112,14 @@ class Env:
             sender=sender, scts=scts, encoding="gsm7" if text is not None else None, text=text,
             user_data=(text or "").encode(), placeholder_reason=placeholder,
         )
-        result = await self.store.inbound.record_inbound(self.line_id, [part], now=self.clock())
+        return await self.store.inbound.record_inbound(self.line_id, [part], now=self.clock())
+
+    async def text_in(
+        self, text: str | None = "hello", sender: str = CUSTOMER, placeholder: str | None = None
+    ) -> int:
+        """A customer's text committed and published the way the pipeline does it; returns
+        once routing has filed it."""
+        result = await self.store_text(text, sender, placeholder)
         message_id = result.messages[0].id
         subscription = self.bus.subscribe()
         try:
@@ -176,7 +183,7 @@ _PG_RESET = "BEGIN; {deletes}; " + """DO $$ DECLARE s record; BEGIN
 
 
 async def _empty_pg(url: str) -> None:
-    import asyncpg
+    import asyncpg  # type: ignore[import-untyped]
 
     deletes = "; ".join(f'DELETE FROM "{t.name}"' for t in reversed(Base.metadata.sorted_tables))
     connection = await asyncpg.connect(_asyncpg_dsn(url))
@@ -190,12 +197,12 @@ def _sqlite_workers() -> set[threading.Thread]:
     return {t for t in threading.enumerate() if "_connection_worker_thread" in t.name}
 
 
-async def _join_threads(threads: set[threading.Thread]) -> None:
-    """aiosqlite's worker threads end just after their connection closes; waiting for them here
-    keeps the suite's leak check from having to look (a full garbage collection) every test."""
-    async with asyncio.timeout(5):
-        while any(t.is_alive() for t in threads):
-            await asyncio.sleep(0.002)
+def _join_threads(threads: set[threading.Thread]) -> None:
+    """aiosqlite's worker threads end just after their connection closes (they need nothing
+    of the loop by then); waiting for them here keeps the suite's leak check from having to
+    look (a full garbage collection) after every test."""
+    for thread in threads:
+        thread.join(timeout=5)
 
 
 @pytest.fixture
@@ -216,7 +223,7 @@ async def store(
             yield opened
         finally:
             await opened.close()
-            await _join_threads(_sqlite_workers() - before)
+            _join_threads(_sqlite_workers() - before)
         return
     assert pg_api_url is not None
     opened = await Store.open(pg_api_url, default_region="US", migrate=False)

@@ -1,20 +1,21 @@
 """A schemathesis run against the served OpenAPI file, on a live app over loopback.
 
-Every operation is called with generated valid data (and, where it has parameters or a body,
-invalid data) twice: as an agent logged in with a session cookie and the X-CSRF-Token header,
-and with an admin's API token. No answer may be a 5xx, and every status code, content type,
+Every operation is called with generated valid data (and, where it declares parameters or a
+body, invalid data) twice: as an agent logged in with a session cookie and the X-CSRF-Token
+header, and with an admin's API token. No answer may be a 5xx; every status code, content type,
 header and body must be the one the file documents; invalid data must be refused with a 4xx.
 
 Generated calls may log the agent out, change passwords, demote or disable users and revoke
-tokens; before each call the callers are put back, so every example runs authenticated.
+tokens; after such a call the callers are put back, so every example runs authenticated.
 """
 
 from __future__ import annotations
 
 import asyncio
-from http.cookiejar import DefaultCookiePolicy
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from dataclasses import dataclass
+from http import HTTPStatus
+from http.cookiejar import DefaultCookiePolicy
 from typing import Any, TypeVar
 
 import pytest
@@ -22,6 +23,7 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
+from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     negative_data_rejection,
@@ -38,25 +40,29 @@ from .conftest import PASSWORD, Env
 
 T = TypeVar("T")
 Credentials = tuple[dict[str, str], dict[str, str]]  # headers, cookies
-# Small and fixed (derandomised), so the run takes seconds and fails the same way every time.
-MAX_EXAMPLES = 5
+
+# Small and derandomised, so the run takes seconds and finds the same thing every time.
+POSITIVE_EXAMPLES = 5
 NEGATIVE_EXAMPLES = 3
 EXAMPLE_DEADLINE_MS = 5000
 CALL_TIMEOUT_S = 10.0
 REPORT_CHARS = 3000
 AGENT = "fuzz-agent"
 ADMIN = "fuzz-admin"
+CALLERS = ("session", "token")
 # A websocket cannot be driven by a plain HTTP client; tests/api/test_events_ws.py covers it.
 SKIPPED_PATHS = {"/api/events"}
+# Calls that may log a caller out, revoke its token, or change its user.
+ACCOUNT_CHANGING = {"POST /api/logout", "POST /api/users/{id}", "POST /api/tokens/{id}/revoke"}
 
 
-def _not_a_server_error(ctx: Any, response: Any, case: Any) -> bool | None:
-    if response.status_code >= 500:
+def not_a_server_error(ctx: Any, response: Any, case: Any) -> bool | None:
+    if response.status_code >= HTTPStatus.INTERNAL_SERVER_ERROR:
         raise AssertionError(f"server error {response.status_code}: {response.text[:500]}")
     return None
 
 
-POSITIVE_CHECKS = [_not_a_server_error, status_code_conformance, content_type_conformance,
+POSITIVE_CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
                    response_headers_conformance, response_schema_conformance]
 NEGATIVE_CHECKS = [*POSITIVE_CHECKS, negative_data_rejection]
 
@@ -68,13 +74,15 @@ class _Session:
 
 
 class Callers:
-    """The two callers' credentials, repaired on the app's loop before every generated call."""
+    """The two callers' credentials, checked and repaired on the app's loop before the first
+    call and after any call that may have changed an account."""
 
     def __init__(self, env: Env, loop: asyncio.AbstractEventLoop) -> None:
         self._accounts: AccountService = env.workflow.accounts
         self._loop = loop
         self._session: _Session | None = None
         self._token: str | None = None
+        self._checked: dict[str, Credentials] = {}
 
     def _on_loop(self, coroutine: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(CALL_TIMEOUT_S)
@@ -104,78 +112,95 @@ class Callers:
         return {"Authorization": f"Bearer {self._token}"}, {}
 
     def credentials(self, caller: str) -> Credentials:
-        return self._on_loop(self._agent() if caller == "session" else self._admin_token())
+        if caller not in self._checked:
+            self._checked[caller] = self._on_loop(
+                self._agent() if caller == "session" else self._admin_token()
+            )
+        return self._checked[caller]
+
+    def answered(self, operation: str, status: int) -> None:
+        if operation in ACCOUNT_CHANGING or status == HTTPStatus.UNAUTHORIZED:
+            self._checked.clear()
 
 
-def _examples(
-    operation: Any, mode: GenerationMode, count: int, checks: list[Any], send: Callable[..., Any]
-) -> Callable[[], None]:
-    @settings(max_examples=count, deadline=EXAMPLE_DEADLINE_MS, derandomize=True, database=None,
-              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
-    @given(case=operation.as_strategy(generation_mode=mode))
-    def run(case: Any) -> None:
-        send(case, checks)
+class Run:
+    """Drives schemathesis from a worker thread while the app serves on the test's loop."""
 
-    return run  # type: ignore[no-any-return]
+    def __init__(self, schema: Any, base_url: str, callers: Callers) -> None:
+        self.schema = schema
+        self.base_url = base_url
+        self.callers = callers
+        self.http = requests.Session()
+        # Cookies are the callers' to set: a login or logout answer must not change later calls.
+        self.http.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+        self.failures: list[str] = []
 
+    def send(self, case: Any, caller: str, checks: list[Any]) -> None:
+        headers, cookies = self.callers.credentials(caller)
+        # Replace the random credentials generated for the security schemes with real ones.
+        if case.headers:
+            case.headers.pop("Authorization", None)
+        if case.cookies:
+            case.cookies.pop(SESSION_COOKIE, None)
+        response = case.call(base_url=self.base_url, session=self.http, headers=headers,
+                             cookies=cookies, timeout=CALL_TIMEOUT_S)
+        self.callers.answered(case.operation.label, response.status_code)
+        case.validate_response(response, checks=checks, headers=headers)
 
-def _run(schema: Any, base_url: str, credentials: Callable[[str], Credentials]) -> list[str]:
-    """Every operation, both callers, both generation modes; returns the failures found."""
-    failures: list[str] = []
-    http = requests.Session()
-    # Cookies are the caller's to set: a login or logout answer must not change later calls.
-    http.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
-    try:
-        for result in schema.get_all_operations():
-            operation = result.ok()
-            if operation.path in SKIPPED_PATHS:
-                continue
-            has_input = bool(operation.body) or any(True for _ in operation.iter_parameters())
-            modes = [(GenerationMode.POSITIVE, MAX_EXAMPLES, POSITIVE_CHECKS)]
-            if has_input:
-                modes.append((GenerationMode.NEGATIVE, NEGATIVE_EXAMPLES, NEGATIVE_CHECKS))
-            for caller in ("session", "token"):
+    def examples(self, operation: Any, caller: str, mode: GenerationMode) -> None:
+        positive = mode == GenerationMode.POSITIVE
+        checks = POSITIVE_CHECKS if positive else NEGATIVE_CHECKS
 
-                def send(case: Any, checks: list[Any], caller: str = caller) -> None:
-                    sent_headers, cookies = credentials(caller)
-                    # Replace the random credentials generated for the security schemes.
-                    if case.headers:
-                        case.headers.pop("Authorization", None)
-                    if case.cookies:
-                        case.cookies.pop(SESSION_COOKIE, None)
-                    case.call_and_validate(base_url=base_url, session=http,
-                                           headers=sent_headers, cookies=cookies,
-                                           checks=checks, timeout=CALL_TIMEOUT_S)
+        @settings(max_examples=POSITIVE_EXAMPLES if positive else NEGATIVE_EXAMPLES,
+                  deadline=EXAMPLE_DEADLINE_MS, derandomize=True, database=None,
+                  phases=[Phase.explicit, Phase.generate],
+                  suppress_health_check=list(HealthCheck))
+        @given(case=operation.as_strategy(generation_mode=mode))
+        def run(case: Any) -> None:
+            self.send(case, caller, checks)
 
-                for mode, count, checks in modes:
-                    try:
-                        _examples(operation, mode, count, checks, send)()
-                    except Exception as error:  # noqa: BLE001 - every failure is reported
-                        failures.append(f"{operation.label} as {caller}, {mode.value} data:"
-                                        f" {str(error)[:REPORT_CHARS]}")
-    finally:
-        http.close()
-    return failures
+        try:
+            run()
+        except (Exception, FailureGroup) as error:  # a group of check failures is a BaseException
+            self.failures.append(
+                f"{operation.label} as {caller}, {mode.value} data: {str(error)[:REPORT_CHARS]}"
+            )
+
+    def __call__(self) -> list[str]:
+        try:
+            for result in self.schema.get_all_operations():
+                operation = result.ok()
+                if operation.path in SKIPPED_PATHS:
+                    continue
+                modes = [GenerationMode.POSITIVE]
+                # Declared input only: the security schemes' parameters are replaced anyway.
+                if "parameters" in operation.definition.raw or operation.body:
+                    modes.append(GenerationMode.NEGATIVE)
+                for caller in CALLERS:
+                    for mode in modes:
+                        self.examples(operation, caller, mode)
+        finally:
+            self.http.close()
+        return self.failures
 
 
 @pytest.mark.timeout(120)
 async def test_every_operation_answers_as_its_openapi_file_says(env: Env) -> None:
     await env.user(AGENT)
     await env.user(ADMIN, "admin")
-    await env.user("colleague")
-    # Something for ids to find: a waiting request, an open case with a conversation, a closed
-    # case, another agent's case.
+    # Something for generated ids to find: waiting requests, an open case with a conversation,
+    # a closed case, and cases of another agent.
     await env.text_in("hello")
     await env.text_in("another customer", sender="+15557654321")
-    agent = await env.login("seed-agent")
-    _, started = await agent.post("/api/cases", {"phone": "+15551230000"})
-    await agent.post(f"/api/cases/{started['case']['id']}/messages", {"text": "Hi there"})
-    _, other = await agent.post("/api/cases", {"phone": "+15551230001"})
-    await agent.post(f"/api/cases/{other['case']['id']}/close")
+    colleague = await env.login("colleague")
+    _, started = await colleague.post("/api/cases", {"phone": "+15551230000"})
+    await colleague.post(f"/api/cases/{started['case']['id']}/messages", {"text": "Hi there"})
+    _, other = await colleague.post("/api/cases", {"phone": "+15551230001"})
+    await colleague.post(f"/api/cases/{other['case']['id']}/close")
     served = await env.client.get("/api/openapi.json")
     assert served.status == 200
     schema = schemathesis.openapi.from_dict(await served.json())
     base_url = str(env.client.make_url("")).rstrip("/")
-    callers = Callers(env, asyncio.get_running_loop())
-    failures = await asyncio.to_thread(_run, schema, base_url, callers.credentials)
+    run = Run(schema, base_url, Callers(env, asyncio.get_running_loop()))
+    failures = await asyncio.to_thread(run)
     assert not failures, "\n\n".join(failures)
