@@ -80,14 +80,35 @@ async def read_body(request: web.Request, model: type[B]) -> B:
         raise ApiError(400, "invalid_json", f"the body is not valid JSON: {error}") from error
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", "the body must be a JSON object")
+    _check_text(data, "")
     return model.model_validate(data)
+
+
+def _check_text(value: object, where: str) -> None:
+    """Refuse what no database column can hold: NUL characters and lone UTF-16 surrogates
+    (JSON's \\u escapes can carry both)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ApiError(400, "invalid_input", f"{where or 'body'}: NUL characters are refused")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise ApiError(400, "invalid_input",
+                           f"{where or 'body'}: not valid Unicode (a lone surrogate)") from error
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key, where)
+            _check_text(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_text(item, f"{where}[{index}]")
 
 
 def query_int(
     request: web.Request, name: str, *, default: int | None, low: int, high: int
 ) -> int | None:
     raw = request.query.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     if not raw.isascii() or not raw.isdigit():
         raise ApiError(400, "invalid_input", f"{name} must be a whole number")

@@ -24,6 +24,7 @@ from gateway.sms.counter import count_segments
 
 routes = web.RouteTableDef()
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+MAX_IDEMPOTENCY_KEY_CHARS = 200
 
 
 @routes.get("/api/requests")
@@ -94,8 +95,11 @@ async def case_messages(request: web.Request) -> web.Response:
 async def send_message(request: web.Request) -> web.Response:
     body = await read_body(request, SendBody)
     key = request.headers.get(IDEMPOTENCY_HEADER)
-    if key is not None and not 1 <= len(key) <= 200:
-        raise ApiError(400, "invalid_input", f"{IDEMPOTENCY_HEADER} must be 1-200 characters")
+    if key is not None and not (
+        1 <= len(key) <= MAX_IDEMPOTENCY_KEY_CHARS and all("!" <= ch <= "~" for ch in key)
+    ):
+        raise ApiError(400, "invalid_input", f"{IDEMPOTENCY_HEADER} must be 1-"
+                       f"{MAX_IDEMPOTENCY_KEY_CHARS} visible ASCII characters (no spaces)")
     if key is not None and body.client_id is not None and key != body.client_id:
         raise ApiError(400, "invalid_input",
                        f"{IDEMPOTENCY_HEADER} and client_id differ; give one or make them equal")

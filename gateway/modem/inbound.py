@@ -29,6 +29,9 @@ from gateway.modem.responses import parse_memory_index, parse_pdu_length
 from gateway.modem.settings import ModemSettings
 
 CMS_INVALID_INDEX = 321
+# Deletes after a sweep go several to a command line ("AT+CMGD=1;+CMGD=2", V.250 5.4): one
+# round trip instead of one per message. Kept well under the shortest line buffers in the field.
+MAX_CHAINED_LINE_CHARS = 120
 
 
 class SinkFailed(Exception):
@@ -54,6 +57,7 @@ class Inbound:
         self.sweep_wanted = asyncio.Event()
         self._pending_reports: list[tuple[str, int]] = []
         self._cmti_memories: set[str] = set()
+        self._chain_deletes = True
 
     # indications, from the URC loop
 
@@ -82,6 +86,7 @@ class Inbound:
     async def run(self, driver: ModemDriver, setup: ModemSetup) -> None:
         """Sweep now (everything stored while we were away) and whenever asked."""
         self._setup = setup
+        self._chain_deletes = True
         settings = self.settings
         delay = settings.sink_retry_initial_s
         first_sweep = True
@@ -140,8 +145,7 @@ class Inbound:
                 if not received:
                     continue
                 await self._deliver(self._inbound_sink, received)
-                for message in received:
-                    await self._delete(driver, message.index)
+                await self._delete_all(driver, [message.index for message in received])
                 self._cmti_memories.discard(memory)
         finally:
             if driver.memory != storage[0] and driver.is_connected:
@@ -167,6 +171,32 @@ class Inbound:
             if driver.memory != storage[0] and driver.is_connected:
                 await driver.select_storage(*storage)
 
+    async def _delete_all(self, driver: ModemDriver, indexes: list[int]) -> None:
+        """Delete committed messages, several per command line while the modem takes that.
+        A chain that fails (one index already gone, or a modem that refuses chains) is done
+        again one index at a time, which tells those cases apart."""
+        chunk: list[int] = []
+        for index in indexes:
+            if self._chain_deletes and _chained_length([*chunk, index]) <= MAX_CHAINED_LINE_CHARS:
+                chunk.append(index)
+                continue
+            await self._delete_chunk(driver, chunk)
+            chunk = [index]
+        await self._delete_chunk(driver, chunk)
+
+    async def _delete_chunk(self, driver: ModemDriver, indexes: list[int]) -> None:
+        if len(indexes) > 1 and self._chain_deletes:
+            command = "AT" + ";".join(f"+CMGD={index}" for index in indexes)
+            try:
+                await driver.command(command)
+                return
+            except CommandError as error:
+                if getattr(error, "code", None) != CMS_INVALID_INDEX:
+                    self._log.info("chained_delete_refused", result=error.result)
+                    self._chain_deletes = False
+        for index in indexes:
+            await self._delete(driver, index)
+
     async def _delete(self, driver: ModemDriver, index: int) -> None:
         try:
             await driver.delete_message(index)
@@ -181,3 +211,7 @@ class Inbound:
             raise
         except Exception as error:
             raise SinkFailed(f"{type(error).__name__}: {error}") from error
+
+
+def _chained_length(indexes: list[int]) -> int:
+    return len("AT" + ";".join(f"+CMGD={index}" for index in indexes))

@@ -269,3 +269,8 @@ class WebhookDispatcher:
             return f"no answer within {webhook.timeout_s:g} s"
         except (aiohttp.ClientError, OSError) as error:
             return f"{type(error).__name__}: {error}"
+        except Exception as error:
+            # Not a network failure: a bug. Logged in full, and counted as a failed attempt so
+            # the backoff applies instead of a retry at once.
+            log.exception("webhook attempt failed unexpectedly", url=webhook.url)
+            return f"{type(error).__name__}: {error}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 from datetime import datetime
 
@@ -36,6 +37,7 @@ def normalise_number(raw: str, region: str) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+@functools.lru_cache(maxsize=4096)
 def sender_number(raw: str, region: str) -> str:
     """A sender as the network gave it: E.164 when it is a number, else kept as sent
     (alphanumeric senders, short codes), so that no inbound message is refused."""

@@ -1,7 +1,10 @@
 """Engine, connection settings and transactions shared by the repositories.
 
 SQLite and PostgreSQL (asyncpg) run the same code; the URL chooses. Two ways in:
-- `write()` / `read()`: an AsyncSession (aiosqlite on SQLite: one thread hop per statement);
+- `write()` / `read()`: an AsyncSession. On SQLite, read sessions use aiosqlite (a thread hop
+  per call, but a long query never holds up the event loop) and write sessions connections that
+  run their statements inline (see gateway.store.inline_sqlite), so that a write transaction
+  holds the database for as short a time as possible;
 - `run_write(op)` / `run_read(op)`: `op` is a plain function of a Connection, run whole in one
   transaction. On SQLite it runs in a thread of the store (one hop per transaction, and writes
   of concurrent callers share one commit, see gateway.store.worker); on PostgreSQL it runs
@@ -29,7 +32,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from gateway.store.errors import StoreError, StoreUnavailableError
-from gateway.store.worker import StoreThread
+from gateway.store.inline_sqlite import connector
+from gateway.store.worker import JobThread, StoreThread
 
 T = TypeVar("T")
 
@@ -104,16 +108,30 @@ def _on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN")
 
 
+def _forward_connect(source: AsyncEngine) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_connection: Any, record: Any) -> None:
+        source.sync_engine.pool.dispatch.connect(dbapi_connection, record)
+
+    return on_connect
+
+
+def _inline_engine(engine: AsyncEngine, jobs: JobThread) -> AsyncEngine:
+    """The engine of write sessions on SQLite: same file, same connection set-up (the
+    async engine's "connect" listeners), statements run inline."""
+    path = engine.url.database
+    assert path is not None
+    inline = create_async_engine(engine.url, async_creator=connector(path, jobs))
+    event.listen(inline.sync_engine, "connect", _forward_connect(engine))
+    event.listen(inline.sync_engine, "begin", _on_begin)
+    return inline
+
+
 def _thread_engine(engine: AsyncEngine) -> Engine:
     """A synchronous engine on the same SQLite file for the store's threads. Its connections
     are set up by the async engine's "connect" listeners (so whatever is registered there
     applies to every connection of the store), and one connection per thread is kept."""
     sync = create_sync_engine(engine.url.set(drivername="sqlite+pysqlite"), poolclass=NullPool)
-
-    @event.listens_for(sync, "connect")
-    def _on_connect(dbapi_connection: Any, record: Any) -> None:
-        engine.sync_engine.pool.dispatch.connect(dbapi_connection, record)
-
+    event.listen(sync, "connect", _forward_connect(engine))
     event.listen(sync, "begin", _on_begin)
     return sync
 
@@ -160,8 +178,10 @@ class Database:
         self.dialect = engine.dialect.name
         self.is_sqlite = self.dialect == "sqlite"
         self._read_sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._blocking = JobThread("store-blocking")
+        self._write_engine = _inline_engine(engine, self._blocking) if self.is_sqlite else engine
         self._write_sessions = async_sessionmaker(
-            engine.execution_options(gateway_write=True), expire_on_commit=False
+            self._write_engine.execution_options(gateway_write=True), expire_on_commit=False
         )
         # SQLite has one writer at a time anyway; queueing here spares the pool busy-waiting.
         self._sqlite_write_lock = asyncio.Lock()
@@ -183,8 +203,11 @@ class Database:
         return self._threads
 
     def _drop_thread_connections(self, _engine: Any) -> None:
+        """The async engine was disposed: so are the connections of the other engines."""
         for thread in self._threads or ():
             thread.drop_connection()
+        if self._write_engine is not self.engine:
+            self._write_engine.sync_engine.dispose()
 
     async def run_write(self, operation: Callable[[Connection], T]) -> T:
         """Run `operation` in a write transaction; returns when it is committed."""
@@ -257,4 +280,7 @@ class Database:
         if event.contains(self.engine.sync_engine, "engine_disposed",
                           self._drop_thread_connections):
             event.remove(self.engine.sync_engine, "engine_disposed", self._drop_thread_connections)
+        if self._write_engine is not self.engine:
+            await self._write_engine.dispose()
+        await self._blocking.close()
         await self.engine.dispose()

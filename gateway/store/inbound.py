@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, Select, bindparam, exists, func, insert, select, update
@@ -165,7 +166,9 @@ _SEEN = select(_P.c.dedupe_key).where(
     _P.c.dedupe_key.in_(bindparam("keys", expanding=True)),
 )
 _INSERT_MESSAGES = insert(_M).returning(*_M.c, sort_by_parameter_order=True)
-_INSERT_PARTS = insert(_P).returning(*_P.c, sort_by_parameter_order=True)
+# Rows whose every column is in hand only need their ids back.
+_INSERT_MESSAGE_IDS = insert(_M).returning(_M.c.id, sort_by_parameter_order=True)
+_INSERT_PART_IDS = insert(_P).returning(_P.c.id, sort_by_parameter_order=True)
 _INSERT_PART = insert(_P)
 
 
@@ -320,18 +323,20 @@ def _record(
 
     singles = [i for i in fresh if not _is_multipart(i.part)]
     if singles:
-        rows = sql.execute_many(
-            connection, _INSERT_MESSAGES,
-            [_single_message(line_id, i, contacts, now) for i in singles],
-        )
-        part_rows = sql.execute_many(
-            connection,
-            _INSERT_PARTS,
-            [{**_part_values(line_id, i, now), "message_id": row.id}
-             for i, row in zip(singles, rows, strict=True)],
-        )
-        for row, part_row in zip(rows, part_rows, strict=True):
-            messages[row.id] = convert.message(row, phones.get(row.contact_id or 0), [part_row])
+        message_values = [_single_message(line_id, i, contacts, now) for i in singles]
+        message_ids = sql.execute_many(connection, _INSERT_MESSAGE_IDS, message_values)
+        part_values = [
+            {**_part_values(line_id, i, now), "message_id": row.id}
+            for i, row in zip(singles, message_ids, strict=True)
+        ]
+        part_ids = sql.execute_many(connection, _INSERT_PART_IDS, part_values)
+        for values, row, part, part_row in zip(
+            message_values, message_ids, part_values, part_ids, strict=True
+        ):
+            messages[row.id] = convert.message(
+                SimpleNamespace(**values, id=row.id), phones.get(values["contact_id"] or 0),
+                [SimpleNamespace(**part, id=part_row.id)],
+            )
             shown_before[row.id] = False
 
     touched: dict[int, AnyRow] = {}

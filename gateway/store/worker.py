@@ -29,6 +29,54 @@ class _Stop:
         self.done = done
 
 
+class JobThread:
+    """A thread (started on first use) that runs jobs one at a time, in order; each caller
+    awaits its job's result on the event loop."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], asyncio.Future[Any]] | _Stop] = (
+            queue.SimpleQueue()
+        )
+        self._thread: threading.Thread | None = None
+
+    async def call(self, job: Callable[[], T]) -> T:
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._serve, name=self.name, daemon=True)
+            self._thread.start()
+        self._jobs.put((job, future))
+        return await future
+
+    @property
+    def started(self) -> bool:
+        return self._thread is not None
+
+    async def close(self) -> None:
+        """End the thread once the jobs already given are done."""
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return
+        stopped: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._jobs.put(_Stop(stopped))
+        await stopped
+        thread.join()  # returning from _serve; nothing left to wait for
+
+    def _serve(self) -> None:
+        while True:
+            item = self._jobs.get()
+            if isinstance(item, _Stop):
+                item.done.get_loop().call_soon_threadsafe(_settle, item.done, True, None)
+                return
+            job, future = item
+            try:
+                result = job()
+            except BaseException as error:
+                future.get_loop().call_soon_threadsafe(_settle, future, False, error)
+            else:
+                future.get_loop().call_soon_threadsafe(_settle, future, True, result)
+
+
 class StoreThread:
     """One thread with one connection of `engine`, running whole operations in transactions.
 
@@ -43,10 +91,7 @@ class StoreThread:
         self._name = name
         self._write = write
         self._lock = lock or asyncio.Lock()
-        self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], asyncio.Future[Any]] | _Stop] = (
-            queue.SimpleQueue()
-        )
-        self._thread: threading.Thread | None = None
+        self._thread = JobThread(name)
         self._connection: Connection | None = None
         self._generation = 0  # bumped when the engine's connections must be dropped
         self._connected_generation = 0
@@ -81,15 +126,9 @@ class StoreThread:
         self._closed = True
         if self._flusher is not None:
             await asyncio.gather(self._flusher, return_exceptions=True)
-        thread = self._thread
-        if thread is None:
-            return
-        await self._call(self._disconnect)
-        stopped: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._jobs.put(_Stop(stopped))
-        await stopped
-        thread.join()  # returning from _serve; nothing left to wait for
-        self._thread = None
+        if self._thread.started:
+            await self._call(self._disconnect)
+        await self._thread.close()
 
     async def _flush(self) -> None:
         """Commit pending writes group by group until none is left."""
@@ -118,29 +157,9 @@ class StoreThread:
             self._flusher = None
 
     async def _call(self, job: Callable[[], T]) -> T:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[T] = loop.create_future()
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._serve, name=self._name, daemon=True)
-            self._thread.start()
-        self._jobs.put((job, future))
-        return await future
+        return await self._thread.call(job)
 
     # thread side
-
-    def _serve(self) -> None:
-        while True:
-            item = self._jobs.get()
-            if isinstance(item, _Stop):
-                item.done.get_loop().call_soon_threadsafe(_settle, item.done, True, None)
-                return
-            job, future = item
-            try:
-                result = job()
-            except BaseException as error:
-                future.get_loop().call_soon_threadsafe(_settle, future, False, error)
-            else:
-                future.get_loop().call_soon_threadsafe(_settle, future, True, result)
 
     def _connect(self) -> Connection:
         connection = self._connection

@@ -25,6 +25,7 @@ from gateway.service.secrets import TEST_HASHING_COST, Passwords
 from gateway.service.workflow import Workflow
 from gateway.store import InboundPart, InboundResult, Store, upgrade_database
 from gateway.store.models import Base
+from tests.api.webhook_receiver import receiver  # noqa: F401  (fixture)
 from tests.store.conftest import (  # noqa: F401  (fixtures)
     PgDatabases,
     _asyncpg_dsn,

@@ -1,9 +1,10 @@
 """A schemathesis run against the served OpenAPI file, on a live app over loopback.
 
-Every operation is called with generated valid data (and, where it declares parameters or a
-body, invalid data) twice: as an agent logged in with a session cookie and the X-CSRF-Token
-header, and with an admin's API token. No answer may be a 5xx; every status code, content type,
-header and body must be the one the file documents; invalid data must be refused with a 4xx.
+Every operation is called with generated valid data twice: as an agent logged in with a session
+cookie and the X-CSRF-Token header, and with an admin's API token; where it declares parameters
+or a body, also with invalid data, with the token. No answer may be a 5xx; every status code,
+content type, header and body must be the one the file documents; invalid data must be refused
+with a 4xx.
 
 Generated calls may log the agent out, change passwords, demote or disable users and revoke
 tokens; after such a call the callers are put back, so every example runs authenticated.
@@ -12,6 +13,7 @@ tokens; after such a call the callers are put back, so every example runs authen
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -137,11 +139,6 @@ class Run:
 
     def send(self, case: Any, caller: str, checks: list[Any]) -> None:
         headers, cookies = self.callers.credentials(caller)
-        # Replace the random credentials generated for the security schemes with real ones.
-        if case.headers:
-            case.headers.pop("Authorization", None)
-        if case.cookies:
-            case.cookies.pop(SESSION_COOKIE, None)
         response = case.call(base_url=self.base_url, session=self.http, headers=headers,
                              cookies=cookies, timeout=CALL_TIMEOUT_S)
         self.callers.answered(case.operation.label, response.status_code)
@@ -172,16 +169,28 @@ class Run:
                 operation = result.ok()
                 if operation.path in SKIPPED_PATHS:
                     continue
-                modes = [GenerationMode.POSITIVE]
-                # Declared input only: the security schemes' parameters are replaced anyway.
-                if "parameters" in operation.definition.raw or operation.body:
-                    modes.append(GenerationMode.NEGATIVE)
+                # Invalid data only where input is declared, and by the admin token, whom no
+                # role check stops before the input is read.
+                negative = "parameters" in operation.definition.raw or bool(operation.body)
                 for caller in CALLERS:
-                    for mode in modes:
-                        self.examples(operation, caller, mode)
+                    self.examples(operation, caller, GenerationMode.POSITIVE)
+                    if negative and caller == "token":
+                        self.examples(operation, caller, GenerationMode.NEGATIVE)
         finally:
             self.http.close()
         return self.failures
+
+
+def _without_security(document: dict[str, Any]) -> dict[str, Any]:
+    """The file without its security requirements, which the callers meet themselves: else
+    schemathesis would generate credentials, and count a request made invalid only by a
+    generated credential (replaced before sending) as invalid data the server accepted."""
+    document = copy.deepcopy(document)
+    document.pop("security", None)
+    for item in document["paths"].values():
+        for operation in item.values():
+            operation.pop("security", None)
+    return document
 
 
 @pytest.mark.timeout(120)
@@ -199,7 +208,7 @@ async def test_every_operation_answers_as_its_openapi_file_says(env: Env) -> Non
     await colleague.post(f"/api/cases/{other['case']['id']}/close")
     served = await env.client.get("/api/openapi.json")
     assert served.status == 200
-    schema = schemathesis.openapi.from_dict(await served.json())
+    schema = schemathesis.openapi.from_dict(_without_security(await served.json()))
     base_url = str(env.client.make_url("")).rstrip("/")
     run = Run(schema, base_url, Callers(env, asyncio.get_running_loop()))
     failures = await asyncio.to_thread(run)

@@ -171,3 +171,14 @@ async def test_text_longer_than_max_parts_is_refused(env: Env) -> None:
     assert status == 400
     assert answer["error"]["code"] == "text_too_long"
     assert env.outbound.wakes == 0
+
+
+@pytest.mark.parametrize("text", ["ali\x00ce", "\ud800lone surrogate"])
+async def test_text_no_database_can_hold_is_refused_not_an_error(env: Env, text: str) -> None:
+    response = await env.client.post("/api/login", json={"username": text, "password": "x"})
+    assert response.status == 400
+    assert (await response.json())["error"]["code"] == "invalid_input"
+    alice = await env.login("alice")
+    status, body = await alice.post("/api/cases", {"phone": "+15551230000", "line": text})
+    assert status == 400
+    assert body["error"]["code"] == "invalid_input"

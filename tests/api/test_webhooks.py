@@ -3,97 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
-import json
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
 from gateway.api.app import create_app
 from gateway.service.secrets import TEST_HASHING_COST, Passwords
-from gateway.service.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from gateway.store.webhooks_repo_api import WebhookDeliveriesRepository, WebhookDelivery
 
 from .conftest import CUSTOMER, Env
-
-SECRET = "webhook-secret-0123456789"
-BACKOFF_S = 0.2
-
-
-@dataclass
-class Received:
-    headers: dict[str, str]
-    body: bytes
-
-    @property
-    def json(self) -> dict[str, Any]:
-        return json.loads(self.body)  # type: ignore[no-any-return]
-
-
-@dataclass
-class Receiver:
-    """A webhook receiver: answers 500 to the first `fail_first` calls, then 204."""
-
-    url: str = ""
-    fail_first: int = 1
-    hold: asyncio.Event | None = None  # when set up, calls wait for it before answering
-    calls: list[Received] = field(default_factory=list)
-    answered: list[int] = field(default_factory=list)
-    arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
-
-    async def handle(self, request: web.Request) -> web.Response:
-        received = Received(dict(request.headers), await request.read())
-        async with self.arrived:
-            self.calls.append(received)
-            self.arrived.notify_all()
-        if self.hold is not None:
-            await self.hold.wait()
-        status = 500 if len(self.calls) <= self.fail_first else 204
-        self.answered.append(status)
-        return web.Response(status=status)
-
-    async def wait_for_calls(self, count: int) -> None:
-        async with asyncio.timeout(10), self.arrived:
-            await self.arrived.wait_for(lambda: len(self.calls) >= count)
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    hooks = Receiver()
-    app = web.Application()
-    app.router.add_post("/hook", hooks.handle)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    hooks.url = str(server.make_url("/hook"))
-    try:
-        yield hooks
-    finally:
-        if hooks.hold is not None:
-            hooks.hold.set()
-        await server.close()
+from .webhook_receiver import BACKOFF_S, Receiver, verify, webhook_config
 
 
 @pytest.fixture
 def config_overrides(receiver: Receiver) -> dict[str, Any]:
-    return {"webhooks": [{
-        "url": receiver.url, "secret": SECRET, "timeout_s": 5.0, "retry_limit": 3,
-        "retry_backoff_s": BACKOFF_S,
-    }]}
-
-
-def _verify(call: Received) -> dict[str, Any]:
-    """The receiver's side of the contract: check the signature, then trust the body."""
-    timestamp = call.headers[TIMESTAMP_HEADER]
-    expected = hmac.new(SECRET.encode(), f"{timestamp}.".encode() + call.body,
-                        hashlib.sha256).hexdigest()
-    assert hmac.compare_digest(call.headers[SIGNATURE_HEADER], expected)
-    assert call.headers["Content-Type"] == "application/json"
-    return call.json
+    return webhook_config(receiver)
 
 
 async def _deliveries(env: Env) -> list[WebhookDelivery]:
@@ -134,8 +60,8 @@ async def test_request_and_message_are_posted_signed_and_a_failed_attempt_is_ret
     settled = await _until_settled(env, 2)
     assert [d.status for d in settled] == ["delivered", "delivered"]
     assert {d.id: d.attempts for d in settled}[failed.id] == 2
-    assert receiver.answered == [500, 204, 204]
-    bodies = [_verify(call) for call in receiver.calls]
+    assert sorted(receiver.answered) == [204, 204, 500]
+    bodies = [verify(call) for call in receiver.calls]
     assert bodies[0] == bodies[2]  # a retry sends the same body
     by_type = {body["type"]: body for body in bodies}
     assert set(by_type) == {"message.created", "request.created"}
@@ -189,7 +115,7 @@ async def test_a_restart_keeps_pending_deliveries_and_sends_what_was_logged_mean
     await aiohttp_client(app)
     settled = await _until_settled(env, 4)
     assert [d.status for d in settled] == ["delivered"] * 4
-    after = [_verify(call) for call in receiver.calls[2:]]
+    after = [verify(call) for call in receiver.calls[2:]]
     assert {body["data"].get("text") for body in after} >= {"before the restart",
                                                              "while the API was down"}
     assert sorted(body["type"] for body in after) == [

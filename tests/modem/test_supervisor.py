@@ -98,6 +98,24 @@ async def test_a_failing_sink_deletes_nothing_and_gets_the_message_again(
     assert len(line.inbound.committed) == 1  # committed exactly once
 
 
+async def test_a_swept_burst_is_deleted_several_to_a_command_line(
+    sim: SimLines, start_line: StartLine
+) -> None:
+    modem = sim.modem()
+    handset = sim.network.handset(CUSTOMER)
+    for n in range(12):
+        handset.send(modem.msisdn, f"burst {n}")
+    await until(lambda: modem.storage["SM"].used == 12)
+    line = await start_line(modem)
+    await line.inbound.wait_for(12)
+    await until(lambda: stored(line) == [])
+    assert all(line.inbound.present_on_modem)
+    deletes = [e.text for e in modem.transcript if e.direction == "in" and "CMGD" in e.text]
+    assert deletes
+    assert deletes[0].count("+CMGD=") > 1
+    assert sum(text.count("+CMGD=") for text in deletes) == 12
+
+
 async def test_full_storage_empties_and_nothing_is_lost_or_doubled(
     sim: SimLines, start_line: StartLine
 ) -> None:

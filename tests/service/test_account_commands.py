@@ -15,7 +15,7 @@ from gateway.cli import main
 from gateway.config import load_config
 from gateway.service.accounts import AccountService
 from gateway.service.errors import InvalidCredentialsError
-from gateway.service.secrets import TEST_HASHING_COST, Passwords
+from gateway.service.secrets import Passwords
 from gateway.store.accounts_repo_api import AccountsRepository
 from gateway.store.database import utc_now
 from gateway.store.domain import ApiToken, User
@@ -59,7 +59,7 @@ def _with_accounts(config_path: Path, use: Callable[[AccountService], object]) -
         store = await Store.open(load_config(config_path).database_url, migrate=False)
         try:
             accounts = AccountService(AccountsRepository(store.db), clock=utc_now,
-                                      session_ttl_s=60, passwords=Passwords(TEST_HASHING_COST))
+                                      session_ttl_s=60, passwords=Passwords())
             result = use(accounts)
             return await result if asyncio.iscoroutine(result) else result
         finally:
@@ -131,12 +131,31 @@ def test_user_commands_refuse_bad_input_with_a_message(cli: Cli) -> None:
     assert "no user named 'nobody'" in err
 
 
+def _session(config_path: Path, username: str, password: str) -> str:
+    async def login(accounts: AccountService) -> str:
+        return (await accounts.login(username, password, "test")).session_secret
+
+    secret = _with_accounts(config_path, login)
+    assert isinstance(secret, str)
+    return secret
+
+
+def _session_valid(config_path: Path, secret: str) -> bool:
+    async def check(accounts: AccountService) -> bool:
+        return await accounts.authenticate_session(secret) is not None
+
+    return bool(_with_accounts(config_path, check))
+
+
 def test_passwd_disable_enable_and_list(cli: Cli, config_path: Path) -> None:
     cli("user", "add", "alice", stdin=PASSWORD)
+    logged_in = _session(config_path, "alice", PASSWORD)
+    assert _session_valid(config_path, logged_in)
     new_password = "another long passphrase"
     status, out, _ = cli("user", "passwd", "alice", stdin=new_password + "\n")
     assert status == 0
     assert "password changed for alice" in out
+    assert not _session_valid(config_path, logged_in)
     assert not _can_log_in(config_path, "alice", PASSWORD)
     assert _can_log_in(config_path, "alice", new_password)
     status, out, _ = cli("user", "disable", "alice")

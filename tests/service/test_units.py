@@ -1,8 +1,11 @@
-"""Pure parts of the workflow: opt-out words, phone numbers, login limits, address providers."""
+"""Pure parts of the workflow: opt-out words, phone numbers, login limits, address providers,
+webhook signatures and backoff."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import sqlite3
 from pathlib import Path
 
@@ -10,6 +13,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from gateway.config import WebhookConfig
 from gateway.service.address import (
     CsvAddressProvider,
     HttpAddressProvider,
@@ -20,6 +24,7 @@ from gateway.service.errors import InvalidPhoneError, RateLimitedError
 from gateway.service.optout import is_opt_out
 from gateway.service.phone import normalise_phone
 from gateway.service.ratelimit import LoginLimits, LoginRateLimiter
+from gateway.service.webhooks import MAX_BACKOFF_S, backoff_s, sign
 
 
 @pytest.mark.parametrize(
@@ -94,3 +99,19 @@ async def test_slow_http_lookup_becomes_an_error_not_a_wait() -> None:
         await sluggish.close()
     finally:
         await server.close()
+
+
+def test_webhook_signature_is_hmac_sha256_over_timestamp_dot_body() -> None:
+    body = b'{"seq":1,"type":"request.created"}'
+    # What a receiver computes with nothing but the standard library.
+    expected = hmac.new(b"0123456789abcdef", b"1767225600." + body, hashlib.sha256).hexdigest()
+    assert sign("0123456789abcdef", "1767225600", body) == expected
+    assert sign("0123456789abcdeF", "1767225600", body) != expected
+    assert sign("0123456789abcdef", "1767225601", body) != expected
+
+
+def test_webhook_backoff_doubles_and_is_capped() -> None:
+    webhook = WebhookConfig(url="http://127.0.0.1/", secret="0123456789abcdef",
+                            retry_backoff_s=2.0)
+    assert [backoff_s(webhook, n) for n in (1, 2, 3, 4)] == [2.0, 4.0, 8.0, 16.0]
+    assert backoff_s(webhook, 40) == MAX_BACKOFF_S

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
@@ -15,6 +17,7 @@ from gateway.store.migrate import (
     current_revision,
     downgrade_engine,
     head_revision,
+    shipped_head,
     upgrade_engine,
 )
 from gateway.store.models import Base
@@ -69,3 +72,31 @@ def test_migrations_ship_inside_the_package() -> None:
     assert (MIGRATIONS_DIR / "env.py").is_file()
     assert any(Path(MIGRATIONS_DIR / "versions").glob("0001_*.py"))
     assert MIGRATIONS_DIR.parent.name == "store"
+
+
+def test_the_shipped_head_read_from_the_files_is_the_one_alembic_reads() -> None:
+    assert shipped_head() == head_revision()
+
+
+def test_a_store_already_at_head_opens_without_loading_alembic(tmp_path: Path) -> None:
+    # A process of its own: this one has imported alembic already.
+    url = f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
+    script = (
+        "import asyncio, sys\n"
+        "from gateway.store import Store\n"
+        "async def main():\n"
+        "    async with await Store.open(sys.argv[1]) as store:\n"
+        "        await store.lines.ensure('line-1')\n"
+        "asyncio.run(main())\n"
+        "print('alembic' in sys.modules)\n"
+    )
+
+    def opened() -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", script, url], capture_output=True, text=True, check=True,
+            timeout=60,
+        )
+        return done.stdout.strip()
+
+    assert opened() == "True"  # an empty file is migrated with alembic
+    assert opened() == "False"  # at head: alembic is not even imported
