@@ -229,6 +229,7 @@ class SendingConfig(Section):
     retry_backoff_max_s: PositiveSeconds = 600.0
     status_report_window_s: PositiveSeconds = 48 * 3600.0
     failover: Literal["wait", "other_line"] = "wait"
+    failover_after_s: PositiveSeconds = 60.0
 
 
 class InboundConfig(Section):

@@ -26,7 +26,7 @@ from gateway.config import Config
 from gateway.config_sections import LineConfig, ModemConfig
 from gateway.control import ControlServer, create_control_app, socket_path
 from gateway.discovery import AutoModems
-from gateway.modem import ModemSettings, ModemSupervisor, Opener
+from gateway.modem import LineState, ModemSettings, ModemSupervisor, Opener
 from gateway.notify import SystemdNotifier
 from gateway.pipeline import InboundHandler, LineSender, Publisher
 from gateway.pipeline.lines import LineBoard, line_details
@@ -150,6 +150,7 @@ class Daemon:
         self.sim_control_url: str | None = None
         self.app: web.Application | None = None
         self.auto: AutoModems | None = None
+        self._failover_timers: dict[str, asyncio.TimerHandle] = {}
 
     # start-up -------------------------------------------------------------------------------
 
@@ -336,11 +337,46 @@ class Daemon:
                 log.info("auto.modem_gone", line=name, device=device)
                 await self._remove_modem(name)
 
-    def _on_line_state(self, state: object) -> None:
-        name = getattr(state, "name", None)
-        sender = self.senders.get(str(name))
-        if sender is not None and getattr(state, "can_send", False):
+    def _on_line_state(self, state: LineState) -> None:
+        sender = self.senders.get(state.name)
+        if sender is not None and state.can_send:
             sender.wake()
+        if self.config.sending.failover != "other_line":
+            return
+        timer = self._failover_timers.get(state.name)
+        if state.can_send or sender is None:
+            if timer is not None:
+                timer.cancel()
+                del self._failover_timers[state.name]
+        elif timer is None:
+            self._arm_failover(state.name)
+
+    def _arm_failover(self, name: str) -> None:
+        def due() -> None:
+            self._failover_timers.pop(name, None)
+            self._spawn(f"failover-{name}", lambda: self._fail_over(name), restart=False)
+
+        self._failover_timers[name] = asyncio.get_running_loop().call_later(
+            self.config.sending.failover_after_s, due
+        )
+
+    async def _fail_over(self, name: str) -> None:
+        """Move the unsent replies of a line that has not been able to send for a while."""
+        assert self.store is not None
+        assert self.board is not None
+        if self.board.can_send(name) or name not in self.senders:
+            return
+        target = next((n for n in self.senders if n != name and self.board.can_send(n)), None)
+        if target is not None:
+            events = await self.store.failover.move_unsent(
+                self.line_ids[name], self.line_ids[target], now=self.clock()
+            )
+            self.publisher.publish(events)
+            if events:
+                log.warning("failover.moved", from_line=name, to_line=target,
+                            messages=[e.data.get("id") for e in events])
+                self.senders[target].wake()
+        self._arm_failover(name)  # replies queued meanwhile move at the next check
 
     def wake_outbound(self) -> None:
         """A part was queued: every sender looks at its queue (cheap; each checks its line)."""
@@ -403,7 +439,9 @@ class Daemon:
 
     # running --------------------------------------------------------------------------------
 
-    def _spawn(self, name: str, body: Callable[[], Awaitable[None]]) -> asyncio.Task[None]:
+    def _spawn(
+        self, name: str, body: Callable[[], Awaitable[None]], *, restart: bool = True
+    ) -> asyncio.Task[None]:
         async def supervised() -> None:
             delay = TASK_RESTART_INITIAL_S
             while True:
@@ -414,12 +452,20 @@ class Daemon:
                     raise
                 except Exception:
                     log.exception("task.failed", task=name, restart_in_s=delay)
+                    if not restart:
+                        return
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, TASK_RESTART_MAX_S)
 
         task = asyncio.get_running_loop().create_task(supervised(), name=name)
         self._tasks.append(task)
+        if not restart:
+            task.add_done_callback(self._forget_task)
         return task
+
+    def _forget_task(self, task: asyncio.Task[None]) -> None:
+        if task in self._tasks:
+            self._tasks.remove(task)
 
     def line_summary(self) -> list[dict[str, object]]:
         board = self.board
@@ -491,6 +537,9 @@ class Daemon:
         if self.auto is not None:
             await self.auto.stop()  # nothing new is brought up while stopping
             self.auto = None
+        for timer in self._failover_timers.values():
+            timer.cancel()
+        self._failover_timers.clear()
         if self._web is not None:
             await self._web.cleanup()
             self._web = None

@@ -16,6 +16,7 @@ from gateway.store.database import (
     create_engine,
 )
 from gateway.store.events import EventRepository
+from gateway.store.failover import FailoverRepository
 from gateway.store.inbound import InboundRepository
 from gateway.store.lines import LineRepository
 from gateway.store.messages import MessageRepository
@@ -35,6 +36,7 @@ class Store:
         self.messages = MessageRepository(db)
         self.inbound = InboundRepository(db)
         self.outbound = OutboundRepository(db)
+        self.failover = FailoverRepository(db)
         self.events = EventRepository(db)
         self.cases = CaseRepository(db)
         self.requests = RequestRepository(db)
