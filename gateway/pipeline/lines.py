@@ -1,14 +1,17 @@
 """Line state: the supervisors' latest word on each modem, mirrored to the store and the bus.
 
 `on_state` is called synchronously by a supervisor; the writes happen in one task per line so
-they keep their order and never block the modem.
+they keep their order and never block the modem. A state that changes nothing stored or shown
+(the radio's signal moving within one step, a repeated URC) is not written: a modem that
+reports its signal every few seconds must not cost a commit each time. The line's last_seen is
+refreshed at most every LAST_SEEN_REFRESH_S then.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
 import structlog
 
@@ -17,6 +20,18 @@ from gateway.pipeline.publish import Publisher
 from gateway.store import Store, StoreError
 
 log = structlog.get_logger("gateway.pipeline.lines")
+
+LAST_SEEN_REFRESH_S = 60.0
+
+
+@dataclass(slots=True)
+class _Stored:
+    """What was last written for a line, to skip writes that would change nothing."""
+
+    identity: tuple[str | None, ...] = ()
+    status: str | None = None
+    shown: tuple[object, ...] | None = None
+    at: float = float("-inf")  # loop time of the last status write
 
 
 def line_details(state: LineState) -> dict[str, object]:
@@ -52,7 +67,7 @@ class LineBoard:
         self._pending: dict[str, asyncio.Queue[LineState]] = {}
         self._writers: dict[str, asyncio.Task[None]] = {}
         self._listeners: list[Callable[[LineState], None]] = []
-        self._published: dict[str, tuple[object, ...]] = {}
+        self._stored: dict[str, _Stored] = {}
 
     def state(self, name: str) -> LineState | None:
         return self._states.get(name)
@@ -89,28 +104,39 @@ class LineBoard:
 
     async def _write_loop(self, name: str, queue: asyncio.Queue[LineState]) -> None:
         line_id = self._line_ids[name]
+        stored = self._stored.setdefault(name, _Stored())
+        loop = asyncio.get_running_loop()
         while True:
             state = await queue.get()
             while not queue.empty():  # only the newest state matters
                 state = queue.get_nowait()
+            identity = state.identity
+            known = (identity.iccid, identity.imsi, identity.imei, identity.model)
+            shown = _shown(state)
+            fresh = loop.time() - stored.at < LAST_SEEN_REFRESH_S
+            if (known == stored.identity or not any(known[:3])) and (
+                state.status == stored.status and shown == stored.shown and fresh
+            ):
+                continue
             try:
-                identity = state.identity
-                if identity.iccid or identity.imsi or identity.imei:
+                if any(known[:3]) and known != stored.identity:
                     await self._store.lines.update_identity(
                         line_id, iccid=identity.iccid, imsi=identity.imsi, imei=identity.imei,
                         model=identity.model,
                     )
+                    stored.identity = known
+                if state.status == stored.status and shown == stored.shown and fresh:
+                    continue
                 details = line_details(state)
                 update = await self._store.lines.set_status(line_id, state.status, details=details)
                 event = update.event
-                shown = _shown(state)
-                if event is None and self._published.get(name) != shown:
+                if event is None and stored.shown != shown:
                     # Same status, but what the line strip shows (signal, registration) moved.
                     event = await self._store.events.append(
                         "line.status", {"id": line_id, "name": name, "number": update.line.number,
                                         **details}
                     )
-                self._published[name] = shown
+                stored.status, stored.shown, stored.at = state.status, shown, loop.time()
             except StoreError as error:
                 log.error("line.state_not_stored", line=name, error=str(error))
                 continue

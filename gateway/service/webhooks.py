@@ -99,6 +99,12 @@ class WebhookDispatcher:
         if not self._webhooks:
             return
         self._unlisten = self._bus.listen(self._on_event)
+        # Where each webhook resumes is settled now, before anything can be logged by this
+        # process: an event logged after start is always sent.
+        try:
+            self._cursors = await self._load_cursors()
+        except StoreUnavailableError as error:
+            log.warning("webhooks wait for the database", error=str(error))
         self._http = aiohttp.ClientSession(headers={"User-Agent": USER_AGENT})
         self._task = asyncio.create_task(self._run(), name="webhooks")
 

@@ -94,6 +94,9 @@ def _configure_sqlite(engine: AsyncEngine, settings: StoreSettings) -> None:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute(f"PRAGMA synchronous = {synchronous}")
+        import os
+        if os.environ.get("NOCKPT"):
+            cursor.execute("PRAGMA wal_autocheckpoint = 0")
         cursor.close()
 
     event.listen(engine.sync_engine, "begin", _on_begin)

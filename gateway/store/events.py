@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.store import convert, sql, tables
 from gateway.store.database import EVENT_LOG_LOCK_KEY, Database, utc_now
 from gateway.store.domain import Event
-from gateway.store.models import EventRow
 
 DEFAULT_EVENTS_PAGE = 500
 _LOCKED = "gateway_event_log_locked"
@@ -41,18 +40,13 @@ async def append_event(
 async def append_events(
     session: AsyncSession, events: Sequence[tuple[str, dict[str, Any]]], now: datetime
 ) -> list[Event]:
-    """Append several events, in order, with one statement."""
+    """Append several events, in order, in the session's transaction. Pending changes of the
+    session are flushed first, so they come before the events in the log."""
     if not events:
         return []
-    if session.get_bind().dialect.name == "postgresql" and not session.info.get(_LOCKED):
-        # Sequence values are handed out at insert but become visible at commit; without this
-        # lock a reader could see seq 6 before 5 commits and skip 5 forever. Held to commit.
-        await session.execute(_LOCK, {"key": EVENT_LOG_LOCK_KEY})
-        session.info[_LOCKED] = True
-    rows = [EventRow(type=type_, data=data, created_at=now) for type_, data in events]
-    session.add_all(rows)
     await session.flush()
-    return [convert.event(row) for row in rows]
+    connection = await session.connection()
+    return await connection.run_sync(lambda c: insert_events(c, events, now))
 
 
 def insert_events(

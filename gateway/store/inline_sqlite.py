@@ -104,6 +104,11 @@ class InlineConnection:
         self._jobs = jobs
         self.writing = False  # inside a transaction begun with BEGIN IMMEDIATE
 
+    @property
+    def sqlite3_connection(self) -> sqlite3.Connection:
+        """For gateway.store.sql, which runs its prepared statements on it directly."""
+        return self._conn
+
     async def blocking(self, job: Callable[[], T]) -> T:
         return await self._jobs.call(job)
 

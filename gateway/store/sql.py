@@ -74,6 +74,13 @@ def _prepare(connection: Connection, statement: Executable, params: Params) -> _
     return prepared
 
 
+def _on_sqlite3(connection: Connection) -> bool:
+    """A sqlite3 connection is at hand (the store's threads and inline write sessions; not
+    aiosqlite's, which must be used from its own thread)."""
+    driver = connection.connection.driver_connection
+    return isinstance(getattr(driver, "sqlite3_connection", driver), sqlite3.Connection)
+
+
 def _row_class(names: list[str]) -> type[tuple[Any, ...]]:
     made: type[tuple[Any, ...]] = collections.namedtuple("Row", names, rename=True)  # type: ignore[misc]  # fields known at run time
     return made
@@ -86,7 +93,8 @@ def _run_sqlite(connection: Connection, prepared: _Prepared, params: Params) -> 
         if value is _REQUIRED:
             raise exc.ArgumentError(f"a value is required for bind parameter {name!r}")
         values.append(processor(value) if processor is not None else value)
-    raw = connection.connection.driver_connection
+    driver = connection.connection.driver_connection
+    raw = getattr(driver, "sqlite3_connection", driver)
     assert isinstance(raw, sqlite3.Connection)
     try:
         cursor = raw.execute(prepared.sql, values)
@@ -113,7 +121,7 @@ def rows(
 ) -> list[Any]:
     """Every result row of `statement` (none for a statement without RETURNING)."""
     params = params or {}
-    if connection.dialect.name == "sqlite":
+    if connection.dialect.name == "sqlite" and _on_sqlite3(connection):
         prepared = _prepare(connection, statement, params)
         if prepared is not None:
             return _run_sqlite(connection, prepared, params)

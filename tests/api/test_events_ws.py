@@ -80,3 +80,12 @@ async def test_agent_sees_only_own_case_events(env: Env) -> None:
         assert opened["data"]["agent_id"] == bob.id
     finally:
         await ws_b.close()
+
+
+async def test_a_plain_get_is_refused_as_documented(env: Env) -> None:
+    await env.user("desk")
+    token = await env.workflow.accounts.create_token("desk", "desk", ["events:read"])
+    response = await env.client.get("/api/events",
+                                    headers={"Authorization": f"Bearer {token.secret}"})
+    assert response.status == 400
+    assert (await response.json())["error"]["code"] == "bad_request"
