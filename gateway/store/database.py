@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from gateway.store.errors import StoreError, StoreUnavailableError
+from gateway.store.gate import WriteGate
 from gateway.store.inline_sqlite import connector
 from gateway.store.worker import JobThread, StoreThread
 
@@ -94,9 +95,6 @@ def _configure_sqlite(engine: AsyncEngine, settings: StoreSettings) -> None:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute(f"PRAGMA synchronous = {synchronous}")
-        import os
-        if os.environ.get("NOCKPT"):
-            cursor.execute("PRAGMA wal_autocheckpoint = 0")
         cursor.close()
 
     event.listen(engine.sync_engine, "begin", _on_begin)
@@ -186,8 +184,9 @@ class Database:
         self._write_sessions = async_sessionmaker(
             self._write_engine.execution_options(gateway_write=True), expire_on_commit=False
         )
-        # SQLite has one writer at a time anyway; queueing here spares the pool busy-waiting.
-        self._sqlite_write_lock = asyncio.Lock()
+        # SQLite has one writer at a time anyway; queueing here spares the pool busy-waiting,
+        # and lets the pipeline's commits go first.
+        self._gate = WriteGate()
         self._line_locks: dict[int, asyncio.Lock] = {}
         self._threads: tuple[StoreThread, StoreThread] | None = None
         self._thread_engine: Engine | None = None
@@ -200,7 +199,7 @@ class Database:
             self._thread_engine = _thread_engine(self.engine)
             self._threads = (
                 StoreThread(self._thread_engine, name="store-writer", write=True,
-                            lock=self._sqlite_write_lock),
+                            lock=self._gate.group),
                 StoreThread(self._thread_engine, name="store-reader", write=False),
             )
         return self._threads
@@ -249,7 +248,7 @@ class Database:
     async def write(self) -> AsyncIterator[AsyncSession]:
         """A write transaction, committed on normal exit."""
         if self.is_sqlite:
-            async with self._sqlite_write_lock, self._transaction(self._write_sessions) as session:
+            async with self._gate.session(), self._transaction(self._write_sessions) as session:
                 yield session
         else:
             async with self._transaction(self._write_sessions) as session:

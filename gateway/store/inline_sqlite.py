@@ -73,6 +73,9 @@ class InlineCursor:
             await self._connection.blocking(lambda: self._cursor.execute(sql, parameters or ()))
             self._connection.writing = True
         else:
+            # Let the loop run between statements: the ORM work of a long transaction would
+            # otherwise hold up every modem's input for its whole length.
+            await asyncio.sleep(0)
             self._cursor.execute(sql, parameters or ())
         return self
 

@@ -11,10 +11,12 @@ caller still gets its own durable commit, and concurrent lines pay for one fsync
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import queue
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, exc
@@ -80,17 +82,22 @@ class JobThread:
 class StoreThread:
     """One thread with one connection of `engine`, running whole operations in transactions.
 
-    `write=True` groups concurrent operations into one transaction; a write thread must be the
-    only writer of this process (`lock` keeps the asyncio writers out while a group runs).
+    `write=True` groups concurrent operations into one transaction; `lock` (a context manager
+    factory) is held while a group runs, to keep this process's other writers out.
     """
 
     def __init__(
-        self, engine: Engine, *, name: str, write: bool, lock: asyncio.Lock | None = None
+        self,
+        engine: Engine,
+        *,
+        name: str,
+        write: bool,
+        lock: Callable[[], AbstractAsyncContextManager[None]] | None = None,
     ) -> None:
         self._engine = engine
         self._name = name
         self._write = write
-        self._lock = lock or asyncio.Lock()
+        self._lock = lock or _no_lock
         self._thread = JobThread(name)
         self._connection: Connection | None = None
         self._generation = 0  # bumped when the engine's connections must be dropped
@@ -135,7 +142,7 @@ class StoreThread:
         group: list[tuple[Operation, asyncio.Future[Any]]] = []
         try:
             while self._pending:
-                async with self._lock:
+                async with self._lock():
                     # Whatever arrived while waiting for the lock joins this group.
                     group = [(op, f) for op, f in self._pending if not f.done()]
                     self._pending.clear()
@@ -237,6 +244,11 @@ class StoreThread:
     def _after_error(self, error: BaseException) -> None:
         if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
             self._disconnect()
+
+
+@contextlib.asynccontextmanager
+async def _no_lock() -> AsyncIterator[None]:
+    yield
 
 
 def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
