@@ -89,6 +89,10 @@ async def ensure_contacts(
 _IDS = select(tables.contacts.c.number, tables.contacts.c.id).where(
     tables.contacts.c.number.in_(bindparam("numbers", expanding=True))
 )
+# The same for one number, without a list parameter (see gateway.store.sql).
+_ID = select(tables.contacts.c.number, tables.contacts.c.id).where(
+    tables.contacts.c.number == bindparam("number")
+)
 _INSERT_NEW = {
     "sqlite": sqlite.insert(tables.contacts).on_conflict_do_nothing(index_elements=["number"]),
     "postgresql": postgresql.insert(tables.contacts).on_conflict_do_nothing(
@@ -102,7 +106,7 @@ def contact_ids(connection: Connection, numbers: Collection[str], now: datetime)
     if not numbers:
         return {}
     wanted = sorted(numbers)
-    found: dict[str, int] = {n: i for n, i in sql.rows(connection, _IDS, {"numbers": wanted})}
+    found = _find_ids(connection, wanted)
     missing = [number for number in wanted if number not in found]
     if missing:
         sql.execute_many(
@@ -110,8 +114,16 @@ def contact_ids(connection: Connection, numbers: Collection[str], now: datetime)
             _INSERT_NEW[connection.dialect.name],
             [{"number": n, "opted_out": False, "created_at": now} for n in missing],
         )
-        found.update({n: i for n, i in sql.rows(connection, _IDS, {"numbers": missing})})
+        found.update(_find_ids(connection, missing))
     return found
+
+
+def _find_ids(connection: Connection, numbers: list[str]) -> dict[str, int]:
+    if len(numbers) == 1:
+        found = sql.rows(connection, _ID, {"number": numbers[0]})
+    else:
+        found = sql.rows(connection, _IDS, {"numbers": numbers})
+    return {number: contact_id for number, contact_id in found}
 
 
 class ContactRepository:

@@ -165,6 +165,9 @@ _SEEN = select(_P.c.dedupe_key).where(
     _P.c.line_id == bindparam("line_id"),
     _P.c.dedupe_key.in_(bindparam("keys", expanding=True)),
 )
+_SEEN_ONE = select(_P.c.dedupe_key).where(
+    _P.c.line_id == bindparam("line_id"), _P.c.dedupe_key == bindparam("key")
+)
 _INSERT_MESSAGES = insert(_M).returning(*_M.c, sort_by_parameter_order=True)
 # Rows whose every column is in hand only need their ids back.
 _INSERT_MESSAGE_IDS = insert(_M).returning(_M.c.id, sort_by_parameter_order=True)
@@ -310,7 +313,11 @@ def _record(
     window: timedelta,
 ) -> InboundResult:
     keys = sorted({item.key for item in prepared})
-    seen = set(sql.values(connection, _SEEN, {"line_id": line_id, "keys": keys}))
+    seen = set(
+        sql.values(connection, _SEEN_ONE, {"line_id": line_id, "key": keys[0]})
+        if len(keys) == 1
+        else sql.values(connection, _SEEN, {"line_id": line_id, "keys": keys})
+    )
     fresh: list[_Prepared] = []
     for item in prepared:
         if item.key not in seen:

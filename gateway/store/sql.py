@@ -133,6 +133,8 @@ def execute_many(
     connection: Connection, statement: Executable, params: Sequence[Params]
 ) -> list[Any]:
     """`statement` once per parameter set (an INSERT of many rows); RETURNING rows in order."""
+    if len(params) == 1:
+        return rows(connection, statement, params[0])
     result = connection.execute(statement, list(params))
     return list(result) if result.returns_rows else []
 

@@ -194,14 +194,15 @@ async def _empty_pg(url: str) -> None:
         await connection.close()
 
 
-def _sqlite_workers() -> set[threading.Thread]:
-    return {t for t in threading.enumerate() if "_connection_worker_thread" in t.name}
+def _store_threads() -> set[threading.Thread]:
+    # The loop's executor workers live as long as the loop; the leak check ignores them too.
+    return {t for t in threading.enumerate() if not t.name.startswith("asyncio_")}
 
 
 def _join_threads(threads: set[threading.Thread]) -> None:
-    """aiosqlite's worker threads end just after their connection closes (they need nothing
-    of the loop by then); waiting for them here keeps the suite's leak check from having to
-    look (a full garbage collection) after every test."""
+    """The store's SQLite worker threads end just after their connections close (they need
+    nothing of the loop by then); waiting for them here keeps the suite's leak check from
+    having to look (a full garbage collection) after every test."""
     for thread in threads:
         thread.join(timeout=5)
 
@@ -217,14 +218,14 @@ async def store(
     PostgreSQL database (emptied after each test)."""
     if backend == "sqlite":
         shutil.copyfile(sqlite_template, tmp_path / "store.db")
-        before = _sqlite_workers()
+        before = _store_threads()
         opened = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'store.db'}",
                                   default_region="US", migrate=False)
         try:
             yield opened
         finally:
             await opened.close()
-            _join_threads(_sqlite_workers() - before)
+            _join_threads(_store_threads() - before)
         return
     assert pg_api_url is not None
     opened = await Store.open(pg_api_url, default_region="US", migrate=False)
