@@ -173,7 +173,7 @@ class LineSender:
             if isinstance(started, PartUpdate):
                 self._publisher.publish([started.event])
                 return started
-            # Not started (e.g. the database failed just then): the next round tries again.
+            # Not started (e.g. the database failed just then): it is marked on its own next.
             self._log.debug("outbound.next_not_started", part_id=following.id,
                             error=repr(started))
         return None

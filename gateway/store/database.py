@@ -2,9 +2,9 @@
 
 SQLite and PostgreSQL (asyncpg) run the same code; the URL chooses. Two ways in:
 - `write()` / `read()`: an AsyncSession. On SQLite, read sessions use aiosqlite (a thread hop
-  per call, but a long query never holds up the event loop) and write sessions connections that
-  run their statements inline (see gateway.store.inline_sqlite), so that a write transaction
-  holds the database for as short a time as possible;
+  per call, but a long query never holds up the event loop) and write sessions use connections
+  that run their statements inline (see gateway.store.inline_sqlite), so that a write
+  transaction holds the database for as short a time as possible;
 - `run_write(op)` / `run_read(op)`: `op` is a plain function of a Connection, run whole in one
   transaction. On SQLite it runs in a thread of the store (one hop per transaction, and writes
   of concurrent callers share one commit, see gateway.store.worker); on PostgreSQL it runs
@@ -15,6 +15,7 @@ Both map "cannot write now" failures to StoreUnavailableError.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -161,8 +162,11 @@ def store_error(error: Exception) -> Exception:
     as StoreError, anything else (the store's own errors) unchanged."""
     if isinstance(error, exc.IntegrityError):
         return error
-    if isinstance(error, _UNAVAILABLE):
+    if isinstance(error, (*_UNAVAILABLE, sqlite3.OperationalError)):
+        # (sqlite3's own errors come from statements run on the driver directly: savepoints)
         return unavailable(error)
+    if isinstance(error, sqlite3.Error):
+        return StoreError(f"database error: {error}")
     if isinstance(error, exc.DBAPIError):
         if error.connection_invalidated or _is_transient(error):
             return unavailable(error)
@@ -171,7 +175,10 @@ def store_error(error: Exception) -> Exception:
 
 
 class Database:
-    """One engine plus the session factories and locks the repositories share."""
+    """The engines, session factories, threads and write order the repositories share. On
+    SQLite three engines reach one file: aiosqlite for read sessions (`engine`, the one
+    listeners are registered on), inline connections for write sessions, and plain sqlite3 for
+    the store's threads; the two others follow `engine`'s "connect" listeners and disposal."""
 
     def __init__(self, engine: AsyncEngine, settings: StoreSettings) -> None:
         self.engine = engine
@@ -266,7 +273,7 @@ class Database:
         try:
             async with factory() as session, session.begin():
                 yield session
-        except (*_UNAVAILABLE, exc.DBAPIError) as error:
+        except (*_UNAVAILABLE, exc.DBAPIError, sqlite3.Error) as error:
             mapped = store_error(error)
             if mapped is error:
                 raise

@@ -6,6 +6,8 @@ result back to the loop. Writes are grouped: operations that arrive while a comm
 share the next transaction (each in a savepoint of its own, so one that fails leaves the others
 untouched), and every caller is answered only once that transaction has committed. So each
 caller still gets its own durable commit, and concurrent lines pay for one fsync, not many.
+`JobThread` is the thread underneath, also used for the steps of gateway.store.inline_sqlite
+that may wait.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from sqlalchemy import Connection, Engine, exc
 
 T = TypeVar("T")
 Operation = Callable[[Connection], Any]
-
 
 
 class _Stop:
