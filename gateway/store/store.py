@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy.engine import URL
 
 from gateway.store.audit import AuditRepository
@@ -62,6 +64,10 @@ class Store:
             sqlite_synchronous=sqlite_synchronous,
         )
         engine = create_engine(url, settings)
+        if engine.dialect.name == "sqlite" and engine.url.database:
+            # A fresh install: the data directory is made with the database, by whoever opens
+            # it first (the daemon, `user add`, `send`).
+            Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
         db = Database(engine, settings)
         try:
             if migrate:

@@ -221,3 +221,14 @@ def test_token_create_default_scopes_and_refusals(cli: Cli, config_path: Path) -
     status, _, err = cli("token", "revoke", "999")
     assert status == 1
     assert "no token 999" in err
+
+
+def test_user_add_on_a_fresh_install_creates_the_data_directory(
+    tmp_path: Path, config_path: Path, cli: Cli
+) -> None:
+    fresh = tmp_path / "not-yet-created"
+    config_path.write_text(f"data_dir: {fresh}\ndefault_region: US\n", encoding="utf-8")
+    status, out, err = cli("user", "add", "carol", "--role", "agent", stdin=PASSWORD + "\n")
+    assert status == 0, err
+    assert "carol" in out
+    assert (fresh / "gateway.db").exists()
