@@ -124,6 +124,7 @@ def line(value: LineView) -> dict[str, Any]:
         "id": value.line.id, "name": value.line.name, "number": value.line.number,
         "state": value.line.status, "signal": health.get("signal"),
         "registration": health.get("registration"), "queue_depth": value.queue_depth,
+        "can_send": bool(health.get("can_send", False)), "last_error": health.get("last_error"),
         "last_inbound_at": time(value.last_inbound_at), "last_seen": time(value.line.last_seen),
     }
 

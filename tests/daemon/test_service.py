@@ -76,13 +76,20 @@ async def test_demo_run_prints_where_to_go_and_the_demo_login_works(tmp_path: Pa
         assert welcome[0].startswith("sms-gateway is running. Agent console: http://127.0.0.1:")
         assert welcome[1].startswith("Customer phone (simulated): ")
         assert "agent / agent-demo (agent)" in welcome[2]
-        async with aiohttp.ClientSession() as http:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
             async with http.post(
                 f"{console}api/login", json={"username": "agent", "password": "agent-demo"},
                 headers={"Origin": console.rstrip("/")},
             ) as response:
                 assert response.status == 200, await response.text()
                 assert (await response.json())["user"]["username"] == "agent"
+            async with http.get(f"{console}api/lines") as response:
+                [line] = (await response.json())["lines"]
+            assert line["name"] == "demo"
+            assert line["can_send"] is True
+            assert line["registration"] == "home"
+            assert isinstance(line["signal"], int)
+            assert line["last_error"] is None
             async with http.get(welcome[1].rsplit(" ", 1)[-1].strip()) as page:
                 assert page.status == 200
                 assert "<html" in (await page.text()).lower()
