@@ -413,7 +413,7 @@ def load_average() -> str:
     return f"{one:.1f} / {five:.1f} / {fifteen:.1f}"
 
 
-def record(results: dict[str, Any], args: argparse.Namespace, load: str) -> str:
+def record(results: dict[str, Any], args: argparse.Namespace, load: str, load_after: str) -> str:
     machine = (f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()},"
                f" {platform.system()} {platform.release()}")
     verdict = {
@@ -451,8 +451,8 @@ def record(results: dict[str, Any], args: argparse.Namespace, load: str) -> str:
         f"## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {machine}",
         "",
         f"`make bench` ({args.messages} messages each way, {args.latency_s:g} s at 50 msg/s,"
-        f" SQLite store, simulator in its own process). Load average before the run"
-        f" (1/5/15 min): {load}.",
+        f" SQLite store, simulator in its own process). Load average (1/5/15 min) before the"
+        f" run: {load}; after: {load_after}.",
         "",
         "| figure | value | target | met |",
         "|---|---|---|---|",
@@ -491,7 +491,7 @@ if __name__ == "__main__":
     arguments = parse_args(sys.argv[1:])
     load_before = load_average()
     figures = asyncio.run(main(arguments))
-    section = record(figures, arguments, load_before)
+    section = record(figures, arguments, load_before, load_average())
     print(section)
     if not arguments.no_record:
         write(section)

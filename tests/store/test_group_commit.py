@@ -1,5 +1,6 @@
 """Writes from concurrent callers share commits, yet each caller gets its own outcome, durably;
-and on SQLite nothing that may wait (a lock, an fsync) holds up the event loop."""
+on SQLite nothing that may wait (a lock, an fsync) holds up the event loop, and the pipeline's
+commit groups write before waiting sessions."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from gateway.store import InvalidTransitionError, Store, StoreUnavailableError
+from gateway.store.gate import WriteGate
 from gateway.store.models import PartRow
 
 from .conftest import T0
@@ -101,3 +103,22 @@ async def test_waiting_for_a_locked_database_does_not_hold_up_the_event_loop(
             blocker.close()
         # Waited some 600 ms for the lock; the loop went on meanwhile.
         assert ticks >= 20
+
+
+@pytest.mark.parametrize(("max_wait_s", "expected"), [(10.0, ["group", "session"]),
+                                                       (0.0, ["session", "group"])])
+async def test_commit_groups_write_before_waiting_sessions_unless_one_waited_too_long(
+    max_wait_s: float, expected: list[str]
+) -> None:
+    gate = WriteGate(session_max_wait_s=max_wait_s)
+    order: list[str] = []
+
+    async def take(kind: str) -> None:
+        async with gate.group() if kind == "group" else gate.session():
+            order.append(kind)
+
+    async with gate.session():
+        waiting = [asyncio.get_running_loop().create_task(take(k)) for k in ("session", "group")]
+        await asyncio.sleep(0.01)  # both are waiting now, the session first
+    await asyncio.gather(*waiting)
+    assert order == expected
