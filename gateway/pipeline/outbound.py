@@ -120,11 +120,6 @@ class LineSender:
             started = await self._transmit(part, started, following)
         return bool(parts)
 
-    async def send_one(self, part: Part) -> None:
-        update = await self._store.outbound.mark_part_sending(part.id, now=self._clock())
-        self._publisher.publish([update.event])
-        await self._transmit(part, update, None)
-
     async def _transmit(
         self, part: Part, update: PartUpdate, following: Part | None
     ) -> PartUpdate | None:
