@@ -16,6 +16,7 @@ from gateway.log import get_logger
 from gateway.service.accounts import AccountService
 from gateway.service.address import AddressProvider, NoAddressProvider
 from gateway.service.chat import ChatService
+from gateway.service.notes import NoteService
 from gateway.service.publisher import EventPublisher
 from gateway.service.ratelimit import LoginLimits
 from gateway.service.routing import Presence, Router
@@ -61,6 +62,8 @@ class Workflow:
             address_provider=self.address_provider, settings=settings, clock=clock,
             wake_outbound=wake_outbound,
         )
+        self.notes = NoteService(store=store, chat=self.chat, publisher=self.publisher,
+                                 clock=clock)
         self.accounts = AccountService(
             AccountsRepository(store.db), clock=clock, session_ttl_s=session_ttl_s,
             passwords=passwords, login_limits=login_limits,

@@ -289,3 +289,16 @@ class WebhookDeliveryRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     delivered_at: Mapped[datetime | None]
+
+
+class CaseNoteRow(Base):
+    """An agent's internal note on a case: shown in the timeline, never sent."""
+
+    __tablename__ = "case_notes"
+    __table_args__ = (Index("ix_case_notes_case_id_id", "case_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]

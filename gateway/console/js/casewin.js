@@ -6,6 +6,7 @@ import {
   groupByCase, groupHeading, messageElement, partText, pendingElement,
 } from "./chat.js";
 import { h, replaceChildren } from "./dom.js";
+import { NoteForm, loadNotes, noteElement, noteItem } from "./notes.js";
 import { exactTime, parseTime } from "./time.js";
 
 const NEAR_BOTTOM_PX = 80;
@@ -25,6 +26,7 @@ export class CaseWindow {
     this.id = caseData.id;
     this.case = caseData;
     this.messages = new Map();
+    this.notes = new Map();
     this.hasMore = false;
     this.nextBefore = null;
     this.unread = 0;
@@ -62,6 +64,10 @@ export class CaseWindow {
       id: `${base}-compose`, label: `Reply to ${caseData.phone}`, maxParts: app.maxParts,
       onSend: (text) => this.app.outbox.add(this.id, text),
     });
+    this.noteForm = new NoteForm({
+      api: app.api, caseId: this.id,
+      onAdded: (note) => { this.mergeNotes([note]); this.render(); app.announce("Note added."); },
+    });
     this.panel = h("section", {
       id: base, role: "tabpanel", class: "case-window", "aria-labelledby": `${base}-tab`, hidden: true,
     },
@@ -78,8 +84,10 @@ export class CaseWindow {
       this.closeButton),
     this.optOut,
     this.chat,
-    this.composer.form);
+    this.composer.form,
+    this.noteForm.form);
     this.setCase(caseData);
+    this.refreshNotes().catch(() => {});
   }
 
   setCase(caseData) {
@@ -123,8 +131,18 @@ export class CaseWindow {
     return fresh;
   }
 
+  mergeNotes(notes) {
+    for (const note of notes) this.notes.set(note.id, noteItem(note));
+  }
+
+  async refreshNotes() {
+    const data = await loadNotes(this.app.api, this.id);
+    this.mergeNotes(data.notes || []);
+    this.render();
+  }
+
   sorted() {
-    return [...this.messages.values()].sort((a, b) => {
+    return [...this.messages.values(), ...this.notes.values()].sort((a, b) => {
       const ta = parseTime(a.at) ?? 0;
       const tb = parseTime(b.at) ?? 0;
       return ta - tb || a.id - b.id;
@@ -139,6 +157,7 @@ export class CaseWindow {
       this.hasMore = Boolean(page.has_more);
       this.nextBefore = page.next_before ?? null;
     }
+    await this.refreshNotes().catch(() => {});
     this.render();
     return fresh;
   }
@@ -158,7 +177,7 @@ export class CaseWindow {
     const pending = this.app.outbox.forCase(this.id);
     const confirmed = new Set([...this.messages.values()].map((m) => m.client_id).filter(Boolean));
     const shownPending = pending.filter((item) => !confirmed.has(item.client_id));
-    const key = JSON.stringify([[...this.messages.values()], shownPending, this.hasMore]);
+    const key = JSON.stringify([[...this.messages.values()], [...this.notes.values()], shownPending, this.hasMore]);
     if (key === this.renderedKey) return;
     this.renderedKey = key;
     const atBottom = this.chat.scrollHeight - this.chat.scrollTop - this.chat.clientHeight < NEAR_BOTTOM_PX;
@@ -167,9 +186,9 @@ export class CaseWindow {
       class: `case-group${group.caseId === this.id ? " current" : ""}`, dataset: { caseId: String(group.caseId) },
     },
     groupHeading(group, this.id),
-    h("ol", { class: "messages" }, ...group.messages.map((m) => messageElement(m, {
+    h("ol", { class: "messages" }, ...group.messages.map((m) => (m.kind === "note" ? noteElement(m) : messageElement(m, {
       agentName: "Agent", onResend: (message, part) => this._resend(message, part),
-    })))));
+    }))))));
     if (shownPending.length) {
       groups.push(h("section", { class: "case-group pending-group" },
         h("ol", { class: "messages" }, ...shownPending.map((item) => pendingElement(item, {

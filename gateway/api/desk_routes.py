@@ -1,0 +1,9 @@
+"""The route tables of the agents' desk (notes, canned replies, contacts, ...), for create_app."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from gateway.api import routes_notes
+
+DESK_ROUTES: tuple[web.RouteTableDef, ...] = (routes_notes.routes,)
