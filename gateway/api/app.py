@@ -11,9 +11,9 @@ from aiohttp import WSCloseCode, web
 from prometheus_client import CollectorRegistry
 
 from gateway.api import events_ws, routes_admin, routes_chat, routes_session
-from gateway.api.desk_routes import DESK_ROUTES
 from gateway.api.auth import auth_middleware
 from gateway.api.bodies import MAX_PREVIEW_CHARS
+from gateway.api.desk_routes import DESK_ROUTES
 from gateway.api.errors import error_middleware
 from gateway.api.health import METRICS, ApiMetrics, metrics_middleware
 from gateway.api.health import routes as health_routes
