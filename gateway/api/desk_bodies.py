@@ -13,3 +13,21 @@ NoteText = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
 
 class NoteBody(Body):
     text: NoteText
+
+
+CannedTitle = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+CannedText = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+Shortcut = Annotated[str, StringConstraints(min_length=1, max_length=50)]
+
+
+class CannedBody(Body):
+    title: CannedTitle
+    text: CannedText
+    shared: bool = False
+    shortcut: Shortcut | None = None
+
+
+class CannedUpdateBody(Body):
+    title: CannedTitle
+    text: CannedText
+    shortcut: Shortcut | None = None

@@ -7,6 +7,7 @@ from pathlib import Path
 from sqlalchemy.engine import URL
 
 from gateway.store.audit import AuditRepository
+from gateway.store.canned import CannedReplyRepository
 from gateway.store.cases import CaseRepository
 from gateway.store.contacts import ContactRepository
 from gateway.store.database import (
@@ -48,6 +49,7 @@ class Store:
         self.tokens = TokenRepository(db)
         self.audit = AuditRepository(db)
         self.notes = NoteRepository(db)
+        self.canned = CannedReplyRepository(db)
 
     @classmethod
     async def open(

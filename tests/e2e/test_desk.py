@@ -43,3 +43,37 @@ def answer_window(page: Any, customer: str) -> Any:
     page.locator(".tab", has_text=customer).click()
     expect(window).to_be_visible()
     return window
+
+
+def test_a_canned_reply_fills_the_composer_and_goes_only_on_send(
+    gateway: Gateway, consoles: Consoles
+) -> None:
+    customer = new_customer()
+    sam = gateway.api_session("sam")
+    sam("POST", "/api/canned", {"title": "Help desk greeting", "shortcut": "hello", "shared": True,
+                                "text": "Hello {contact}, this is {agent} from the help desk."})
+    page = consoles.login("alice")
+    gateway.text(customer, "Is anyone there?")
+    window = answer(page, customer)
+    composer = window.locator("textarea.compose-text")
+    composer.fill("/hel")
+    popup = window.locator(".canned-popup")
+    expect(popup).to_be_visible()
+    expect(popup.locator(".canned-item").first).to_contain_text("Help desk greeting")
+    composer.press("Enter")
+    expect(popup).to_be_hidden()
+    expect(composer).to_have_value("Hello, this is alice from the help desk.")
+    expect(window.locator(".counter")).to_contain_text("GSM 7-bit · 1 part")
+    assert gateway.inbox(customer) == []  # inserted, not sent
+    # The picker button does the same without typing.
+    composer.fill("")
+    window.locator(".canned-button").click()
+    expect(popup.locator(".canned-search")).to_be_focused()
+    popup.locator(".canned-search").fill("greeting")
+    popup.locator(".canned-search").press("Enter")
+    expect(composer).to_have_value("Hello, this is alice from the help desk.")
+    composer.press("Enter")  # the agent's Send
+    expect(window.locator(".msg-out .msg-text")).to_have_text(
+        ["Hello, this is alice from the help desk."])
+    inbox = gateway.wait_inbox(customer, 1)
+    assert [m["text"] for m in inbox] == ["Hello, this is alice from the help desk."]

@@ -1,6 +1,7 @@
 // One case window (a tab): the phone field with its Phone button, the address search result,
 // case facts, the chat view and the composer.
 
+import { CannedPicker } from "./canned.js";
 import { Composer } from "./composer.js";
 import {
   groupByCase, groupHeading, messageElement, partText, pendingElement,
@@ -63,6 +64,10 @@ export class CaseWindow {
     this.composer = new Composer({
       id: `${base}-compose`, label: `Reply to ${caseData.phone}`, maxParts: app.maxParts,
       onSend: (text) => this.app.outbox.add(this.id, text),
+    });
+    this.canned = new CannedPicker({
+      app, composer: this.composer,
+      context: () => ({ agent: app.user?.username, phone: this.case.phone, contact: this.case.contact_name }),
     });
     this.noteForm = new NoteForm({
       api: app.api, caseId: this.id,
