@@ -29,6 +29,7 @@ from sqlalchemy.exc import ArgumentError
 from gateway.config_errors import ConfigError, ConfigProblem, problems_from_validation_error
 from gateway.config_sections import (
     AddressSearchConfig,
+    CasesConfig,
     ConfigPath,
     DiscoveryConfig,
     DriverConfig,
@@ -49,6 +50,7 @@ from gateway.config_source import read_yaml
 __all__ = [
     "DEFAULT_CONFIG_PATHS",
     "AddressSearchConfig",
+    "CasesConfig",
     "Config",
     "ConfigError",
     "ConfigProblem",
@@ -92,6 +94,7 @@ class Config(Section):
     sending: SendingConfig = SendingConfig()
     inbound: InboundConfig = InboundConfig()
     routing: RoutingConfig = RoutingConfig()
+    cases: CasesConfig = CasesConfig()
     address_search: AddressSearchConfig = AddressSearchConfig()
     opt_out_words: tuple[str, ...] | None = None
     logging: LoggingConfig = LoggingConfig()

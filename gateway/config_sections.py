@@ -244,6 +244,30 @@ class RoutingConfig(Section):
     round_robin_offer_s: PositiveSeconds = 30.0
 
 
+class CasesConfig(Section):
+    """Closing cases: the wrap-up codes agents choose from, and whether one is required."""
+
+    wrap_up_codes: tuple[str, ...] = ()
+    require_wrap_up: bool = False
+
+    @field_validator("wrap_up_codes")
+    @classmethod
+    def _codes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        cleaned = tuple(code.strip() for code in value)
+        if any(not code or len(code) > 64 for code in cleaned):
+            raise ValueError("each wrap-up code is 1 to 64 characters")
+        if len(set(cleaned)) != len(cleaned):
+            raise ValueError("a wrap-up code is listed twice")
+        return cleaned
+
+    @field_validator("require_wrap_up")
+    @classmethod
+    def _required_needs_codes(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and not info.data.get("wrap_up_codes"):
+            raise ValueError("require_wrap_up needs cases.wrap_up_codes")
+        return value
+
+
 class AddressSearchConfig(Section):
     provider: Literal["none", "csv", "sqlite", "http"] = "none"
     path: Annotated[ConfigPath | None, Field(validate_default=True)] = None

@@ -31,3 +31,8 @@ class CannedUpdateBody(Body):
     title: CannedTitle
     text: CannedText
     shortcut: Shortcut | None = None
+
+
+class CloseBody(Body):
+    wrap_up: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    summary: Annotated[str, StringConstraints(max_length=4000)] | None = None

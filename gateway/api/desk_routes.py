@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.api import routes_canned, routes_notes
+from gateway.api import routes_canned, routes_notes, routes_wrapup
 
-DESK_ROUTES: tuple[web.RouteTableDef, ...] = (routes_notes.routes, routes_canned.routes)
+DESK_ROUTES: tuple[web.RouteTableDef, ...] = (routes_notes.routes, routes_canned.routes, routes_wrapup.routes)

@@ -18,6 +18,7 @@ from gateway.api.bodies import (
     query_int,
     read_body,
 )
+from gateway.api.desk_bodies import CloseBody
 from gateway.api.errors import ApiError
 from gateway.api.keys import CLOCK, WORKFLOW
 from gateway.sms.counter import count_segments
@@ -116,7 +117,11 @@ async def send_message(request: web.Request) -> web.Response:
 @routes.post("/api/cases/{id}/close")
 @access(scope="cases:write")
 async def close_case(request: web.Request) -> web.Response:
-    view = await request.app[WORKFLOW].chat.close_case(principal(request), path_id(request))
+    # The body is optional: {"wrap_up", "summary"?} (see cases.wrap_up_codes).
+    body = await read_body(request, CloseBody) if request.body_exists else CloseBody()
+    view = await request.app[WORKFLOW].chat.close_case(
+        principal(request), path_id(request), body.wrap_up, body.summary
+    )
     return web.json_response({"case": serialize.case(view)})
 
 

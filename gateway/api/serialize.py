@@ -68,6 +68,7 @@ def case(value: CaseView) -> dict[str, Any]:
         },
         "opted_out": value.opted_out, "opened_at": time(c.opened_at),
         "closed_at": time(c.closed_at), "closed_by": value.closed_by,
+        "wrap_up": c.wrap_up, "summary": c.summary,
     }
 
 

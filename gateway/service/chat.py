@@ -41,6 +41,7 @@ from gateway.service.views import (
     RequestView,
     SendResult,
 )
+from gateway.service.wrapup import check_wrap_up
 from gateway.sms.counter import count_segments
 from gateway.sms.model import PduError
 from gateway.sms.pdu import encode_submit
@@ -361,12 +362,17 @@ class ChatService:
             self._wake_outbound()
         return SendResult(result.message, result.created)
 
-    async def close_case(self, principal: Principal, case_id: int) -> CaseView:
+    async def close_case(
+        self, principal: Principal, case_id: int, wrap_up: str | None = None,
+        summary: str | None = None,
+    ) -> CaseView:
         access.require_scope(principal, "cases:write")
         case = await self._case(case_id)
         access.require_case_owner(principal, case)
+        wrap_up, summary = check_wrap_up(self._settings, wrap_up, summary)
         try:
-            change = await self._cases.close_case(case_id, principal.user_id, self._clock())
+            change = await self._cases.close_case(case_id, principal.user_id, self._clock(),
+                                                  wrap_up=wrap_up, summary=summary)
         except store_errors.InvalidTransitionError as error:
             raise CaseClosedError(f"case {case_id} is already closed") from error
         self._publish(change)

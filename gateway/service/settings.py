@@ -32,6 +32,8 @@ class ChatSettings:
     answer_address_wait_s: float = DEFAULT_ANSWER_ADDRESS_WAIT_S
     tick_interval_s: float = DEFAULT_TICK_INTERVAL_S
     sweep_batch: int = DEFAULT_SWEEP_BATCH
+    wrap_up_codes: tuple[str, ...] = ()
+    require_wrap_up: bool = False
 
     @classmethod
     def from_config(cls, config: Config) -> ChatSettings:
@@ -46,4 +48,6 @@ class ChatSettings:
             round_robin_offer_s=config.routing.round_robin_offer_s,
             opt_out_words=config.opt_out_words or DEFAULT_OPT_OUT_WORDS,
             address_timeout_s=config.address_search.timeout_s,
+            wrap_up_codes=config.cases.wrap_up_codes,
+            require_wrap_up=config.cases.require_wrap_up,
         )

@@ -397,7 +397,10 @@ class CasesRepository:
                       details={"phone": phone}, now=now)
             return CaseChange(case, tuple(events), created=True)
 
-    async def close_case(self, case_id: int, by: int, now: datetime) -> CaseChange:
+    async def close_case(
+        self, case_id: int, by: int, now: datetime, *, wrap_up: str | None = None,
+        summary: str | None = None,
+    ) -> CaseChange:
         async with self._db.write() as session:
             row = await session.get(CaseRow, case_id)
             if row is None:
@@ -407,12 +410,16 @@ class CasesRepository:
             row.status = "closed"
             row.closed_at = now
             row.closed_by = by
+            row.wrap_up = wrap_up
+            row.summary = summary
             await session.flush()
             case = convert.case(row, await _phone(session, row.contact_id))
-            event = await append_event(session, "case.closed",
-                                       case_event_data(case) | {"closed_by": by}, now)
+            event = await append_event(
+                session, "case.closed",
+                case_event_data(case) | {"closed_by": by, "wrap_up": wrap_up}, now,
+            )
             add_audit(session, user_id=by, action="case.close", target=f"case:{case_id}",
-                      details={}, now=now)
+                      details={"wrap_up": wrap_up} if wrap_up else {}, now=now)
             return CaseChange(case, (event,))
 
     async def reassign_case(

@@ -83,6 +83,7 @@ def case(row: CaseRow, phone: str) -> domain.Case:
         status=cast(domain.CaseStatus, row.status), agent_id=row.agent_id, address=row.address,
         address_status=cast(domain.AddressStatus | None, row.address_status),
         opened_at=row.opened_at, closed_at=row.closed_at, closed_by=row.closed_by,
+        wrap_up=row.wrap_up, summary=row.summary,
     )
 
 

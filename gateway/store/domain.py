@@ -173,6 +173,8 @@ class Case:
     opened_at: datetime
     closed_at: datetime | None
     closed_by: int | None
+    wrap_up: str | None = None  # the code chosen at the last close
+    summary: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -126,6 +126,8 @@ class CaseRow(Base):
     opened_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
     closed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    wrap_up: Mapped[str | None] = mapped_column(String(64))
+    summary: Mapped[str | None] = mapped_column(Text)
 
 
 class MessageRow(Base):

@@ -127,7 +127,7 @@ class Gateway:
             time.sleep(0.2)
 
 
-def _write_config(directory: Path, port: int, control_port: int) -> Path:
+def _write_config(directory: Path, port: int, control_port: int, extra: str = "") -> Path:
     (directory / "addresses.csv").write_text(f'phone,address\n{ADDRESSED_CUSTOMER},"{ADDRESS}"\n')
     config = directory / "config.yaml"
     config.write_text(
@@ -149,7 +149,7 @@ address_search:
 logging:
   level: warning
   format: json
-"""
+{extra}"""
     )
     (directory / "data").mkdir()
     return config
@@ -168,13 +168,17 @@ def _wait_ready(gateway: Gateway) -> None:
 
 
 @pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
-    """The daemon process, started (not yet ready): it boots while the browser starts."""
+def daemon(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Gateway]:
+    """The daemon process, started (not yet ready): it boots while the browser starts. A test
+    module may add configuration sections in its DAEMON_CONFIG (YAML text)."""
     require_tool(shutil.which("chromium") is not None,
                  "the browser tests need Chromium (Debian package chromium)")
     directory = tmp_path_factory.mktemp("gateway")
     port = free_port()
-    config = _write_config(directory, port, free_port())
+    config = _write_config(directory, port, free_port(),
+                           getattr(request.module, "DAEMON_CONFIG", ""))
     log_path = directory / "daemon.log"
     users = [arg for name, role in USERS for arg in ("--user", f"{name}:{role}")]
     with log_path.open("wb") as log:

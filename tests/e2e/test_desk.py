@@ -11,6 +11,10 @@ from tests.e2e.conftest import Consoles, Gateway, new_customer
 from tests.e2e.test_console import answer
 
 expect.set_options(timeout=15_000)
+WRAP_UP_CODES = ("resolved", "callback", "wrong number")
+DAEMON_CONFIG = f"""cases:
+  wrap_up_codes: [{", ".join(repr(code) for code in WRAP_UP_CODES)}]
+"""
 
 
 def test_a_note_shows_in_the_timeline_and_the_handset_receives_nothing(
@@ -77,3 +81,27 @@ def test_a_canned_reply_fills_the_composer_and_goes_only_on_send(
         ["Hello, this is alice from the help desk."])
     inbox = gateway.wait_inbox(customer, 1)
     assert [m["text"] for m in inbox] == ["Hello, this is alice from the help desk."]
+
+
+def test_close_asks_for_a_wrap_up_code_and_keeps_it(gateway: Gateway, consoles: Consoles) -> None:
+    customer = new_customer()
+    page = consoles.login("alice")
+    gateway.text(customer, "Wrong number, sorry")
+    window = answer(page, customer)
+    case_id = int((window.locator(".case-id").text_content() or "").lstrip("#"))
+    window.locator(".close-case").click()
+    dialog = page.locator(".wrap-up-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator(".wrap-up-code option")).to_have_text(
+        ["No code", *WRAP_UP_CODES])
+    dialog.locator(".wrap-up-cancel").click()  # cancelling keeps the case open
+    expect(dialog).to_have_count(0)
+    expect(window).to_be_visible()
+    window.locator(".close-case").click()
+    dialog.locator(".wrap-up-code").select_option("wrong number")
+    dialog.locator(".wrap-up-summary").fill("Meant to text the pharmacy")
+    dialog.locator(".wrap-up-confirm").click()
+    expect(window).to_have_count(0)
+    case = gateway.api_session("alice")("GET", f"/api/cases/{case_id}")["case"]
+    assert (case["status"], case["wrap_up"], case["summary"]) == (
+        "closed", "wrong number", "Meant to text the pharmacy")

@@ -128,8 +128,8 @@ export class Api {
     });
   }
 
-  close(caseId) {
-    return this.post(`/api/cases/${encodeURIComponent(caseId)}/close`);
+  close(caseId, wrapUp = {}) {
+    return this.post(`/api/cases/${encodeURIComponent(caseId)}/close`, wrapUp);
   }
 
   reassign(caseId, agent) {

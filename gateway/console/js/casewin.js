@@ -8,6 +8,7 @@ import {
 } from "./chat.js";
 import { h, replaceChildren } from "./dom.js";
 import { NoteForm, loadNotes, noteElement, noteItem } from "./notes.js";
+import { askWrapUp } from "./wrapup.js";
 import { exactTime, parseTime } from "./time.js";
 
 const NEAR_BOTTOM_PX = 80;
@@ -257,9 +258,11 @@ export class CaseWindow {
       this.app.flash(`Case #${this.id} still has messages that are not sent; send or discard them first.`, "warning");
       return;
     }
+    const wrapUp = await askWrapUp(this.app, this);
+    if (wrapUp === null) return;
     this.closeButton.disabled = true;
     try {
-      await this.app.closeCase(this.id);
+      await this.app.closeCase(this.id, wrapUp);
     } catch (error) {
       this.app.flash(`Could not close case #${this.id}: ${error.message}`, "error");
     } finally {

@@ -306,8 +306,8 @@ class App {
     }
   }
 
-  async closeCase(caseId) {
-    await this.api.close(caseId);
+  async closeCase(caseId, wrapUp = {}) {
+    await this.api.close(caseId, wrapUp);
     this.removeWindow(caseId);
     this.announce(`Case #${caseId} closed.`);
     if (!this.requestList.focusFirst()) $("requests-heading").focus();
