@@ -6,4 +6,8 @@ from aiohttp import web
 
 from gateway.api import routes_canned, routes_notes, routes_wrapup
 
-DESK_ROUTES: tuple[web.RouteTableDef, ...] = (routes_notes.routes, routes_canned.routes, routes_wrapup.routes)
+DESK_ROUTES: tuple[web.RouteTableDef, ...] = (
+    routes_notes.routes,
+    routes_canned.routes,
+    routes_wrapup.routes,
+)

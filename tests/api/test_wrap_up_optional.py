@@ -20,8 +20,7 @@ async def test_close_needs_no_code_when_none_is_required(env: Env) -> None:
     assert response.status == 200, await response.text()
     body = await response.json()
     assert body["case"]["wrap_up"] is None
-    status, body = await alice.get("/api/wrap-up-codes")
-    assert body == {"codes": [], "required": False}
+    assert await alice.get("/api/wrap-up-codes") == (200, {"codes": [], "required": False})
 
 
 def test_require_wrap_up_without_codes_is_a_config_error(tmp_path: Path) -> None:
