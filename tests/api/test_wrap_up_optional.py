@@ -24,5 +24,5 @@ async def test_close_needs_no_code_when_none_is_required(env: Env) -> None:
 
 
 def test_require_wrap_up_without_codes_is_a_config_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="require_wrap_up needs cases.wrap_up_codes"):
+    with pytest.raises(ConfigError, match=r"require_wrap_up needs cases\.wrap_up_codes"):
         parse_config({"cases": {"require_wrap_up": True}}, base_dir=tmp_path)
