@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import StringConstraints
+from pydantic import Field, StringConstraints
 
 from gateway.api.bodies import Body
 
@@ -36,3 +36,11 @@ class CannedUpdateBody(Body):
 class CloseBody(Body):
     wrap_up: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
     summary: Annotated[str, StringConstraints(max_length=4000)] | None = None
+
+
+class ContactBody(Body):
+    name: Annotated[str, StringConstraints(max_length=200)] | None = None
+    notes: Annotated[str, StringConstraints(max_length=4000)] | None = None
+    tags: Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=50)]],
+                    Field(max_length=20)] = []
+    address: Annotated[str, StringConstraints(max_length=1000)] | None = None

@@ -7,6 +7,7 @@ from typing import Any
 from gateway.api.serialize import time
 from gateway.service.notes import NoteView
 from gateway.store.canned import CannedReply
+from gateway.store.contact_details import ContactDetails
 
 
 def note(value: NoteView) -> dict[str, Any]:
@@ -21,4 +22,12 @@ def canned(value: CannedReply) -> dict[str, Any]:
     return {
         "id": value.id, "title": value.title, "text": value.text, "shortcut": value.shortcut,
         "shared": value.shared, "updated_at": time(value.updated_at),
+    }
+
+
+def contact(value: ContactDetails) -> dict[str, Any]:
+    return {
+        "phone": value.number, "name": value.name, "notes": value.notes,
+        "tags": list(value.tags), "address": value.address, "opted_out": value.opted_out,
+        "opted_out_at": time(value.opted_out_at), "updated_at": time(value.updated_at),
     }

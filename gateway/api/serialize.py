@@ -54,7 +54,7 @@ def request(value: RequestView, now: datetime) -> dict[str, Any]:
         "line": line_ref(value.line), "created_at": time(r.created_at),
         "waiting_s": max(0.0, (now - r.created_at).total_seconds()), "preview": value.preview,
         "overdue": r.overdue, "opted_out": value.opted_out,
-        "recent_case": case_summary(value.recent_case),
+        "recent_case": case_summary(value.recent_case), "contact_name": value.contact_name,
     }
 
 
@@ -68,7 +68,7 @@ def case(value: CaseView) -> dict[str, Any]:
         },
         "opted_out": value.opted_out, "opened_at": time(c.opened_at),
         "closed_at": time(c.closed_at), "closed_by": value.closed_by,
-        "wrap_up": c.wrap_up, "summary": c.summary,
+        "wrap_up": c.wrap_up, "summary": c.summary, "contact_name": value.contact_name,
     }
 
 

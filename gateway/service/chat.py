@@ -119,6 +119,7 @@ class ChatService:
             line=lines.get(case.line_id) if case.line_id is not None else None,
             opted_out=contact.opted_out,
             address_error=error,
+            contact_name=contact.name,
         )
 
     def _publish(self, change: CaseChange) -> None:
@@ -148,7 +149,7 @@ class ChatService:
             views.append(RequestView(
                 request=request, line=lines.get(request.line_id), preview=preview[:PREVIEW_CHARS],
                 recent_case=_summary(recent, users) if recent is not None else None,
-                opted_out=contact.opted_out,
+                opted_out=contact.opted_out, contact_name=contact.name,
             ))
         return views
 

@@ -35,6 +35,7 @@ class RequestView:
     preview: str
     recent_case: CaseSummary | None
     opted_out: bool
+    contact_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,7 @@ class CaseView:
     line: Line | None
     opted_out: bool
     address_error: str | None  # why the address search gave nothing, when it failed
+    contact_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

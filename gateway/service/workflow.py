@@ -17,6 +17,7 @@ from gateway.service.accounts import AccountService
 from gateway.service.address import AddressProvider, NoAddressProvider
 from gateway.service.canned import CannedReplyService
 from gateway.service.chat import ChatService
+from gateway.service.contacts import ContactService
 from gateway.service.notes import NoteService
 from gateway.service.publisher import EventPublisher
 from gateway.service.ratelimit import LoginLimits
@@ -66,6 +67,7 @@ class Workflow:
         self.notes = NoteService(store=store, chat=self.chat, publisher=self.publisher,
                                  clock=clock)
         self.canned = CannedReplyService(store=store, clock=clock)
+        self.contacts = ContactService(store=store, settings=settings, clock=clock)
         self.accounts = AccountService(
             AccountsRepository(store.db), clock=clock, session_ttl_s=session_ttl_s,
             passwords=passwords, login_limits=login_limits,

@@ -90,6 +90,10 @@ class ContactRow(Base):
     opted_out: Mapped[bool] = mapped_column(Boolean, server_default=false())
     opted_out_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    notes: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[list[str] | None]
+    address: Mapped[str | None] = mapped_column(Text)  # kept from an address search
+    updated_at: Mapped[datetime | None]
 
 
 class UserRow(Base):

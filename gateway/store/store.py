@@ -9,6 +9,7 @@ from sqlalchemy.engine import URL
 from gateway.store.audit import AuditRepository
 from gateway.store.canned import CannedReplyRepository
 from gateway.store.cases import CaseRepository
+from gateway.store.contact_details import ContactDetailsRepository
 from gateway.store.contacts import ContactRepository
 from gateway.store.database import (
     DEFAULT_REGION,
@@ -50,6 +51,7 @@ class Store:
         self.audit = AuditRepository(db)
         self.notes = NoteRepository(db)
         self.canned = CannedReplyRepository(db)
+        self.contact_details = ContactDetailsRepository(db)
 
     @classmethod
     async def open(

@@ -105,3 +105,28 @@ def test_close_asks_for_a_wrap_up_code_and_keeps_it(gateway: Gateway, consoles: 
     case = gateway.api_session("alice")("GET", f"/api/cases/{case_id}")["case"]
     assert (case["status"], case["wrap_up"], case["summary"]) == (
         "closed", "wrong number", "Meant to text the pharmacy")
+
+
+def test_a_named_contact_shows_on_the_next_request(gateway: Gateway, consoles: Consoles) -> None:
+    customer = new_customer()
+    page = consoles.login("bob")
+    gateway.text(customer, "Hi, it's about my order")
+    window = answer(page, customer)
+    window.locator(".edit-contact").click()
+    window.locator(".contact-name-input").fill("Grace Hopper")
+    window.locator(".contact-tags-input").fill("vip, orders")
+    window.locator(".contact-notes-input").fill("Ask for the order number first")
+    window.locator(".save-contact").click()
+    expect(window.locator(".contact-name")).to_contain_text("Grace Hopper")
+    expect(window.locator(".contact-tags .tag")).to_have_text(["vip", "orders"])
+    expect(page.locator(".tab", has_text="Grace Hopper")).to_have_count(1)
+    window.locator(".close-case").click()
+    page.locator(".wrap-up-dialog .wrap-up-confirm").click()
+    expect(window).to_have_count(0)
+    gateway.text(customer, "One more question")
+    card = page.locator(".request", has_text=f"SMS{customer}")
+    expect(card.locator(".request-contact")).to_have_text("Grace Hopper")
+    card.locator(".answer-new").click()
+    window = page.locator(".case-window:not([hidden])")
+    expect(window.locator(".contact-name")).to_contain_text("Grace Hopper")
+    expect(window.locator(".contact-notes")).to_have_text("Ask for the order number first")

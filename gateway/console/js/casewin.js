@@ -3,6 +3,7 @@
 
 import { CannedPicker } from "./canned.js";
 import { Composer } from "./composer.js";
+import { ContactCard } from "./contact.js";
 import {
   groupByCase, groupHeading, messageElement, partText, pendingElement,
 } from "./chat.js";
@@ -66,6 +67,7 @@ export class CaseWindow {
       id: `${base}-compose`, label: `Reply to ${caseData.phone}`, maxParts: app.maxParts,
       onSend: (text) => this.app.outbox.add(this.id, text),
     });
+    this.contactCard = new ContactCard({ app, win: this });
     this.canned = new CannedPicker({
       app, composer: this.composer,
       context: () => ({ agent: app.user?.username, phone: this.case.phone, contact: this.case.contact_name }),
@@ -86,7 +88,7 @@ export class CaseWindow {
             onclick: () => this._phone(),
           }, "Phone")),
         this.phoneError),
-      h("div", { class: "case-summary" }, this.facts, this.address),
+      h("div", { class: "case-summary" }, this.facts, this.address, this.contactCard.element),
       this.closeButton),
     this.optOut,
     this.chat,
@@ -98,7 +100,8 @@ export class CaseWindow {
 
   setCase(caseData) {
     this.case = caseData;
-    this.tabLabel.textContent = `#${caseData.id} ${caseData.phone}`;
+    this.tabLabel.textContent = caseData.contact_name
+      ? `#${caseData.id} ${caseData.contact_name} (${caseData.phone})` : `#${caseData.id} ${caseData.phone}`;
     const line = caseData.line ? `${caseData.line.name}${caseData.line.number ? ` (${caseData.line.number})` : ""}` : "any line";
     const opened = parseTime(caseData.opened_at);
     replaceChildren(this.facts,

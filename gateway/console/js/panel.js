@@ -89,7 +89,7 @@ export class RequestList {
     for (const request of requests) {
       seen.add(request.id);
       const key = JSON.stringify([request.preview, request.recent_case, request.overdue,
-        request.opted_out, request.line, request.created_at]);
+        request.opted_out, request.line, request.created_at, request.contact_name]);
       let item = this.items.get(request.id);
       if (!item) {
         item = { li: h("li", { class: "request", dataset: { requestId: String(request.id) } }), key: null };
@@ -146,6 +146,8 @@ export class RequestList {
             h("span", { dataset: { waitFrom: String(created) } }, formatWait(Date.now() - created))),
         ),
         h("dl", { class: "request-meta" },
+          request.contact_name ? h("dt", {}, "Contact") : null,
+          request.contact_name ? h("dd", { class: "request-contact" }, request.contact_name) : null,
           h("dt", {}, "Call ID"), h("dd", { class: "request-call-id" }, request.call_id),
           h("dt", {}, "Line"), h("dd", { class: "request-line" }, lineLabel(request.line)),
         ),
