@@ -42,5 +42,5 @@ class ContactBody(Body):
     name: Annotated[str, StringConstraints(max_length=200)] | None = None
     notes: Annotated[str, StringConstraints(max_length=4000)] | None = None
     tags: Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=50)]],
-                    Field(max_length=20)] = []
+                    Field(max_length=20, default_factory=list)]
     address: Annotated[str, StringConstraints(max_length=1000)] | None = None

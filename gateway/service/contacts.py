@@ -73,7 +73,7 @@ class ContactService:
 
     async def save(
         self, principal: Principal, phone: str, *, name: str | None, notes: str | None,
-        tags: Sequence[str], address: str | None | object = UNSET,
+        tags: Sequence[str], address: str | object | None = UNSET,
     ) -> ContactDetails:
         """Name, notes and tags are replaced; the address only when given."""
         access.require_scope(principal, "cases:write")
