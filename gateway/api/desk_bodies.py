@@ -44,3 +44,9 @@ class ContactBody(Body):
     tags: Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=50)]],
                     Field(max_length=20, default_factory=list)]
     address: Annotated[str, StringConstraints(max_length=1000)] | None = None
+
+
+class TransferBody(Body):
+    agent: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+    queue: bool = False
+    note: Annotated[str, StringConstraints(max_length=1000)] | None = None

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.api import routes_canned, routes_contacts, routes_notes, routes_wrapup
+from gateway.api import (
+    routes_canned,
+    routes_contacts,
+    routes_notes,
+    routes_transfers,
+    routes_wrapup,
+)
 
 DESK_ROUTES: tuple[web.RouteTableDef, ...] = (
     routes_notes.routes,
     routes_canned.routes,
     routes_wrapup.routes,
     routes_contacts.routes,
+    routes_transfers.routes,
 )

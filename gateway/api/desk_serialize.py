@@ -8,6 +8,7 @@ from gateway.api.serialize import time
 from gateway.service.notes import NoteView
 from gateway.store.canned import CannedReply
 from gateway.store.contact_details import ContactDetails
+from gateway.store.transfers import Transfer
 
 
 def note(value: NoteView) -> dict[str, Any]:
@@ -30,4 +31,13 @@ def contact(value: ContactDetails) -> dict[str, Any]:
         "phone": value.number, "name": value.name, "notes": value.notes,
         "tags": list(value.tags), "address": value.address, "opted_out": value.opted_out,
         "opted_out_at": time(value.opted_out_at), "updated_at": time(value.updated_at),
+    }
+
+
+def transfer(value: Transfer) -> dict[str, Any]:
+    return {
+        "id": value.id, "case_id": value.case_id, "from_agent_id": value.from_agent_id,
+        "to_agent_id": value.to_agent_id, "queue": value.request_id is not None,
+        "request_id": value.request_id, "note": value.note, "status": value.status,
+        "created_at": time(value.created_at), "answered_at": time(value.answered_at),
     }

@@ -40,7 +40,8 @@ async def list_requests(request: web.Request) -> web.Response:
 @access(scope="requests:answer")
 async def answer_request(request: web.Request) -> web.Response:
     body = await read_body(request, AnswerBody)
-    view = await request.app[WORKFLOW].chat.answer(
+    # Through transfers: a request that hands a case back to the queue continues that case.
+    view = await request.app[WORKFLOW].transfers.answer(
         principal(request), path_id(request), body.action, body.case_id
     )
     return web.json_response(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Literal
@@ -82,6 +82,8 @@ class ChatService:
         self._clock = clock
         self._wake_outbound = wake_outbound
         self._background: set[asyncio.Task[Case]] = set()
+        # Called with the case id after each close (transfers end, wrap-up time starts).
+        self.close_hooks: list[Callable[[int], Awaitable[None]]] = []
         self.line_health: dict[int, dict[str, object]] = {}
 
     async def close(self) -> None:
@@ -377,6 +379,8 @@ class ChatService:
         except store_errors.InvalidTransitionError as error:
             raise CaseClosedError(f"case {case_id} is already closed") from error
         self._publish(change)
+        for hook in self.close_hooks:
+            await hook(case_id)
         return await self._case_view(change.case)
 
     async def reassign(self, principal: Principal, case_id: int, username: str) -> CaseView:

@@ -50,8 +50,8 @@ class EventPublisher:
         if principal.sees_all_cases or type_.startswith(_SHARED_PREFIXES):
             return True
         if type_.startswith("case."):
-            return data.get("agent_id") == principal.user_id or (
-                data.get("previous_agent_id") == principal.user_id
+            return principal.user_id in (
+                data.get("agent_id"), data.get("previous_agent_id"), data.get("offered_to")
             )
         case_id = data.get("case_id")
         if type_.startswith("message.") and isinstance(case_id, int):

@@ -15,6 +15,7 @@ from gateway.bus import BusEvent, EventBus
 from gateway.log import get_logger
 from gateway.service.accounts import AccountService
 from gateway.service.address import AddressProvider, NoAddressProvider
+from gateway.service.availability import AgentAvailability
 from gateway.service.canned import CannedReplyService
 from gateway.service.chat import ChatService
 from gateway.service.contacts import ContactService
@@ -24,6 +25,7 @@ from gateway.service.ratelimit import LoginLimits
 from gateway.service.routing import Presence, Router
 from gateway.service.secrets import Passwords
 from gateway.service.settings import ChatSettings
+from gateway.service.transfers import TransferService
 from gateway.store.accounts_repo_api import AccountsRepository
 from gateway.store.cases_repo_api import CasesRepository
 from gateway.store.errors import StoreUnavailableError
@@ -68,6 +70,12 @@ class Workflow:
                                  clock=clock)
         self.canned = CannedReplyService(store=store, clock=clock)
         self.contacts = ContactService(store=store, settings=settings, clock=clock)
+        self.availability = AgentAvailability(self.presence)
+        self.transfers = TransferService(
+            store=store, chat=self.chat, publisher=self.publisher, clock=clock,
+            offerable=self.availability.offerable, can_take=self.availability.can_take,
+        )
+        self.chat.close_hooks.append(self.transfers.on_close)
         self.accounts = AccountService(
             AccountsRepository(store.db), clock=clock, session_ttl_s=session_ttl_s,
             passwords=passwords, login_limits=login_limits,

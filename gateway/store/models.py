@@ -325,3 +325,28 @@ class CannedReplyRow(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class CaseTransferRow(Base):
+    """A case offered by its agent to another agent (to_agent_id) or back to the queue
+    (request_id: the request whose answer takes the case over)."""
+
+    __tablename__ = "case_transfers"
+    __table_args__ = (
+        Index("ix_case_transfers_case_id_status", "case_id", "status"),
+        # One pending transfer per case.
+        Index(
+            "uq_case_transfers_pending_case_id", "case_id", unique=True,
+            sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    from_agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    to_agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))  # pending, accepted, declined, cancelled
+    created_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]

@@ -28,6 +28,7 @@ from gateway.store.migrate import upgrade_engine
 from gateway.store.notes import NoteRepository
 from gateway.store.outbound import OutboundRepository
 from gateway.store.requests import RequestRepository
+from gateway.store.transfers import TransferRepository
 from gateway.store.users import SessionRepository, TokenRepository, UserRepository
 
 
@@ -52,6 +53,7 @@ class Store:
         self.notes = NoteRepository(db)
         self.canned = CannedReplyRepository(db)
         self.contact_details = ContactDetailsRepository(db)
+        self.transfers = TransferRepository(db)
 
     @classmethod
     async def open(

@@ -130,3 +130,29 @@ def test_a_named_contact_shows_on_the_next_request(gateway: Gateway, consoles: C
     window = page.locator(".case-window:not([hidden])")
     expect(window.locator(".contact-name")).to_contain_text("Grace Hopper")
     expect(window.locator(".contact-notes")).to_have_text("Ask for the order number first")
+
+
+def test_transfer_to_a_second_agent_who_accepts(gateway: Gateway, consoles: Consoles) -> None:
+    customer = new_customer()
+    alice = consoles.login("alice")
+    bob = consoles.login("bob")
+    gateway.text(customer, "I need to change my billing address")
+    bob.locator(".request", has_text=f"SMS{customer}").wait_for()
+    window = answer(alice, customer)
+    window.locator(".transfer-case").click()
+    window.locator(".transfer-target").select_option("agent:bob")
+    window.locator(".transfer-note").fill("Billing: Bob handles addresses")
+    window.locator(".transfer-confirm").click()
+    expect(window.locator(".transfer-state")).to_contain_text("Offered to bob")
+    offer = bob.locator(".transfer-offer")
+    expect(offer).to_contain_text("Billing: Bob handles addresses")
+    bob.wait_for_function("() => window.smsConsole.alerts.ringing")  # rung like a request
+    offer.locator(".accept-transfer").click()
+    bob_window = bob.locator(".case-window:not([hidden])")
+    expect(bob_window.locator(".msg-in .msg-text")).to_have_text(
+        ["I need to change my billing address"])
+    expect(bob_window.locator(".msg-note-item")).to_contain_text("Transfer to bob by alice")
+    expect(bob_window.locator(".case-agent")).to_have_text("bob")
+    expect(alice.locator(".case-window", has=alice.locator(
+        f'.chat[aria-label="Conversation with {customer}"]'))).to_have_count(0)
+    expect(offer).to_have_count(0)

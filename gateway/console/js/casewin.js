@@ -9,6 +9,7 @@ import {
 } from "./chat.js";
 import { h, replaceChildren } from "./dom.js";
 import { NoteForm, loadNotes, noteElement, noteItem } from "./notes.js";
+import { TransferControl } from "./transfer.js";
 import { askWrapUp } from "./wrapup.js";
 import { exactTime, parseTime } from "./time.js";
 
@@ -68,6 +69,8 @@ export class CaseWindow {
       onSend: (text) => this.app.outbox.add(this.id, text),
     });
     this.contactCard = new ContactCard({ app, win: this });
+    this.transfer = new TransferControl({ app, win: this });
+    this.transferState = h("p", { class: "transfer-state", role: "status" });
     this.canned = new CannedPicker({
       app, composer: this.composer,
       context: () => ({ agent: app.user?.username, phone: this.case.phone, contact: this.case.contact_name }),
@@ -89,7 +92,9 @@ export class CaseWindow {
           }, "Phone")),
         this.phoneError),
       h("div", { class: "case-summary" }, this.facts, this.address, this.contactCard.element),
-      this.closeButton),
+      h("div", { class: "case-actions" }, this.transfer.button, this.closeButton)),
+    this.transfer.element,
+    this.transferState,
     this.optOut,
     this.chat,
     this.composer.form,
@@ -115,6 +120,10 @@ export class CaseWindow {
     replaceChildren(this.address, h("span", { class: "label" }, "Address: "), address.text);
     this.optOut.hidden = !caseData.opted_out;
     this.composer.setDisabled(caseData.status === "open" ? null : "This case is closed.");
+  }
+
+  setTransferState(text) {
+    this.transferState.textContent = text;
   }
 
   setMaxParts(maxParts) {

@@ -13,6 +13,7 @@ import { Outbox } from "./outbox.js";
 import { RequestList, buildDialpadKeys, lineProblem, renderLines } from "./panel.js";
 import { SupervisorView } from "./supervisor.js";
 import { refreshTimes } from "./time.js";
+import { TransferOffers } from "./transfer.js";
 
 const TITLE = "SMS Console";
 const $ = (id) => document.getElementById(id);
@@ -52,6 +53,7 @@ class App {
     this.requestList = new RequestList($("requests"), {
       onAnswer: (request, action, caseId) => this.answer(request, action, caseId),
     });
+    this.transferOffers = new TransferOffers(this);
   }
 
   // ------------------------------------------------------------ start and session
@@ -141,6 +143,7 @@ class App {
     this.supervisor = null;
     for (const id of [...this.windows.keys()]) this.removeWindow(id);
     this.requests = [];
+    this.transferOffers.offers.clear();
     this.requestList.render([]);
     this.knownRequests.clear();
     this.user = null;
@@ -167,7 +170,8 @@ class App {
   }
 
   async loadAll() {
-    const tasks = [this.refreshRequests(), this.refreshLines(), this.loadMaxParts(), this.loadMyCases()];
+    const tasks = [this.refreshRequests(), this.refreshLines(), this.loadMaxParts(), this.loadMyCases(),
+      this.transferOffers.load()];
     for (const win of this.windows.values()) tasks.push(win.refresh().catch(() => {}));
     await Promise.allSettled(tasks);
     this.supervisor?.refresh();
@@ -230,7 +234,7 @@ class App {
         this.alert(`${request.name} from ${request.call_id} on line ${request.line ? request.line.name : "?"}: ${request.preview}`);
       }
     }
-    this.alerts.update(this.requests);
+    this.alerts.update([...this.requests, ...this.transferOffers.asAlerts()]);
     this.supervisor?.renderRequests(this.requests);
   }
 
