@@ -242,6 +242,8 @@ class RoutingConfig(Section):
     mode: Literal["ring_all", "round_robin"] = "ring_all"
     overdue_after_s: PositiveSeconds = 120.0
     round_robin_offer_s: PositiveSeconds = 30.0
+    max_open_cases: Annotated[int, Field(ge=0)] = 0
+    wrap_up_time_s: NonNegativeSeconds = 0.0
 
 
 class CasesConfig(Section):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
@@ -50,3 +50,7 @@ class TransferBody(Body):
     agent: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
     queue: bool = False
     note: Annotated[str, StringConstraints(max_length=1000)] | None = None
+
+
+class PresenceBody(Body):
+    status: Literal["available", "away", "wrap_up"]

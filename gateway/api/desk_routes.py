@@ -8,6 +8,7 @@ from gateway.api import (
     routes_canned,
     routes_contacts,
     routes_notes,
+    routes_presence,
     routes_transfers,
     routes_wrapup,
 )
@@ -18,4 +19,5 @@ DESK_ROUTES: tuple[web.RouteTableDef, ...] = (
     routes_wrapup.routes,
     routes_contacts.routes,
     routes_transfers.routes,
+    routes_presence.routes,
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.api.serialize import time
+from gateway.service.availability import PresenceView
 from gateway.service.notes import NoteView
 from gateway.store.canned import CannedReply
 from gateway.store.contact_details import ContactDetails
@@ -40,4 +41,13 @@ def transfer(value: Transfer) -> dict[str, Any]:
         "to_agent_id": value.to_agent_id, "queue": value.request_id is not None,
         "request_id": value.request_id, "note": value.note, "status": value.status,
         "created_at": time(value.created_at), "answered_at": time(value.answered_at),
+    }
+
+
+def presence(value: PresenceView) -> dict[str, Any]:
+    return {
+        "status": value.status, "since": time(value.since), "until": time(value.until),
+        "online": value.online, "open_cases": value.open_cases,
+        "max_open_cases": value.max_open_cases, "at_capacity": value.at_capacity,
+        "can_take": value.can_take,
     }

@@ -82,8 +82,9 @@ class ChatService:
         self._clock = clock
         self._wake_outbound = wake_outbound
         self._background: set[asyncio.Task[Case]] = set()
-        # Called with the case id after each close (transfers end, wrap-up time starts).
-        self.close_hooks: list[Callable[[int], Awaitable[None]]] = []
+        # Called with the case id and who closed it after each close (transfers end, wrap-up
+        # time starts).
+        self.close_hooks: list[Callable[[int, int], Awaitable[None]]] = []
         self.line_health: dict[int, dict[str, object]] = {}
 
     async def close(self) -> None:
@@ -380,7 +381,7 @@ class ChatService:
             raise CaseClosedError(f"case {case_id} is already closed") from error
         self._publish(change)
         for hook in self.close_hooks:
-            await hook(case_id)
+            await hook(case_id, principal.user_id)
         return await self._case_view(change.case)
 
     async def reassign(self, principal: Principal, case_id: int, username: str) -> CaseView:

@@ -49,7 +49,7 @@ class EventPublisher:
         """Supervisors see every event; an agent sees the queue, the lines, and their cases."""
         if principal.sees_all_cases or type_.startswith(_SHARED_PREFIXES):
             return True
-        if type_.startswith("case."):
+        if type_.startswith(("case.", "agent.")):
             return principal.user_id in (
                 data.get("agent_id"), data.get("previous_agent_id"), data.get("offered_to")
             )

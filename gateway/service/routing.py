@@ -41,6 +41,8 @@ class Presence:
         self._connections: dict[int, int] = {}
         self._rotation: list[int] = []  # online users, in the order they came online
         self._last: int | None = None  # the user offered to last
+        # Who may be offered work (presence and capacity); everyone online by default.
+        self.eligible: Callable[[int], bool] = lambda _user_id: True
 
     def connected(self, user_id: int) -> None:
         self._connections[user_id] = self._connections.get(user_id, 0) + 1
@@ -71,7 +73,10 @@ class Presence:
         start = 0
         if self._last in self._rotation:
             start = self._rotation.index(self._last) + 1
-        turn = self._rotation[start:] + self._rotation[:start]
+        turn = [user for user in self._rotation[start:] + self._rotation[:start]
+                if self.eligible(user)]
+        if not turn:
+            return None
         chosen = next((user for user in turn if user != exclude), turn[0])
         self._last = chosen
         return chosen

@@ -33,6 +33,8 @@ class ChatSettings:
     tick_interval_s: float = DEFAULT_TICK_INTERVAL_S
     sweep_batch: int = DEFAULT_SWEEP_BATCH
     wrap_up_codes: tuple[str, ...] = ()
+    max_open_cases: int = 0
+    wrap_up_time_s: float = 0.0
     require_wrap_up: bool = False
 
     @classmethod
@@ -49,5 +51,7 @@ class ChatSettings:
             opt_out_words=config.opt_out_words or DEFAULT_OPT_OUT_WORDS,
             address_timeout_s=config.address_search.timeout_s,
             wrap_up_codes=config.cases.wrap_up_codes,
+            max_open_cases=config.routing.max_open_cases,
+            wrap_up_time_s=config.routing.wrap_up_time_s,
             require_wrap_up=config.cases.require_wrap_up,
         )

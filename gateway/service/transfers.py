@@ -138,13 +138,13 @@ class TransferService:
         self, principal: Principal, request_id: int, action: Literal["new", "continue"],
         case_id: int | None = None,
     ) -> AnswerView:
-        """Answering a request: a case handed back to the queue is taken over as it is;
-        any other request is answered as usual."""
+        """Answering a request (by an agent under their cap): a case handed back to the
+        queue is taken over as it is; any other request is answered as usual."""
+        access.require_scope(principal, "requests:answer")
+        await self._can_take(principal.user_id)
         transfer = await self._store.transfers.pending_for_request(request_id)
         if transfer is None:
             return await self._chat.answer(principal, request_id, action, case_id)
-        access.require_scope(principal, "requests:answer")
-        await self._can_take(principal.user_id)
         try:
             change = await self._store.transfers.accept(
                 transfer.id, principal.user_id, self._clock(), request_id=request_id)
@@ -158,7 +158,7 @@ class TransferService:
         history = await self._chat.history(principal, transfer.case_id, None, 50)
         return AnswerView(view, history)
 
-    async def on_close(self, case_id: int) -> None:
+    async def on_close(self, case_id: int, _by: int) -> None:
         """A closed case's waiting transfer ends (its queue request stops ringing)."""
         self._publisher.publish(await self._store.transfers.cancel_for_case(case_id,
                                                                             self._clock()))

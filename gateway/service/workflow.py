@@ -70,12 +70,17 @@ class Workflow:
                                  clock=clock)
         self.canned = CannedReplyService(store=store, clock=clock)
         self.contacts = ContactService(store=store, settings=settings, clock=clock)
-        self.availability = AgentAvailability(self.presence)
+        self.availability = AgentAvailability(
+            self.presence, store=store, publisher=self.publisher, clock=clock,
+            max_open_cases=settings.max_open_cases, wrap_up_time_s=settings.wrap_up_time_s,
+        )
+        self._open_case_agents = cases.open_case_agents
         self.transfers = TransferService(
             store=store, chat=self.chat, publisher=self.publisher, clock=clock,
             offerable=self.availability.offerable, can_take=self.availability.can_take,
         )
         self.chat.close_hooks.append(self.transfers.on_close)
+        self.chat.close_hooks.append(self.availability.after_close)
         self.accounts = AccountService(
             AccountsRepository(store.db), clock=clock, session_ttl_s=session_ttl_s,
             passwords=passwords, login_limits=login_limits,
@@ -87,6 +92,7 @@ class Workflow:
         if event.type == "line.status" and isinstance(event.data.get("id"), int):
             self.chat.note_line_status(event.data["id"], dict(event.data))
         self.publisher.observe(event.type, event.data)
+        self.availability.observe(event.type, event.data)
 
     async def start(self) -> None:
         self.router.listen()
@@ -94,6 +100,7 @@ class Workflow:
         while True:
             try:
                 await self.publisher.load()
+                self.availability.load(await self._open_case_agents())
                 swept = await self.router.sweep()
                 break
             except StoreUnavailableError as error:
@@ -117,5 +124,6 @@ class Workflow:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        await self.availability.stop()
         await self.chat.close()
         await self.address_provider.close()

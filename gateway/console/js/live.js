@@ -8,6 +8,7 @@ export const liveEvents = {
     const type = event.type;
     const data = event.data || {};
     if (type.startsWith("case.")) this.transferOffers.onEvent(type, data);
+    this.presence.onEvent(type, data);
     if (type.startsWith("request.")) {
       this.debounce("requests", () => this.refreshRequests(), 100);
       this.debounce("supervisor", () => this.supervisor?.refresh(), 500);

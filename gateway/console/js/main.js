@@ -10,6 +10,7 @@ import { alertNow, announce, clearBanner, flash, setBanner } from "./feedback.js
 import { onShortcut, onTabKey } from "./keys.js";
 import { liveEvents } from "./live.js";
 import { Outbox } from "./outbox.js";
+import { PresenceControl } from "./presence.js";
 import { RequestList, buildDialpadKeys, lineProblem, renderLines } from "./panel.js";
 import { SupervisorView } from "./supervisor.js";
 import { refreshTimes } from "./time.js";
@@ -54,6 +55,7 @@ class App {
       onAnswer: (request, action, caseId) => this.answer(request, action, caseId),
     });
     this.transferOffers = new TransferOffers(this);
+    this.presence = new PresenceControl(this);
   }
 
   // ------------------------------------------------------------ start and session
@@ -171,7 +173,7 @@ class App {
 
   async loadAll() {
     const tasks = [this.refreshRequests(), this.refreshLines(), this.loadMaxParts(), this.loadMyCases(),
-      this.transferOffers.load()];
+      this.transferOffers.load(), this.presence.load()];
     for (const win of this.windows.values()) tasks.push(win.refresh().catch(() => {}));
     await Promise.allSettled(tasks);
     this.supervisor?.refresh();
@@ -234,7 +236,9 @@ class App {
         this.alert(`${request.name} from ${request.call_id} on line ${request.line ? request.line.name : "?"}: ${request.preview}`);
       }
     }
-    this.alerts.update([...this.requests, ...this.transferOffers.asAlerts()]);
+    // Away, in wrap-up or at the cap: the queue is shown but does not ring.
+    this.alerts.update(this.presence?.canTake === false
+      ? [] : [...this.requests, ...this.transferOffers.asAlerts()]);
     this.supervisor?.renderRequests(this.requests);
   }
 

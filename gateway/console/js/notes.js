@@ -31,8 +31,10 @@ export function noteElement(note) {
 export class NoteForm {
   constructor({ api, caseId, onAdded, onError }) {
     const id = `case-${caseId}-note`;
-    this.textarea = h("textarea", {
-      id, class: "note-input", rows: "2", placeholder: "Internal note: seen by agents and supervisors, never sent to the customer",
+    // One line (an input, not a textarea): the reply box stays the window's only textarea.
+    this.textarea = h("input", {
+      id, class: "note-input", maxlength: "4000", autocomplete: "off",
+      placeholder: "Internal note: seen by agents and supervisors, never sent to the customer",
     });
     this.button = h("button", { type: "submit", class: "add-note" }, "Add note");
     this.error = h("p", { class: "field-error", role: "alert" });
