@@ -251,6 +251,7 @@ class CasesConfig(Section):
 
     wrap_up_codes: tuple[str, ...] = ()
     require_wrap_up: bool = False
+    reply_overdue_s: PositiveSeconds = 300.0
 
     @field_validator("wrap_up_codes")
     @classmethod

@@ -69,6 +69,7 @@ def case(value: CaseView) -> dict[str, Any]:
         "opted_out": value.opted_out, "opened_at": time(c.opened_at),
         "closed_at": time(c.closed_at), "closed_by": value.closed_by,
         "wrap_up": c.wrap_up, "summary": c.summary, "contact_name": value.contact_name,
+        "waiting_since": time(value.waiting_since), "reply_overdue": value.reply_overdue,
     }
 
 

@@ -113,6 +113,9 @@ class ChatService:
         lines = await self._lines()
         contact = await self._store.contacts.get(case.contact_id)
         address, error = case.address, None
+        waiting = (await self._store.waiting.since([case.id])).get(case.id)
+        overdue = waiting is not None and (
+            (self._clock() - waiting).total_seconds() >= self._settings.reply_overdue_s)
         if case.address_status == "error":
             address, error = None, case.address
         return CaseView(
@@ -123,6 +126,8 @@ class ChatService:
             opted_out=contact.opted_out,
             address_error=error,
             contact_name=contact.name,
+            waiting_since=waiting,
+            reply_overdue=overdue,
         )
 
     def _publish(self, change: CaseChange) -> None:

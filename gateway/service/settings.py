@@ -34,6 +34,7 @@ class ChatSettings:
     sweep_batch: int = DEFAULT_SWEEP_BATCH
     wrap_up_codes: tuple[str, ...] = ()
     max_open_cases: int = 0
+    reply_overdue_s: float = 300.0
     wrap_up_time_s: float = 0.0
     require_wrap_up: bool = False
 
@@ -52,6 +53,7 @@ class ChatSettings:
             address_timeout_s=config.address_search.timeout_s,
             wrap_up_codes=config.cases.wrap_up_codes,
             max_open_cases=config.routing.max_open_cases,
+            reply_overdue_s=config.cases.reply_overdue_s,
             wrap_up_time_s=config.routing.wrap_up_time_s,
             require_wrap_up=config.cases.require_wrap_up,
         )

@@ -47,6 +47,10 @@ class CaseView:
     opted_out: bool
     address_error: str | None  # why the address search gave nothing, when it failed
     contact_name: str | None = None
+    # The oldest text of the customer no reply followed (open cases), and whether that is
+    # longer ago than cases.reply_overdue_s.
+    waiting_since: datetime | None = None
+    reply_overdue: bool = False
 
 
 @dataclass(frozen=True, slots=True)

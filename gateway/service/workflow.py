@@ -26,6 +26,7 @@ from gateway.service.routing import Presence, Router
 from gateway.service.secrets import Passwords
 from gateway.service.settings import ChatSettings
 from gateway.service.transfers import TransferService
+from gateway.service.waiting import WaitingWatch
 from gateway.store.accounts_repo_api import AccountsRepository
 from gateway.store.cases_repo_api import CasesRepository
 from gateway.store.errors import StoreUnavailableError
@@ -75,6 +76,8 @@ class Workflow:
             max_open_cases=settings.max_open_cases, wrap_up_time_s=settings.wrap_up_time_s,
         )
         self._open_case_agents = cases.open_case_agents
+        self.waiting = WaitingWatch(store=store, publisher=self.publisher, settings=settings,
+                                    clock=clock)
         self.transfers = TransferService(
             store=store, chat=self.chat, publisher=self.publisher, clock=clock,
             offerable=self.availability.offerable, can_take=self.availability.can_take,
@@ -111,6 +114,7 @@ class Workflow:
         self._tasks = [
             asyncio.create_task(self.router.run(), name="workflow-router"),
             asyncio.create_task(self.router.run_ticker(), name="workflow-ticker"),
+            asyncio.create_task(self.waiting.run(), name="workflow-waiting"),
         ]
 
     async def stop(self) -> None:

@@ -30,6 +30,7 @@ from gateway.store.outbound import OutboundRepository
 from gateway.store.requests import RequestRepository
 from gateway.store.transfers import TransferRepository
 from gateway.store.users import SessionRepository, TokenRepository, UserRepository
+from gateway.store.waiting import WaitingRepository
 
 
 class Store:
@@ -54,6 +55,7 @@ class Store:
         self.canned = CannedReplyRepository(db)
         self.contact_details = ContactDetailsRepository(db)
         self.transfers = TransferRepository(db)
+        self.waiting = WaitingRepository(db)
 
     @classmethod
     async def open(

@@ -3,6 +3,7 @@ contacts, transfer, search, transcripts, capacity, the live floor and the admin 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from playwright.sync_api import expect
@@ -12,8 +13,10 @@ from tests.e2e.test_console import answer
 
 expect.set_options(timeout=15_000)
 WRAP_UP_CODES = ("resolved", "callback", "wrong number")
+REPLY_OVERDUE_S = 3
 DAEMON_CONFIG = f"""cases:
   wrap_up_codes: [{", ".join(repr(code) for code in WRAP_UP_CODES)}]
+  reply_overdue_s: {REPLY_OVERDUE_S}
 """
 
 
@@ -156,3 +159,23 @@ def test_transfer_to_a_second_agent_who_accepts(gateway: Gateway, consoles: Cons
     expect(alice.locator(".case-window", has=alice.locator(
         f'.chat[aria-label="Conversation with {customer}"]'))).to_have_count(0)
     expect(offer).to_have_count(0)
+
+
+def test_tabs_follow_the_longest_waiting_customer(gateway: Gateway, consoles: Consoles) -> None:
+    first, second = new_customer(), new_customer()
+    page = consoles.login("sam")
+    gateway.text(first, "First in line")
+    answer(page, first)
+    gateway.text(second, "Second in line")
+    answer(page, second)
+    tabs = page.locator(".tab:not(.tab-supervisor) .tab-label")
+    expect(tabs).to_have_text([re.compile(re.escape(first)), re.compile(re.escape(second))])
+    first_tab = page.locator(".tab", has_text=first)
+    expect(first_tab).to_have_class(re.compile("customer-waiting"))  # past reply_overdue_s
+    first_tab.click()
+    window = answer_window(page, first)
+    window.locator("textarea.compose-text").fill("Hello, looking into it")
+    window.locator("textarea.compose-text").press("Enter")
+    # Answered: the first customer no longer waits; the second's tab comes first.
+    expect(tabs).to_have_text([re.compile(re.escape(second)), re.compile(re.escape(first))])
+    expect(first_tab).not_to_have_class(re.compile("customer-waiting"))

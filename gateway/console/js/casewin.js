@@ -10,6 +10,7 @@ import {
 import { h, replaceChildren } from "./dom.js";
 import { NoteForm, loadNotes, noteElement, noteItem } from "./notes.js";
 import { TransferControl } from "./transfer.js";
+import { applyWaiting } from "./waiting.js";
 import { askWrapUp } from "./wrapup.js";
 import { exactTime, parseTime } from "./time.js";
 
@@ -119,6 +120,7 @@ export class CaseWindow {
     this.address.className = `case-address address-${address.kind}`;
     replaceChildren(this.address, h("span", { class: "label" }, "Address: "), address.text);
     this.optOut.hidden = !caseData.opted_out;
+    applyWaiting(this, caseData);
     this.composer.setDisabled(caseData.status === "open" ? null : "This case is closed.");
   }
 

@@ -59,6 +59,9 @@ export const liveEvents = {
     if (caseId === null || caseId === undefined) return;
     if (this.windows.has(caseId)) {
       this.debounce(`messages-${caseId}`, () => this.refreshCase(caseId), 150);
+      // A reply ends the customer's wait shown on the tab.
+      this.debounce(`case-${caseId}`, () => this.api.caseDetail(caseId)
+        .then((d) => this.windows.get(caseId)?.setCase(d.case)), 300);
     } else if (type === "message.created" && data.direction === "in") {
       // A text on one of my cases that has no window here (e.g. closed tab after a reload).
       this.api.caseDetail(caseId).then((d) => {

@@ -3,6 +3,7 @@
 
 import { h, replaceChildren } from "./dom.js";
 import { exactTime, formatAgo, formatWait, parseTime } from "./time.js";
+import { byWaiting } from "./waiting.js";
 
 const REFRESH_EVERY_MS = 15000;
 
@@ -32,7 +33,7 @@ export class SupervisorView {
     h("h2", {}, "Open cases"),
     h("table", { class: "grid", id: "supervisor-cases" },
       h("thead", {}, h("tr", {}, h("th", {}, "Case"), h("th", {}, "Phone"), h("th", {}, "Agent"),
-        h("th", {}, "Open for"), h("th", {}, "Reassign to"), h("th", {}, ""))),
+        h("th", {}, "Open for"), h("th", {}, "Customer waiting"), h("th", {}, "Reassign to"), h("th", {}, ""))),
       this.casesBody),
     h("h2", {}, "Agents"),
     h("table", { class: "grid", id: "supervisor-agents" },
@@ -92,8 +93,9 @@ export class SupervisorView {
 
   renderCases() {
     const online = new Map(this.agents.map((a) => [a.username, a.online]));
-    const rows = this.cases.map((c) => {
+    const rows = byWaiting(this.cases).map((c) => {
       const opened = parseTime(c.opened_at) ?? Date.now();
+      const waiting = parseTime(c.waiting_since);
       const select = h("select", { "aria-label": `Reassign case #${c.id} to` },
         ...this.agents.filter((a) => a.username !== c.agent).map((a) =>
           h("option", { value: a.username }, `${a.username}${a.online ? "" : " (offline)"}`)));
@@ -104,6 +106,8 @@ export class SupervisorView {
         h("td", {}, c.agent || "nobody", agentOffline ? h("span", { class: "flag" }, " ⚠ offline") : null),
         h("td", { title: `Opened ${exactTime(opened)}` },
           h("span", { dataset: { waitFrom: String(opened) } }, formatWait(Date.now() - opened))),
+        h("td", { class: c.reply_overdue ? "customer-waiting" : "" }, waiting === null ? "" : h("span", {},
+          c.reply_overdue ? "⚠ " : "", h("span", { dataset: { waitFrom: String(waiting) } }, formatWait(Date.now() - waiting)))),
         h("td", {}, select,
           h("button", {
             type: "button", class: "reassign",
@@ -113,7 +117,7 @@ export class SupervisorView {
           type: "button", class: "open-case", onclick: () => this.app.openCase(c.id, { focus: true }),
         }, "Open")));
     });
-    if (!rows.length) rows.push(h("tr", {}, h("td", { colspan: "6", class: "empty" }, "No open cases.")));
+    if (!rows.length) rows.push(h("tr", {}, h("td", { colspan: "7", class: "empty" }, "No open cases.")));
     replaceChildren(this.casesBody, ...rows);
   }
 
