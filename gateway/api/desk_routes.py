@@ -9,6 +9,7 @@ from gateway.api import (
     routes_contacts,
     routes_notes,
     routes_presence,
+    routes_search,
     routes_transfers,
     routes_wrapup,
 )
@@ -20,4 +21,5 @@ DESK_ROUTES: tuple[web.RouteTableDef, ...] = (
     routes_contacts.routes,
     routes_transfers.routes,
     routes_presence.routes,
+    routes_search.routes,
 )

@@ -7,6 +7,7 @@ from typing import Any
 from gateway.api.serialize import time
 from gateway.service.availability import PresenceView
 from gateway.service.notes import NoteView
+from gateway.service.search import SearchResult
 from gateway.store.canned import CannedReply
 from gateway.store.contact_details import ContactDetails
 from gateway.store.transfers import Transfer
@@ -50,4 +51,14 @@ def presence(value: PresenceView) -> dict[str, Any]:
         "online": value.online, "open_cases": value.open_cases,
         "max_open_cases": value.max_open_cases, "at_capacity": value.at_capacity,
         "can_take": value.can_take,
+    }
+
+
+def search_result(value: SearchResult) -> dict[str, Any]:
+    hit = value.hit
+    return {
+        "case_id": hit.case_id, "phone": hit.phone, "contact_name": hit.contact_name,
+        "status": hit.status, "agent": value.agent, "opened_at": time(hit.opened_at),
+        "closed_at": time(hit.closed_at), "wrap_up": hit.wrap_up, "matched": hit.matched,
+        "snippet": hit.snippet,
     }

@@ -23,6 +23,7 @@ from gateway.service.notes import NoteService
 from gateway.service.publisher import EventPublisher
 from gateway.service.ratelimit import LoginLimits
 from gateway.service.routing import Presence, Router
+from gateway.service.search import SearchService
 from gateway.service.secrets import Passwords
 from gateway.service.settings import ChatSettings
 from gateway.service.transfers import TransferService
@@ -71,6 +72,7 @@ class Workflow:
                                  clock=clock)
         self.canned = CannedReplyService(store=store, clock=clock)
         self.contacts = ContactService(store=store, settings=settings, clock=clock)
+        self.search = SearchService(store=store)
         self.availability = AgentAvailability(
             self.presence, store=store, publisher=self.publisher, clock=clock,
             max_open_cases=settings.max_open_cases, wrap_up_time_s=settings.wrap_up_time_s,

@@ -28,6 +28,7 @@ from gateway.store.migrate import upgrade_engine
 from gateway.store.notes import NoteRepository
 from gateway.store.outbound import OutboundRepository
 from gateway.store.requests import RequestRepository
+from gateway.store.search import SearchRepository
 from gateway.store.transfers import TransferRepository
 from gateway.store.users import SessionRepository, TokenRepository, UserRepository
 from gateway.store.waiting import WaitingRepository
@@ -56,6 +57,7 @@ class Store:
         self.contact_details = ContactDetailsRepository(db)
         self.transfers = TransferRepository(db)
         self.waiting = WaitingRepository(db)
+        self.search = SearchRepository(db)
 
     @classmethod
     async def open(

@@ -179,3 +179,32 @@ def test_tabs_follow_the_longest_waiting_customer(gateway: Gateway, consoles: Co
     # Answered: the first customer no longer waits; the second's tab comes first.
     expect(tabs).to_have_text([re.compile(re.escape(second)), re.compile(re.escape(first))])
     expect(first_tab).not_to_have_class(re.compile("customer-waiting"))
+
+
+def test_search_and_open_an_old_case_then_start_a_chat(
+    gateway: Gateway, consoles: Consoles
+) -> None:
+    customer = new_customer()
+    page = consoles.login("alice")
+    gateway.text(customer, "The lift in block C is stuck on floor 4")
+    window = answer(page, customer)
+    window.locator(".close-case").click()
+    page.locator(".wrap-up-dialog .wrap-up-code").select_option("resolved")
+    page.locator(".wrap-up-dialog .wrap-up-confirm").click()
+    expect(window).to_have_count(0)
+    page.locator("#search-query").fill("block c")
+    page.locator(".search-button").click()
+    result = page.locator(".search-result", has_text=customer)
+    expect(result.locator(".search-snippet")).to_contain_text("lift in block C is stuck")
+    expect(result.locator(".search-meta")).to_contain_text("closed · resolved · alice")
+    result.locator(".open-result").click()
+    viewer = page.locator(".case-viewer")
+    expect(viewer).to_contain_text("read-only")
+    expect(viewer.locator(".msg-in .msg-text")).to_have_text(
+        ["The lift in block C is stuck on floor 4"])
+    expect(viewer.locator("textarea")).to_have_count(0)
+    viewer.locator(".start-from-result").click()
+    window = page.locator(".case-window:not([hidden])", has=page.locator(
+        f'.chat[aria-label="Conversation with {customer}"]'))
+    expect(window.locator(".case-status")).to_have_text("open")
+    expect(window.locator("textarea.compose-text")).to_be_focused()

@@ -12,6 +12,7 @@ import { liveEvents } from "./live.js";
 import { Outbox } from "./outbox.js";
 import { PresenceControl } from "./presence.js";
 import { RequestList, buildDialpadKeys, lineProblem, renderLines } from "./panel.js";
+import { SearchPanel } from "./search.js";
 import { SupervisorView } from "./supervisor.js";
 import { refreshTimes } from "./time.js";
 import { TransferOffers } from "./transfer.js";
@@ -56,6 +57,7 @@ class App {
     });
     this.transferOffers = new TransferOffers(this);
     this.presence = new PresenceControl(this);
+    this.search = new SearchPanel(this);
   }
 
   // ------------------------------------------------------------ start and session
@@ -146,6 +148,7 @@ class App {
     for (const id of [...this.windows.keys()]) this.removeWindow(id);
     this.requests = [];
     this.transferOffers.offers.clear();
+    this.search.clear();
     this.requestList.render([]);
     this.knownRequests.clear();
     this.user = null;
