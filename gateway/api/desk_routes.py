@@ -10,6 +10,7 @@ from gateway.api import (
     routes_notes,
     routes_presence,
     routes_search,
+    routes_transcripts,
     routes_transfers,
     routes_wrapup,
 )
@@ -22,4 +23,5 @@ DESK_ROUTES: tuple[web.RouteTableDef, ...] = (
     routes_transfers.routes,
     routes_presence.routes,
     routes_search.routes,
+    routes_transcripts.routes,
 )

@@ -26,6 +26,7 @@ from gateway.service.routing import Presence, Router
 from gateway.service.search import SearchService
 from gateway.service.secrets import Passwords
 from gateway.service.settings import ChatSettings
+from gateway.service.transcripts import TranscriptService
 from gateway.service.transfers import TransferService
 from gateway.service.waiting import WaitingWatch
 from gateway.store.accounts_repo_api import AccountsRepository
@@ -73,6 +74,7 @@ class Workflow:
         self.canned = CannedReplyService(store=store, clock=clock)
         self.contacts = ContactService(store=store, settings=settings, clock=clock)
         self.search = SearchService(store=store)
+        self.transcripts = TranscriptService(store=store, chat=self.chat, clock=clock)
         self.availability = AgentAvailability(
             self.presence, store=store, publisher=self.publisher, clock=clock,
             max_open_cases=settings.max_open_cases, wrap_up_time_s=settings.wrap_up_time_s,

@@ -208,3 +208,30 @@ def test_search_and_open_an_old_case_then_start_a_chat(
         f'.chat[aria-label="Conversation with {customer}"]'))
     expect(window.locator(".case-status")).to_have_text("open")
     expect(window.locator("textarea.compose-text")).to_be_focused()
+
+
+def test_download_and_print_a_transcript(gateway: Gateway, consoles: Consoles) -> None:
+    customer = new_customer()
+    page = consoles.login("alice")
+    gateway.text(customer, "Please send me a copy of this chat")
+    window = answer(page, customer)
+    window.locator(".note-input").fill("Customer asked for a transcript")
+    window.locator(".add-note").click()
+    expect(window.locator(".msg-note-item")).to_have_count(1)
+    with page.expect_download() as pdf_download:
+        window.locator(".transcript-pdf").click()
+    pdf = pdf_download.value
+    assert pdf.suggested_filename.endswith("-transcript.pdf")
+    with open(pdf.path(), "rb") as handle:
+        assert handle.read(5) == b"%PDF-"
+    with page.expect_download() as txt_download:
+        window.locator(".transcript-txt").click()
+    with open(txt_download.value.path(), encoding="utf-8") as handle:
+        text = handle.read()
+    assert "Please send me a copy of this chat" in text
+    assert "Internal note by alice" in text
+    page.evaluate("() => { window.print = () => { window.printed = true; }; }")
+    window.locator(".transcript-print").click()
+    page.wait_for_function("() => window.printed === true")
+    expect(page.locator("#print-area .print-text")).to_have_text(
+        ["Please send me a copy of this chat", "Customer asked for a transcript"])

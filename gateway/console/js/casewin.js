@@ -9,6 +9,7 @@ import {
 } from "./chat.js";
 import { h, replaceChildren } from "./dom.js";
 import { NoteForm, loadNotes, noteElement, noteItem } from "./notes.js";
+import { transcriptControls } from "./transcript.js";
 import { TransferControl } from "./transfer.js";
 import { applyWaiting } from "./waiting.js";
 import { askWrapUp } from "./wrapup.js";
@@ -92,7 +93,8 @@ export class CaseWindow {
             onclick: () => this._phone(),
           }, "Phone")),
         this.phoneError),
-      h("div", { class: "case-summary" }, this.facts, this.address, this.contactCard.element),
+      h("div", { class: "case-summary" }, this.facts, this.address, this.contactCard.element,
+        transcriptControls(app, this)),
       h("div", { class: "case-actions" }, this.transfer.button, this.closeButton)),
     this.transfer.element,
     this.transferState,
