@@ -20,7 +20,7 @@ from gateway.api.bodies import query_int
 from gateway.api.keys import STORE, WEBSOCKETS, WORKFLOW
 from gateway.bus import BusEvent, EventBus, SubscriberOverflowError, Subscription
 from gateway.service.access import Principal
-from gateway.service.publisher import EventPublisher
+from gateway.service.visibility import EventVisibility
 from gateway.store.store import Store
 
 routes = web.RouteTableDef()
@@ -34,21 +34,21 @@ class _Stream:
         self,
         ws: web.WebSocketResponse,
         who: Principal,
-        publisher: EventPublisher,
+        visibility: EventVisibility,
         store: Store,
         subscription: Subscription,
     ) -> None:
         self.ws = ws
         self.subscription = subscription
         self.who = who
-        self.publisher = publisher
+        self.visibility = visibility
         self.store = store
         self.last_seq = 0
 
     async def send(self, seq: int, type_: str, data: dict[str, Any]) -> None:
         if seq and seq <= self.last_seq:
             return
-        if type_ != "resync" and not await self.publisher.visible_to(self.who, type_, data):
+        if type_ != "resync" and not await self.visibility.visible_to(self.who, type_, data):
             self.last_seq = max(self.last_seq, seq)
             return
         await self.ws.send_str(json.dumps({"seq": seq, "type": type_, "data": data}))
@@ -105,7 +105,7 @@ async def events(request: web.Request) -> web.StreamResponse:
     sockets = request.app[WEBSOCKETS]
     sockets.add(ws)
     workflow.presence.connected(who.user_id)
-    stream = _Stream(ws, who, workflow.publisher, store, workflow.bus.subscribe())
+    stream = _Stream(ws, who, workflow.visibility, store, workflow.bus.subscribe())
     writer: asyncio.Task[None] | None = None
     try:
         if since is not None:

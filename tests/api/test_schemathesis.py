@@ -90,7 +90,7 @@ class Callers:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(CALL_TIMEOUT_S)
 
     async def _restore_user(self, name: str, role: str) -> None:
-        user = await self._accounts.repo.get_user_by_name(name)
+        user = await self._accounts.find_user(name)
         assert user is not None
         if user.disabled:
             await self._accounts.set_disabled(name, False)
