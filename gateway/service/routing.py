@@ -199,8 +199,8 @@ class Router:
         offer = self.offers[request_id] = Offer(agent, self._clock())
         return offer
 
-    async def pending_count(self) -> list[int]:
-        return [request.id for request in await self._requests.pending()]
+    async def pending_count(self) -> int:
+        return len(await self._requests.pending())
 
     def offered_to(self, request_id: int) -> int | None:
         offer = self.offers.get(request_id)

@@ -16,6 +16,7 @@ from gateway.log import get_logger
 from gateway.service.accounts import AccountService
 from gateway.service.address import AddressProvider, NoAddressProvider
 from gateway.service.chat import ChatService
+from gateway.service.event_log import EventLog
 from gateway.service.ratelimit import LoginLimits
 from gateway.service.routing import Presence, Router
 from gateway.service.secrets import Passwords
@@ -49,6 +50,7 @@ class Workflow:
         self.presence = Presence()
         self.publisher = Publisher(bus)
         self.visibility = EventVisibility(store.cases)
+        self.event_log = EventLog(store.events)
         self.router = Router(
             bus=bus, requests=store.requests, messages=store.messages, events=store.events,
             publisher=self.publisher, presence=self.presence, settings=settings, clock=clock,
