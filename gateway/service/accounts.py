@@ -190,9 +190,6 @@ class AccountService:
             raise NotFoundError("no such user")
         return user
 
-    async def find_user(self, username: str) -> User | None:
-        return await self._repo.get_user_by_name(username)
-
     async def set_password(
         self, username: str, password: str, by: int | None = None
     ) -> User:

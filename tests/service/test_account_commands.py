@@ -85,7 +85,7 @@ def _can_log_in(config_path: Path, username: str, password: str) -> bool:
 
 def _user(config_path: Path, username: str) -> User:
     async def get(accounts: AccountService) -> User | None:
-        return await accounts.find_user(username)
+        return next((u for u in await accounts.list_users() if u.username == username), None)
 
     user = _with_accounts(config_path, get)
     assert isinstance(user, User)
