@@ -117,7 +117,28 @@ class CasesRepository:
         """An agent-initiated chat: the contact's open case if there is one, else a new one.
 
         A pending request from the same number is settled by the new case (it stops ringing).
+        When another process opens one at the same moment this raises CaseAlreadyOpenError
+        naming it; asking again returns it.
         """
+        try:
+            return await self._open_case(contact_id, line_id, agent_id, now)
+        except sa_exc.IntegrityError as error:
+            current = await self._open_case_id(contact_id)
+            if current is None:
+                raise
+            raise CaseAlreadyOpenError(contact_id, current) from error
+
+    async def _open_case_id(self, contact_id: int) -> int | None:
+        async with self._db.read() as session:
+            value = await session.scalar(
+                select(CaseRow.id).where(CaseRow.contact_id == contact_id,
+                                         CaseRow.status == "open")
+            )
+            return int(value) if value is not None else None
+
+    async def _open_case(
+        self, contact_id: int, line_id: int | None, agent_id: int, now: datetime
+    ) -> CaseChange:
         async with self._db.write() as session:
             phone = await contact_phone(session, contact_id)
             existing = (
@@ -140,10 +161,7 @@ class CasesRepository:
                 address_status="pending", opened_at=now,
             )
             session.add(row)
-            try:
-                await session.flush()
-            except sa_exc.IntegrityError as error:
-                raise CaseAlreadyOpenError(contact_id, 0) from error
+            await session.flush()
             events = await _cancel_pending(session, contact_id, row.id, now)
             await attach_unrouted(session, contact_id, row.id)
             case = convert.case(row, phone)

@@ -204,6 +204,7 @@ async def test_concurrent_outbound_chats_to_one_number_share_one_case(store_url:
             assert (other.case.id, other.created) == (created[0].case.id, False)
         else:
             assert isinstance(other, CaseAlreadyOpenError), results
+            assert other.case_id == created[0].case.id
         open_cases = await first.cases.list_cases(status="open")
         assert [c.id for c in open_cases] == [created[0].case.id]
     finally:
