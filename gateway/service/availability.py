@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from gateway.bus import Publisher
 from gateway.service.errors import ConflictError, InvalidInputError
-from gateway.service.publisher import EventPublisher
 from gateway.service.routing import Presence
 from gateway.store.store import Store
 
@@ -51,7 +51,7 @@ class AgentAvailability:
         presence: Presence,
         *,
         store: Store,
-        publisher: EventPublisher,
+        publisher: Publisher,
         clock: Callable[[], datetime],
         max_open_cases: int = 0,
         wrap_up_time_s: float = 0.0,

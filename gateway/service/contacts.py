@@ -12,6 +12,7 @@ from gateway.service.errors import InvalidInputError, InvalidPhoneError, NotFoun
 from gateway.service.phone import normalise_phone
 from gateway.service.settings import ChatSettings
 from gateway.store.contact_details import ContactDetails
+from gateway.store.contacts import sender_number
 from gateway.store.store import Store
 
 MAX_NAME_CHARS = 200
@@ -55,7 +56,8 @@ class ContactService:
     async def _key(self, phone: str) -> str:
         """The stored number: an existing contact as it is stored (alphanumeric senders too),
         else the typed number as E.164."""
-        found = await self._store.contacts.find_by_number(phone)
+        found = await self._store.contact_details.find(
+            sender_number(phone, self._settings.default_region))
         if found is not None:
             return found.number
         return normalise_phone(phone, self._settings.default_region)

@@ -7,11 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from gateway.bus import Publisher
 from gateway.service import access
 from gateway.service.access import Principal
 from gateway.service.chat import ChatService
 from gateway.service.errors import InvalidInputError
-from gateway.service.publisher import EventPublisher
 from gateway.store.notes import Note
 from gateway.store.store import Store
 
@@ -30,7 +30,7 @@ class NoteService:
         *,
         store: Store,
         chat: ChatService,
-        publisher: EventPublisher,
+        publisher: Publisher,
         clock: Callable[[], datetime],
     ) -> None:
         self._store = store
@@ -39,7 +39,7 @@ class NoteService:
         self._clock = clock
 
     async def _names(self) -> dict[int, str]:
-        return {user.id: user.username for user in await self._store.users.list_all()}
+        return {user.id: user.username for user in await self._store.accounts.list_users()}
 
     async def add(self, principal: Principal, case_id: int, text: str) -> NoteView:
         """Anyone who may see the case may note on it, open or closed."""

@@ -35,6 +35,6 @@ class SearchService:
             text, user_id=None if principal.sees_all_cases else principal.user_id,
             limit=MAX_RESULTS,
         )
-        names = {user.id: user.username for user in await self._store.users.list_all()}
+        names = {user.id: user.username for user in await self._store.accounts.list_users()}
         return [SearchResult(hit, names.get(hit.agent_id) if hit.agent_id else None)
                 for hit in hits]

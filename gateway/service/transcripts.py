@@ -71,7 +71,7 @@ class TranscriptService:
     async def build(self, principal: Principal, case_id: int, fmt: str) -> Transcript:
         access.require_scope(principal, "cases:read")
         view = await self._chat.get_case(principal, case_id)
-        names = {user.id: user.username for user in await self._store.users.list_all()}
+        names = {user.id: user.username for user in await self._store.accounts.list_users()}
         messages = await self._store.messages.for_case(case_id)
         notes = await self._store.notes.for_case(case_id)
         starts = [view.case.opened_at, *(m.sort_at for m in messages)]
@@ -93,6 +93,7 @@ class TranscriptService:
             ))
         rows.sort(key=lambda e: (e.at, e.kind == "note"))
         now = self._clock()
-        await self._store.audit.record(principal.user_id, "case.transcript", f"case:{case_id}",
-                                       {"format": fmt}, now)
+        await self._store.accounts.audit(user_id=principal.user_id, action="case.transcript",
+                                         target=f"case:{case_id}", details={"format": fmt},
+                                         now=now)
         return Transcript(view, started, tuple(rows), now, principal.username)

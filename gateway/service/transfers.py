@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Literal
 
+from gateway.bus import Publisher
 from gateway.service import access
 from gateway.service.access import Principal
 from gateway.service.chat import ChatService
@@ -19,7 +20,6 @@ from gateway.service.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from gateway.service.publisher import EventPublisher
 from gateway.service.views import AnswerView, CaseView
 from gateway.store import errors as store_errors
 from gateway.store.domain import User
@@ -38,7 +38,7 @@ class TransferService:
         *,
         store: Store,
         chat: ChatService,
-        publisher: EventPublisher,
+        publisher: Publisher,
         clock: Callable[[], datetime],
         offerable: Availability,
         can_take: Availability,
@@ -69,7 +69,7 @@ class TransferService:
                                     "characters")
         target_id: int | None = None
         if agent is not None:
-            user = await self._store.users.find_by_username(agent)
+            user = await self._store.accounts.get_user_by_name(agent)
             if user is None or user.disabled:
                 raise InvalidInputError(f"no active user named {agent!r}", code="unknown_user")
             if user.id == case.agent_id:
@@ -121,7 +121,7 @@ class TransferService:
     async def targets(self, principal: Principal) -> list[User]:
         """The colleagues a case may be offered to now."""
         found = []
-        for user in await self._store.users.list_all():
+        for user in await self._store.accounts.list_users():
             if user.disabled or user.id == principal.user_id:
                 continue
             try:

@@ -9,9 +9,10 @@ import contextlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from gateway.bus import Publisher
 from gateway.log import get_logger
-from gateway.service.publisher import EventPublisher
 from gateway.service.settings import ChatSettings
+from gateway.service.visibility import EventVisibility
 from gateway.store.domain import Event
 from gateway.store.errors import StoreUnavailableError
 from gateway.store.store import Store
@@ -21,11 +22,12 @@ log = get_logger(__name__)
 
 class WaitingWatch:
     def __init__(
-        self, *, store: Store, publisher: EventPublisher, settings: ChatSettings,
-        clock: Callable[[], datetime],
+        self, *, store: Store, publisher: Publisher, visibility: EventVisibility,
+        settings: ChatSettings, clock: Callable[[], datetime],
     ) -> None:
         self._store = store
         self._publisher = publisher
+        self._visibility = visibility
         self._settings = settings
         self._clock = clock
         self._flagged: dict[int, datetime] = {}  # case -> the waiting spell flagged
@@ -47,7 +49,7 @@ class WaitingWatch:
                 continue
             self._flagged[case_id] = since
             events.append(await self._store.events.append("case.customer_waiting", {
-                "case_id": case_id, "agent_id": await self._publisher.case_agent(case_id),
+                "case_id": case_id, "agent_id": await self._visibility.case_agent(case_id),
                 "status": "open", "waiting_since": since.isoformat(),
                 "waiting_s": (now - since).total_seconds(),
             }, now))

@@ -11,7 +11,7 @@ import contextlib
 from collections.abc import Callable
 from datetime import datetime
 
-from gateway.bus import BusEvent, EventBus
+from gateway.bus import BusEvent, EventBus, Publisher
 from gateway.log import get_logger
 from gateway.service.accounts import AccountService
 from gateway.service.address import AddressProvider, NoAddressProvider
@@ -19,8 +19,8 @@ from gateway.service.availability import AgentAvailability
 from gateway.service.canned import CannedReplyService
 from gateway.service.chat import ChatService
 from gateway.service.contacts import ContactService
+from gateway.service.event_log import EventLog
 from gateway.service.notes import NoteService
-from gateway.service.publisher import EventPublisher
 from gateway.service.ratelimit import LoginLimits
 from gateway.service.routing import Presence, Router
 from gateway.service.search import SearchService
@@ -28,9 +28,8 @@ from gateway.service.secrets import Passwords
 from gateway.service.settings import ChatSettings
 from gateway.service.transcripts import TranscriptService
 from gateway.service.transfers import TransferService
+from gateway.service.visibility import EventVisibility
 from gateway.service.waiting import WaitingWatch
-from gateway.store.accounts_repo_api import AccountsRepository
-from gateway.store.cases_repo_api import CasesRepository
 from gateway.store.errors import StoreUnavailableError
 from gateway.store.store import Store
 
@@ -56,11 +55,12 @@ class Workflow:
         self.bus = bus
         self.settings = settings
         self.clock = clock
-        cases = CasesRepository(store.db)
         self.presence = Presence()
-        self.publisher = EventPublisher(bus, cases)
+        self.publisher = Publisher(bus)
+        self.visibility = EventVisibility(store.cases)
+        self.event_log = EventLog(store.events)
         self.router = Router(
-            bus=bus, cases=cases, messages=store.messages, events=store.events,
+            bus=bus, requests=store.requests, messages=store.messages, events=store.events,
             publisher=self.publisher, presence=self.presence, settings=settings, clock=clock,
         )
         self.address_provider = address_provider or NoAddressProvider()
@@ -69,6 +69,19 @@ class Workflow:
             address_provider=self.address_provider, settings=settings, clock=clock,
             wake_outbound=wake_outbound,
         )
+        self._add_desk(store, settings, clock)
+        self.accounts = AccountService(
+            store.accounts, clock=clock, session_ttl_s=session_ttl_s,
+            passwords=passwords, login_limits=login_limits,
+        )
+        self._tasks: list[asyncio.Task[None]] = []
+        self._unlisten: Callable[[], None] | None = None
+
+    def _add_desk(
+        self, store: Store, settings: ChatSettings, clock: Callable[[], datetime]
+    ) -> None:
+        """The agents' desk: notes, canned replies, contacts, search, transcripts, presence
+        and capacity, waiting customers and transfers."""
         self.notes = NoteService(store=store, chat=self.chat, publisher=self.publisher,
                                  clock=clock)
         self.canned = CannedReplyService(store=store, clock=clock)
@@ -79,35 +92,28 @@ class Workflow:
             self.presence, store=store, publisher=self.publisher, clock=clock,
             max_open_cases=settings.max_open_cases, wrap_up_time_s=settings.wrap_up_time_s,
         )
-        self._open_case_agents = cases.open_case_agents
-        self.waiting = WaitingWatch(store=store, publisher=self.publisher, settings=settings,
-                                    clock=clock)
+        self.waiting = WaitingWatch(store=store, publisher=self.publisher,
+                                    visibility=self.visibility, settings=settings, clock=clock)
         self.transfers = TransferService(
             store=store, chat=self.chat, publisher=self.publisher, clock=clock,
             offerable=self.availability.offerable, can_take=self.availability.can_take,
         )
         self.chat.close_hooks.append(self.transfers.on_close)
         self.chat.close_hooks.append(self.availability.after_close)
-        self.accounts = AccountService(
-            AccountsRepository(store.db), clock=clock, session_ttl_s=session_ttl_s,
-            passwords=passwords, login_limits=login_limits,
-        )
-        self._tasks: list[asyncio.Task[None]] = []
-        self._unlisten_lines: Callable[[], None] | None = None
 
-    def _on_line_status(self, event: BusEvent) -> None:
+    def _on_bus_event(self, event: BusEvent) -> None:
         if event.type == "line.status" and isinstance(event.data.get("id"), int):
             self.chat.note_line_status(event.data["id"], dict(event.data))
-        self.publisher.observe(event.type, event.data)
+        self.visibility.observe(event)
         self.availability.observe(event.type, event.data)
 
     async def start(self) -> None:
         self.router.listen()
-        self._unlisten_lines = self.bus.listen(self._on_line_status)
+        self._unlisten = self.bus.listen(self._on_bus_event)
         while True:
             try:
-                await self.publisher.load()
-                self.availability.load(await self._open_case_agents())
+                await self.visibility.load()
+                self.availability.load(await self.store.cases.open_case_agents())
                 swept = await self.router.sweep()
                 break
             except StoreUnavailableError as error:
@@ -123,9 +129,9 @@ class Workflow:
 
     async def stop(self) -> None:
         self.router.stop_listening()
-        if self._unlisten_lines is not None:
-            self._unlisten_lines()
-            self._unlisten_lines = None
+        if self._unlisten is not None:
+            self._unlisten()
+            self._unlisten = None
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

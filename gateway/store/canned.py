@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import or_, select
 
-from gateway.store.audit import append_audit
+from gateway.store.accounts import add_audit
 from gateway.store.database import Database
 from gateway.store.errors import NotFoundError
 from gateway.store.models import CannedReplyRow
@@ -67,8 +67,8 @@ class CannedReplyRepository:
                                  created_by=by, created_at=now, updated_at=now)
             session.add(row)
             await session.flush()
-            await append_audit(session, by, "canned.create", f"canned:{row.id}",
-                               {"shared": owner_id is None, "title": title}, now)
+            add_audit(session, user_id=by, action="canned.create", target=f"canned:{row.id}",
+                      details={"shared": owner_id is None, "title": title}, now=now)
             return _reply(row)
 
     async def update(
@@ -81,8 +81,8 @@ class CannedReplyRepository:
                 raise NotFoundError("canned reply", reply_id)
             row.title, row.text, row.shortcut, row.updated_at = title, text, shortcut, now
             await session.flush()
-            await append_audit(session, by, "canned.update", f"canned:{reply_id}",
-                               {"shared": row.owner_id is None}, now)
+            add_audit(session, user_id=by, action="canned.update", target=f"canned:{reply_id}",
+                      details={"shared": row.owner_id is None}, now=now)
             return _reply(row)
 
     async def delete(self, reply_id: int, by: int, now: datetime) -> None:
@@ -91,5 +91,5 @@ class CannedReplyRepository:
             if row is None:
                 raise NotFoundError("canned reply", reply_id)
             await session.delete(row)
-            await append_audit(session, by, "canned.delete", f"canned:{reply_id}",
-                               {"shared": row.owner_id is None, "title": row.title}, now)
+            add_audit(session, user_id=by, action="canned.delete", target=f"canned:{reply_id}",
+                      details={"shared": row.owner_id is None, "title": row.title}, now=now)

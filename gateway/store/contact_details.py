@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from gateway.store.audit import append_audit
+from gateway.store.accounts import add_audit
 from gateway.store.contacts import ensure_contact
 from gateway.store.database import Database
 from gateway.store.models import ContactRow
@@ -63,7 +63,7 @@ class ContactDetailsRepository:
             if keep_address:
                 row.address = address
             await session.flush()
-            await append_audit(session, by, "contact.update", f"contact:{row.id}",
-                               {"fields": ["name", "notes", "tags"]
-                                + (["address"] if keep_address else [])}, now)
+            add_audit(session, user_id=by, action="contact.update", target=f"contact:{row.id}",
+                      details={"fields": ["name", "notes", "tags"]
+                               + (["address"] if keep_address else [])}, now=now)
             return details(row)

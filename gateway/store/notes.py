@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from gateway.store.audit import append_audit
+from gateway.store.accounts import add_audit
 from gateway.store.database import Database
 from gateway.store.domain import Event
 from gateway.store.errors import NotFoundError
@@ -50,8 +50,8 @@ class NoteRepository:
                 "case_id": case_id, "agent_id": case.agent_id, "note_id": note.id,
                 "author_id": author_id, "status": case.status,
             }, now)
-            await append_audit(session, author_id, "case.note", f"case:{case_id}",
-                               {"note_id": note.id}, now)
+            add_audit(session, user_id=author_id, action="case.note", target=f"case:{case_id}",
+                      details={"note_id": note.id}, now=now)
             return note, event
 
     async def for_case(self, case_id: int) -> list[Note]:

@@ -15,7 +15,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.store.audit import append_audit
+from gateway.store.accounts import add_audit
 from gateway.store.database import Database
 from gateway.store.domain import Event
 from gateway.store.errors import (
@@ -139,8 +139,9 @@ class TransferRepository:
                     "status": "pending", "case_id": case_id, "agent_id": None,
                     "message_id": request.message_id, "transfer_id": row.id,
                 }, now))
-            await append_audit(session, by, "case.transfer", f"case:{case_id}", {
-                "to": to_agent_id, "queue": to_agent_id is None, "transfer_id": row.id}, now)
+            add_audit(session, user_id=by, action="case.transfer", target=f"case:{case_id}",
+                      details={"to": to_agent_id, "queue": to_agent_id is None,
+                               "transfer_id": row.id}, now=now)
             return TransferChange(_transfer(row), tuple(events))
 
     async def pending_for_case(self, case_id: int) -> Transfer | None:
@@ -192,8 +193,9 @@ class TransferRepository:
             events.append(await append_event(session, "case.updated", data | {
                 "reason": "transferred", "previous_agent_id": previous, "transfer_id": row.id,
             }, now))
-            await append_audit(session, agent_id, "case.transfer.accept", f"case:{case.id}",
-                               {"from": previous, "transfer_id": row.id}, now)
+            add_audit(session, user_id=agent_id, action="case.transfer.accept",
+                      target=f"case:{case.id}", details={"from": previous, "transfer_id": row.id},
+                      now=now)
             return TransferChange(_transfer(row), tuple(events))
 
     async def decline(self, transfer_id: int, agent_id: int, now: datetime) -> TransferChange:
@@ -208,8 +210,8 @@ class TransferRepository:
             event = await append_event(session, "case.transfer_declined", (
                 await _case_data(session, case)) | {"transfer_id": row.id, "declined_by": agent_id},
                 now)
-            await append_audit(session, agent_id, "case.transfer.decline", f"case:{case.id}",
-                               {"transfer_id": row.id}, now)
+            add_audit(session, user_id=agent_id, action="case.transfer.decline",
+                      target=f"case:{case.id}", details={"transfer_id": row.id}, now=now)
             return TransferChange(_transfer(row), (event,))
 
     async def cancel_for_case(self, case_id: int, now: datetime) -> list[Event]:

@@ -33,7 +33,7 @@ async def test_a_named_contact_shows_on_the_next_request_and_its_case(env: Env) 
     status, got = await alice.get(f"/api/contacts/{quote(CUSTOMER)}")
     assert status == 200
     assert got["contact"]["notes"] == "Prefers texts"
-    entries = await env.store.audit.recent()
+    entries = await env.store.accounts.audit_log(limit=100)
     assert "contact.update" in [e.action for e in entries]
 
 

@@ -31,7 +31,7 @@ async def test_a_note_is_kept_on_the_case_and_nothing_is_sent(env: Env) -> None:
     assert [n["text"] for n in listed["notes"]] == ["Called back about the bill"]
     assert await outbound_count(env) == 0
     assert env.outbound.wakes == 0
-    entries = await env.store.audit.recent(target=f"case:{case['id']}")
+    entries = await env.store.accounts.audit_log(limit=100, target=f"case:{case['id']}")
     assert "case.note" in [e.action for e in entries]
 
 

@@ -46,7 +46,7 @@ async def test_pdf_transcript_is_a_pdf(env: Env) -> None:
     body = await response.read()
     assert body.startswith(b"%PDF-")
     assert body.rstrip().endswith(b"%%EOF")
-    entries = await env.store.audit.recent(target=f"case:{case['id']}")
+    entries = await env.store.accounts.audit_log(limit=100, target=f"case:{case['id']}")
     assert "case.transcript" in [e.action for e in entries]
 
 

@@ -44,7 +44,7 @@ async def test_close_with_code_and_summary_is_kept_on_the_case_and_audited(env: 
     assert (body["case"]["wrap_up"], body["case"]["summary"]) == ("callback", "Call after 5pm")
     again = (await alice.get(f"/api/cases/{case['id']}"))[1]["case"]
     assert again["wrap_up"] == "callback"
-    [entry] = [e for e in await env.store.audit.recent(target=f"case:{case['id']}")
+    [entry] = [e for e in await env.store.accounts.audit_log(limit=100, target=f"case:{case['id']}")
                if e.action == "case.close"]
     assert entry.details == {"wrap_up": "callback"}
 
