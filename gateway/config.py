@@ -38,6 +38,7 @@ from gateway.config_sections import (
     LineConfig,
     LoggingConfig,
     ModemConfig,
+    OptOutConfig,
     RoutingConfig,
     Section,
     SendingConfig,
@@ -61,6 +62,7 @@ __all__ = [
     "LineConfig",
     "LoggingConfig",
     "ModemConfig",
+    "OptOutConfig",
     "RoutingConfig",
     "SendingConfig",
     "SimulatorConfig",
@@ -95,6 +97,7 @@ class Config(Section):
     inbound: InboundConfig = InboundConfig()
     routing: RoutingConfig = RoutingConfig()
     cases: CasesConfig = CasesConfig()
+    optout: OptOutConfig = OptOutConfig()
     address_search: AddressSearchConfig = AddressSearchConfig()
     opt_out_words: tuple[str, ...] | None = None
     logging: LoggingConfig = LoggingConfig()

@@ -271,6 +271,12 @@ class CasesConfig(Section):
         return value
 
 
+class OptOutConfig(Section):
+    """The single exception to "nothing is sent automatically" (off unless set)."""
+
+    confirmation_text: Annotated[str, Field(min_length=1, max_length=1000)] | None = None
+
+
 class AddressSearchConfig(Section):
     provider: Literal["none", "csv", "sqlite", "http"] = "none"
     path: Annotated[ConfigPath | None, Field(validate_default=True)] = None

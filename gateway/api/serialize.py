@@ -108,7 +108,10 @@ def message(value: Message, since_start_s: float | None = None) -> dict[str, Any
 
 
 def history_entry(value: HistoryEntry) -> dict[str, Any]:
-    return message(value.message, value.since_start_s)
+    body = message(value.message, value.since_start_s)
+    if value.opt_out_hint:
+        body["opt_out_hint"] = True
+    return body
 
 
 def history(value: HistoryPage) -> dict[str, Any]:

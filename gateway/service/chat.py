@@ -27,6 +27,7 @@ from gateway.service.errors import (
     PermissionDeniedError,
     TextTooLongError,
 )
+from gateway.service.optout import has_opt_out_hint
 from gateway.service.phone import normalise_phone
 from gateway.service.routing import Presence, Router
 from gateway.service.settings import ChatSettings
@@ -298,7 +299,10 @@ class ChatService:
                 opened = cases[message.case_id].opened_at
                 first = starts.get(message.case_id, opened)
                 start = min(opened, first)
-            entries.append(HistoryEntry(message, (message.sort_at - start).total_seconds()))
+            hint = message.direction == "in" and has_opt_out_hint(
+                message.text, self._settings.opt_out_words)
+            entries.append(HistoryEntry(message, (message.sort_at - start).total_seconds(),
+                                        opt_out_hint=hint))
         return HistoryPage(tuple(entries), has_more)
 
     async def send(

@@ -14,6 +14,7 @@ DEFAULT_OPT_OUT_WORDS: tuple[str, ...] = (
     "QUIT",
     "OPTOUT",
     "OPT OUT",
+    "REVOKE",
 )
 
 _PUNCTUATION = re.compile(r"[^\w\s]", re.UNICODE)
@@ -30,3 +31,16 @@ def is_opt_out(text: str | None, words: Iterable[str] = DEFAULT_OPT_OUT_WORDS) -
     if not cleaned:
         return False
     return any(cleaned == " ".join(word.split()).casefold() for word in words)
+
+
+def _cleaned(text: str) -> str:
+    return " ".join(_PUNCTUATION.sub(" ", text).split()).casefold()
+
+
+def has_opt_out_hint(text: str | None, words: Iterable[str] = DEFAULT_OPT_OUT_WORDS) -> bool:
+    """True when an opt-out word is in a longer message ("stop, thank you"): worth a hint to
+    the agent, never an opt-out."""
+    if not text or is_opt_out(text, words):
+        return False
+    padded = f" {_cleaned(text)} "
+    return any(f" {' '.join(word.split()).casefold()} " in padded for word in words)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -18,7 +18,7 @@ from gateway.bus import BusEvent, EventBus, Publisher
 from gateway.log import get_logger
 from gateway.service.optout import is_opt_out
 from gateway.service.settings import ChatSettings
-from gateway.store.domain import RouteOutcome
+from gateway.store.domain import Message, RouteOutcome
 from gateway.store.errors import StoreError, StoreUnavailableError
 from gateway.store.events import EventRepository
 from gateway.store.messages import MessageRepository
@@ -106,6 +106,8 @@ class Router:
         self._queue: asyncio.Queue[int] = asyncio.Queue()
         self._unlisten: Callable[[], None] | None = None
         self.offers: dict[int, Offer] = {}
+        # Set when optout.confirmation_text is configured (see gateway.service.optout_confirm).
+        self.confirm_opt_out: Callable[[Message, datetime], Awaitable[None]] | None = None
 
     # -- lifecycle
 
@@ -174,7 +176,8 @@ class Router:
             opt_out = True
         elif is_opt_out(message.text, self._settings.opt_in_words):
             opt_out = False
-        outcome = await self._requests.route_inbound(message_id, self._clock(), opt_out=opt_out)
+        now = self._clock()
+        outcome = await self._requests.route_inbound(message_id, now, opt_out=opt_out)
         events = outcome.events
         if outcome.kind == "request_created" and outcome.request is not None:
             offer = self._offer(outcome.request.id)
@@ -185,6 +188,10 @@ class Router:
                     if event.type == "request.created" else event
                     for event in events
                 )
+        if opt_out and self.confirm_opt_out is not None:
+            # Before the routing events go out, so whoever sees the message routed also sees
+            # the confirmation queued.
+            await self.confirm_opt_out(message, now)
         self._publisher.publish(events)
         if outcome.kind != "skipped":
             log.info("inbound message routed", message_id=message_id, outcome=outcome.kind,

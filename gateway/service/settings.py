@@ -35,6 +35,7 @@ class ChatSettings:
     wrap_up_codes: tuple[str, ...] = ()
     max_open_cases: int = 0
     reply_overdue_s: float = 300.0
+    opt_out_confirmation: str | None = None
     wrap_up_time_s: float = 0.0
     require_wrap_up: bool = False
 
@@ -54,6 +55,7 @@ class ChatSettings:
             wrap_up_codes=config.cases.wrap_up_codes,
             max_open_cases=config.routing.max_open_cases,
             reply_overdue_s=config.cases.reply_overdue_s,
+            opt_out_confirmation=config.optout.confirmation_text,
             wrap_up_time_s=config.routing.wrap_up_time_s,
             require_wrap_up=config.cases.require_wrap_up,
         )

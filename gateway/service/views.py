@@ -59,6 +59,8 @@ class HistoryEntry:
     # Seconds from the start of the interaction (the first message of its case, or of the
     # history when it is in no case) to this message.
     since_start_s: float
+    # An inbound text with an opt-out word inside a sentence ("stop, thank you"): a hint.
+    opt_out_hint: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from gateway.service.chat import ChatService
 from gateway.service.contacts import ContactService
 from gateway.service.event_log import EventLog
 from gateway.service.notes import NoteService
+from gateway.service.optout_confirm import OptOutConfirmation
 from gateway.service.ratelimit import LoginLimits
 from gateway.service.routing import Presence, Router
 from gateway.service.search import SearchService
@@ -70,6 +71,11 @@ class Workflow:
             wake_outbound=wake_outbound,
         )
         self._add_desk(store, settings, clock)
+        if settings.opt_out_confirmation:
+            self.router.confirm_opt_out = OptOutConfirmation(
+                store=store, publisher=self.publisher, settings=settings,
+                text=settings.opt_out_confirmation, wake_outbound=wake_outbound,
+            )
         self.accounts = AccountService(
             store.accounts, clock=clock, session_ttl_s=session_ttl_s,
             passwords=passwords, login_limits=login_limits,

@@ -81,6 +81,10 @@ export function messageElement(message, { onResend, agentName }) {
       h("span", { class: "visually-hidden" }, inbound ? " wrote" : " sent")),
     body,
     missing,
+    message.opt_out_hint
+      ? h("p", { class: "msg-note opt-out-hint" },
+        "Hint: this text mentions stopping, but is not an opt-out. Check before texting again.")
+      : null,
     h("div", { class: "msg-meta" },
       ageElement(ms, message.since_start_s),
       !inbound ? partsList(message, onResend) : null,
