@@ -39,6 +39,7 @@ from gateway.config_sections import (
     LoggingConfig,
     ModemConfig,
     OptOutConfig,
+    RetentionConfig,
     RoutingConfig,
     Section,
     SendingConfig,
@@ -63,6 +64,7 @@ __all__ = [
     "LoggingConfig",
     "ModemConfig",
     "OptOutConfig",
+    "RetentionConfig",
     "RoutingConfig",
     "SendingConfig",
     "SimulatorConfig",
@@ -98,6 +100,7 @@ class Config(Section):
     routing: RoutingConfig = RoutingConfig()
     cases: CasesConfig = CasesConfig()
     optout: OptOutConfig = OptOutConfig()
+    retention: RetentionConfig = RetentionConfig()
     address_search: AddressSearchConfig = AddressSearchConfig()
     opt_out_words: tuple[str, ...] | None = None
     logging: LoggingConfig = LoggingConfig()

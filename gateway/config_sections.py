@@ -271,6 +271,12 @@ class CasesConfig(Section):
         return value
 
 
+class RetentionConfig(Section):
+    """How long message text is kept (None: for ever)."""
+
+    message_days: Annotated[int, Field(ge=1)] | None = None
+
+
 class OptOutConfig(Section):
     """The single exception to "nothing is sent automatically" (off unless set)."""
 

@@ -36,6 +36,7 @@ class ChatSettings:
     max_open_cases: int = 0
     reply_overdue_s: float = 300.0
     opt_out_confirmation: str | None = None
+    retention_message_days: int | None = None
     wrap_up_time_s: float = 0.0
     require_wrap_up: bool = False
 
@@ -56,6 +57,7 @@ class ChatSettings:
             max_open_cases=config.routing.max_open_cases,
             reply_overdue_s=config.cases.reply_overdue_s,
             opt_out_confirmation=config.optout.confirmation_text,
+            retention_message_days=config.retention.message_days,
             wrap_up_time_s=config.routing.wrap_up_time_s,
             require_wrap_up=config.cases.require_wrap_up,
         )

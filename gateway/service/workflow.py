@@ -23,6 +23,7 @@ from gateway.service.event_log import EventLog
 from gateway.service.notes import NoteService
 from gateway.service.optout_confirm import OptOutConfirmation
 from gateway.service.ratelimit import LoginLimits
+from gateway.service.retention import Retention
 from gateway.service.routing import Presence, Router
 from gateway.service.search import SearchService
 from gateway.service.secrets import Passwords
@@ -104,6 +105,8 @@ class Workflow:
             store=store, chat=self.chat, publisher=self.publisher, clock=clock,
             offerable=self.availability.offerable, can_take=self.availability.can_take,
         )
+        self.retention = Retention(store=store, message_days=settings.retention_message_days,
+                                   default_region=settings.default_region, clock=clock)
         self.chat.close_hooks.append(self.transfers.on_close)
         self.chat.close_hooks.append(self.availability.after_close)
 
@@ -131,6 +134,7 @@ class Workflow:
             asyncio.create_task(self.router.run(), name="workflow-router"),
             asyncio.create_task(self.router.run_ticker(), name="workflow-ticker"),
             asyncio.create_task(self.waiting.run(), name="workflow-waiting"),
+            asyncio.create_task(self.retention.run(), name="workflow-retention"),
         ]
 
     async def stop(self) -> None:

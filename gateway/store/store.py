@@ -29,6 +29,7 @@ from gateway.store.migrate import upgrade_engine
 from gateway.store.notes import NoteRepository
 from gateway.store.outbound import OutboundRepository
 from gateway.store.requests import RequestsRepository
+from gateway.store.retention import RetentionRepository
 from gateway.store.search import SearchRepository
 from gateway.store.transfers import TransferRepository
 from gateway.store.waiting import WaitingRepository
@@ -59,6 +60,7 @@ class Store:
         self.transfers = TransferRepository(db)
         self.waiting = WaitingRepository(db)
         self.search = SearchRepository(db)
+        self.retention = RetentionRepository(db)
 
     @classmethod
     async def open(
