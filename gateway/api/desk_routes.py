@@ -7,6 +7,7 @@ from aiohttp import web
 from gateway.api import (
     routes_canned,
     routes_contacts,
+    routes_floor,
     routes_notes,
     routes_presence,
     routes_search,
@@ -24,4 +25,5 @@ DESK_ROUTES: tuple[web.RouteTableDef, ...] = (
     routes_presence.routes,
     routes_search.routes,
     routes_transcripts.routes,
+    routes_floor.routes,
 )

@@ -6,10 +6,12 @@ from typing import Any
 
 from gateway.api.serialize import time
 from gateway.service.availability import PresenceView
+from gateway.service.floor import Floor
 from gateway.service.notes import NoteView
 from gateway.service.search import SearchResult
 from gateway.store.canned import CannedReply
 from gateway.store.contact_details import ContactDetails
+from gateway.store.floor import FloorFigures
 from gateway.store.transfers import Transfer
 
 
@@ -61,4 +63,27 @@ def search_result(value: SearchResult) -> dict[str, Any]:
         "status": hit.status, "agent": value.agent, "opened_at": time(hit.opened_at),
         "closed_at": time(hit.closed_at), "wrap_up": hit.wrap_up, "matched": hit.matched,
         "snippet": hit.snippet,
+    }
+
+
+def figures(value: FloorFigures) -> dict[str, Any]:
+    return {
+        "since": time(value.since), "requests": value.requests, "answered": value.answered,
+        "abandoned": value.abandoned, "waiting": value.waiting,
+        "median_answer_s": value.median_answer_s,
+        "median_first_reply_s": value.median_first_reply_s,
+        "cases_opened": value.cases_opened, "cases_closed": value.cases_closed,
+    }
+
+
+def floor(value: Floor) -> dict[str, Any]:
+    return {
+        "queue": {"count": value.queue_count, "longest_wait_s": value.longest_wait_s},
+        "open_cases": value.open_cases, "customers_waiting": value.customers_waiting,
+        "agents": [
+            {"id": a.user_id, "username": a.username, "role": a.role,
+             "presence": presence(a.presence),
+             "oldest_waiting_since": time(a.oldest_waiting_since)}
+            for a in value.agents
+        ],
     }

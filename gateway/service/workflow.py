@@ -20,6 +20,7 @@ from gateway.service.canned import CannedReplyService
 from gateway.service.chat import ChatService
 from gateway.service.contacts import ContactService
 from gateway.service.event_log import EventLog
+from gateway.service.floor import FloorService
 from gateway.service.notes import NoteService
 from gateway.service.optout_confirm import OptOutConfirmation
 from gateway.service.ratelimit import LoginLimits
@@ -105,6 +106,7 @@ class Workflow:
             store=store, chat=self.chat, publisher=self.publisher, clock=clock,
             offerable=self.availability.offerable, can_take=self.availability.can_take,
         )
+        self.floor = FloorService(store=store, availability=self.availability, clock=clock)
         self.retention = Retention(store=store, message_days=settings.retention_message_days,
                                    default_region=settings.default_region, clock=clock)
         self.chat.close_hooks.append(self.transfers.on_close)

@@ -21,6 +21,7 @@ from gateway.store.database import (
 )
 from gateway.store.events import EventRepository
 from gateway.store.failover import FailoverRepository
+from gateway.store.floor import FloorRepository
 from gateway.store.inbound import InboundRepository
 from gateway.store.line_stats import LineStatsRepository
 from gateway.store.lines import LineRepository
@@ -61,6 +62,7 @@ class Store:
         self.waiting = WaitingRepository(db)
         self.search = SearchRepository(db)
         self.retention = RetentionRepository(db)
+        self.floor = FloorRepository(db)
 
     @classmethod
     async def open(

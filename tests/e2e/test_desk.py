@@ -235,3 +235,28 @@ def test_download_and_print_a_transcript(gateway: Gateway, consoles: Consoles) -
     page.wait_for_function("() => window.printed === true")
     expect(page.locator("#print-area .print-text")).to_have_text(
         ["Please send me a copy of this chat", "Customer asked for a transcript"])
+
+
+def test_the_supervisors_live_floor(gateway: Gateway, consoles: Consoles) -> None:
+    customer = new_customer()
+    sam = consoles.login("sam")
+    alice = consoles.login("alice")
+    gateway.text(customer, "Floor test: my heating")
+    window = answer(alice, customer)
+    floor = sam.locator(".floor")
+    expect(floor).to_be_visible()
+    expect(floor.locator("#floor-agents tr[data-agent='alice'] td").nth(1)).to_contain_text(
+        "available")
+    expect(floor.locator(".fig-answered dd")).not_to_have_text("0")
+    window.locator("textarea.compose-text").fill("Looking at it now")
+    window.locator("textarea.compose-text").press("Enter")
+    floor.locator(".watch-case", has_text=customer).click()
+    watch = sam.locator(".case-watch")
+    expect(watch).to_contain_text("read-only, live")
+    expect(watch.locator(".msg-out .msg-text")).to_have_text(["Looking at it now"])
+    # Live: the customer's next text appears in the open view.
+    gateway.text(customer, "Thanks!")
+    expect(watch.locator(".msg-in .msg-text")).to_have_text(
+        ["Floor test: my heating", "Thanks!"])
+    expect(watch.locator("textarea")).to_have_count(0)
+    watch.locator(".close-watch").click()

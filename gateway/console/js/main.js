@@ -2,6 +2,7 @@
 // event handlers are in live.js, mixed into App).
 
 import { Alerts } from "./alerts.js";
+import { FloorView } from "./floor.js";
 import { Api, ApiError, NetworkError } from "./api.js";
 import { CaseWindow } from "./casewin.js";
 import { replaceChildren } from "./dom.js";
@@ -126,6 +127,9 @@ class App {
       $("tabs").prepend(this.supervisor.tab);
       $("tabpanels").prepend(this.supervisor.panel);
       this.supervisor.start();
+      this.floor = new FloorView(this);
+      this.supervisor.panel.prepend(this.floor.element);
+      this.floor.start();
     }
     this.renderSoundButton();
     this.events.start();
@@ -142,6 +146,8 @@ class App {
     this.outbox.close();
     this.alerts.update([]);
     this.supervisor?.stop();
+    this.floor?.stop();
+    this.floor = null;
     this.supervisor?.tab.remove();
     this.supervisor?.panel.remove();
     this.supervisor = null;
