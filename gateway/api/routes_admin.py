@@ -8,6 +8,7 @@ from gateway.api import serialize
 from gateway.api.auth import access, principal
 from gateway.api.bodies import (
     MAX_LOG_ID,
+    MAX_ROW_ID,
     CreateTokenBody,
     CreateUserBody,
     UpdateUserBody,
@@ -90,7 +91,11 @@ async def audit_log(request: web.Request) -> web.Response:
     limit = query_int(request, "limit", default=100, low=1, high=1000)
     before = query_int(request, "before", default=None, low=1, high=MAX_LOG_ID)
     assert limit is not None
-    entries = await request.app[WORKFLOW].accounts.audit_log(limit, before_id=before)
+    case = query_int(request, "case", default=None, low=1, high=MAX_ROW_ID)
+    entries = await request.app[WORKFLOW].accounts.audit_log(
+        limit, before_id=before, target=f"case:{case}" if case is not None else None,
+        username=request.query.get("user") or None, action=request.query.get("action") or None,
+    )
     return web.json_response({"entries": [
         {"id": e.id, "user_id": e.user_id, "action": e.action, "target": e.target,
          "details": e.details, "at": serialize.time(e.at)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.api import desk_serialize
+from gateway.api import desk_serialize, serialize
 from gateway.api.auth import access, principal
 from gateway.api.bodies import read_body
 from gateway.api.desk_bodies import ContactBody
@@ -39,3 +39,13 @@ async def put_contact(request: web.Request) -> web.Response:
         address=body.address if "address" in body.model_fields_set else UNSET,
     )
     return web.json_response({"contact": desk_serialize.contact(contact)})
+
+
+@routes.get("/api/optouts")
+@access(role="admin", scope="admin")
+async def list_optouts(request: web.Request) -> web.Response:
+    contacts = await request.app[WORKFLOW].contacts.opted_out(principal(request))
+    return web.json_response({"optouts": [
+        {"phone": c.number, "name": c.name, "opted_out_at": serialize.time(c.opted_out_at)}
+        for c in contacts
+    ]})

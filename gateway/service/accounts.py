@@ -243,7 +243,16 @@ class AccountService:
     # -- audit log
 
     async def audit_log(
-        self, limit: int, before_id: int | None = None, target: str | None = None
+        self, limit: int, before_id: int | None = None, target: str | None = None,
+        username: str | None = None, action: str | None = None,
     ) -> list[AuditEntry]:
-        """Newest first; `before_id` pages back, `target` (such as "case:12") narrows."""
-        return await self._repo.audit_log(limit=limit, before_id=before_id, target=target)
+        """Newest first; `before_id` pages back; `target` (such as "case:12"), the acting
+        user and the action narrow it (an unknown username finds nothing)."""
+        user_id = None
+        if username is not None:
+            user = await self._repo.get_user_by_name(username)
+            if user is None:
+                return []
+            user_id = user.id
+        return await self._repo.audit_log(limit=limit, before_id=before_id, target=target,
+                                          user_id=user_id, action=action)

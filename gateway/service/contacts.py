@@ -88,3 +88,9 @@ class ContactService:
             if isinstance(address, str) else None,
             keep_address=keep, by=principal.user_id, now=self._clock(),
         )
+
+    async def opted_out(self, principal: Principal, limit: int = 1000) -> list[ContactDetails]:
+        """The numbers that opted out, for the admins' screen."""
+        access.require_role(principal, "admin")
+        access.require_scope(principal, "admin")
+        return await self._store.contact_details.opted_out(limit)

@@ -236,7 +236,8 @@ class AccountsRepository:
                       now=now)
 
     async def audit_log(
-        self, *, limit: int, before_id: int | None = None, target: str | None = None
+        self, *, limit: int, before_id: int | None = None, target: str | None = None,
+        user_id: int | None = None, action: str | None = None,
     ) -> list[AuditEntry]:
         async with self._db.read() as session:
             query = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
@@ -244,5 +245,9 @@ class AccountsRepository:
                 query = query.where(AuditRow.id < before_id)
             if target is not None:
                 query = query.where(AuditRow.target == target)
+            if user_id is not None:
+                query = query.where(AuditRow.user_id == user_id)
+            if action is not None:
+                query = query.where(AuditRow.action == action)
             rows = (await session.execute(query)).scalars()
             return [convert.audit(row) for row in rows]

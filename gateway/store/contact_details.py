@@ -67,3 +67,11 @@ class ContactDetailsRepository:
                       details={"fields": ["name", "notes", "tags"]
                                + (["address"] if keep_address else [])}, now=now)
             return details(row)
+
+    async def opted_out(self, limit: int) -> list[ContactDetails]:
+        """Newest opt-out first."""
+        async with self._db.read() as session:
+            rows = await session.scalars(
+                select(ContactRow).where(ContactRow.opted_out.is_(True))
+                .order_by(ContactRow.opted_out_at.desc(), ContactRow.id.desc()).limit(limit))
+            return [details(row) for row in rows]

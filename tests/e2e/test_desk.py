@@ -4,11 +4,13 @@ contacts, transfer, search, transcripts, capacity, the live floor and the admin 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import Consoles, Gateway, new_customer
+from tests.e2e.conftest import PASSWORD, Consoles, Gateway, new_customer
 from tests.e2e.test_console import answer
 
 expect.set_options(timeout=15_000)
@@ -260,3 +262,38 @@ def test_the_supervisors_live_floor(gateway: Gateway, consoles: Consoles) -> Non
         ["Floor test: my heating", "Thanks!"])
     expect(watch.locator("textarea")).to_have_count(0)
     watch.locator(".close-watch").click()
+
+
+def test_an_admin_creates_a_user_from_the_admin_screen(
+    gateway: Gateway, consoles: Consoles
+) -> None:
+    config = gateway.directory / "config.yaml"
+    created = subprocess.run(
+        [sys.executable, "-m", "gateway", "user", "add", "root", "--role", "admin",
+         "--config", str(config)],
+        input=f"{PASSWORD}\n", capture_output=True, text=True, timeout=60, check=False)
+    assert created.returncode == 0, created.stderr
+    page = consoles.login("root")
+    page.locator("#admin-button").click()
+    dialog = page.locator(".admin-dialog")
+    expect(dialog.locator(".admin-users tr[data-user='alice']")).to_be_visible()
+    dialog.locator("#admin-new-username").fill("dora")
+    dialog.locator("#admin-new-role").select_option("supervisor")
+    dialog.locator(".admin-create-user").click()
+    expect(dialog.locator(".admin-message")).to_contain_text("password (shown once)")
+    row = dialog.locator(".admin-users tr[data-user='dora']")
+    expect(row.locator(".admin-role")).to_have_value("supervisor")
+    password = (dialog.locator(".admin-message").text_content() or "").rsplit(": ", 1)[1]
+    dialog.locator(".admin-tab-audit").click()
+    dialog.locator("#admin-audit-user").fill("root")
+    dialog.locator("#admin-audit-action").fill("user.create")
+    dialog.locator(".admin-audit-filter button").click()
+    expect(dialog.locator(".admin-audit tbody tr")).to_have_count(1)
+    expect(dialog.locator(".admin-audit tbody")).to_contain_text("supervisor")
+    dialog.locator(".admin-tab-lines").click()
+    expect(dialog.locator(".admin-lines tbody")).to_contain_text("demo")
+    dialog.locator(".admin-close").click()
+    # The new user can log in with the password shown once.
+    response = page.request.post(f"{gateway.url}/api/login", headers={"Origin": gateway.url},
+                                 data={"username": "dora", "password": password})
+    assert response.ok, response.text()

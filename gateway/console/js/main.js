@@ -1,6 +1,7 @@
 // The console's state and wiring: session, the panel, case tabs, supervisor view (the live
 // event handlers are in live.js, mixed into App).
 
+import { AdminScreens } from "./admin.js";
 import { Alerts } from "./alerts.js";
 import { FloorView } from "./floor.js";
 import { Api, ApiError, NetworkError } from "./api.js";
@@ -131,6 +132,7 @@ class App {
       this.supervisor.panel.prepend(this.floor.element);
       this.floor.start();
     }
+    if (user.role === "admin") this.admin = new AdminScreens(this);
     this.renderSoundButton();
     this.events.start();
     await this.loadAll();
@@ -148,6 +150,8 @@ class App {
     this.supervisor?.stop();
     this.floor?.stop();
     this.floor = null;
+    this.admin?.remove();
+    this.admin = null;
     this.supervisor?.tab.remove();
     this.supervisor?.panel.remove();
     this.supervisor = null;
