@@ -10,7 +10,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PASSWORD, Consoles, Gateway, new_customer
+from tests.e2e.conftest import PASSWORD, Consoles, Gateway, new_customer, screenshot
 from tests.e2e.test_console import answer
 
 expect.set_options(timeout=15_000)
@@ -34,6 +34,7 @@ def test_a_note_shows_in_the_timeline_and_the_handset_receives_nothing(
     note = window.locator(".msg-note-item")
     expect(note).to_contain_text("Courier says it was left with a neighbour")
     expect(note).to_contain_text("Internal note by alice")
+    screenshot(page, "desk-note")
     expect(window.locator(".note-input")).to_have_value("")
     api = gateway.api_session("alice")
     case_id = int((window.locator(".case-id").text_content() or "").lstrip("#"))
@@ -69,6 +70,7 @@ def test_a_canned_reply_fills_the_composer_and_goes_only_on_send(
     popup = window.locator(".canned-popup")
     expect(popup).to_be_visible()
     expect(popup.locator(".canned-item").first).to_contain_text("Help desk greeting")
+    screenshot(page, "desk-canned")
     composer.press("Enter")
     expect(popup).to_be_hidden()
     expect(composer).to_have_value("Hello, this is alice from the help desk.")
@@ -105,6 +107,7 @@ def test_close_asks_for_a_wrap_up_code_and_keeps_it(gateway: Gateway, consoles: 
     window.locator(".close-case").click()
     dialog.locator(".wrap-up-code").select_option("wrong number")
     dialog.locator(".wrap-up-summary").fill("Meant to text the pharmacy")
+    screenshot(page, "desk-wrap-up")
     dialog.locator(".wrap-up-confirm").click()
     expect(window).to_have_count(0)
     case = gateway.api_session("alice")("GET", f"/api/cases/{case_id}")["case"]
@@ -152,6 +155,7 @@ def test_transfer_to_a_second_agent_who_accepts(gateway: Gateway, consoles: Cons
     offer = bob.locator(".transfer-offer")
     expect(offer).to_contain_text("Billing: Bob handles addresses")
     bob.wait_for_function("() => window.smsConsole.alerts.ringing")  # rung like a request
+    screenshot(bob, "desk-transfer")
     offer.locator(".accept-transfer").click()
     bob_window = bob.locator(".case-window:not([hidden])")
     expect(bob_window.locator(".msg-in .msg-text")).to_have_text(
@@ -205,6 +209,7 @@ def test_search_and_open_an_old_case_then_start_a_chat(
     expect(viewer.locator(".msg-in .msg-text")).to_have_text(
         ["The lift in block C is stuck on floor 4"])
     expect(viewer.locator("textarea")).to_have_count(0)
+    screenshot(page, "desk-search")
     viewer.locator(".start-from-result").click()
     window = page.locator(".case-window:not([hidden])", has=page.locator(
         f'.chat[aria-label="Conversation with {customer}"]'))
@@ -245,6 +250,7 @@ def test_the_supervisors_live_floor(gateway: Gateway, consoles: Consoles) -> Non
     alice = consoles.login("alice")
     gateway.text(customer, "Floor test: my heating")
     window = answer(alice, customer)
+    sam.locator("#supervisor-tab").click()
     floor = sam.locator(".floor")
     expect(floor).to_be_visible()
     expect(floor.locator("#floor-agents tr[data-agent='alice'] td").nth(1)).to_contain_text(
@@ -262,6 +268,7 @@ def test_the_supervisors_live_floor(gateway: Gateway, consoles: Consoles) -> Non
         ["Floor test: my heating", "Thanks!"])
     expect(watch.locator("textarea")).to_have_count(0)
     watch.locator(".close-watch").click()
+    screenshot(sam, "desk-floor")
 
 
 def test_an_admin_creates_a_user_from_the_admin_screen(
@@ -283,6 +290,7 @@ def test_an_admin_creates_a_user_from_the_admin_screen(
     expect(dialog.locator(".admin-message")).to_contain_text("password (shown once)")
     row = dialog.locator(".admin-users tr[data-user='dora']")
     expect(row.locator(".admin-role")).to_have_value("supervisor")
+    screenshot(page, "desk-admin")
     password = (dialog.locator(".admin-message").text_content() or "").rsplit(": ", 1)[1]
     dialog.locator(".admin-tab-audit").click()
     dialog.locator("#admin-audit-user").fill("root")
