@@ -2,7 +2,7 @@
 senders that move queued parts through AT+CMGS, and the release of overdue partial messages."""
 
 from gateway.pipeline.inbound import InboundHandler, decode_inbound
-from gateway.pipeline.outbound import LineSender, backoff_s
+from gateway.pipeline.outbound import LineSender
 from gateway.pipeline.publish import Publisher
 
-__all__ = ["InboundHandler", "LineSender", "Publisher", "backoff_s", "decode_inbound"]
+__all__ = ["InboundHandler", "LineSender", "Publisher", "decode_inbound"]
