@@ -25,7 +25,6 @@ from gateway.discovery.matching import match_line
 from gateway.discovery.ports import is_serial_device
 from gateway.discovery.probe import (
     DEFAULT_BAUD,
-    DEFAULT_PROBE_TIMEOUT_S,
     ProbeResult,
     probe_port,
 )
@@ -84,8 +83,8 @@ class AutoModems:
         candidates: Iterable[str],
         on_match: MatchCallback,
         on_lost: LostCallback,
-        settle_s: float = 1.0,
-        probe_timeout_s: float = DEFAULT_PROBE_TIMEOUT_S,
+        settle_s: float,
+        probe_timeout_s: float,
         baud: int = DEFAULT_BAUD,
         reprobe_attempts: int = DEFAULT_REPROBE_ATTEMPTS,
         reprobe_interval_s: float = DEFAULT_REPROBE_INTERVAL_S,

@@ -55,7 +55,6 @@ T = TypeVar("T")
 SimState = Literal["READY", "SIM PIN", "SIM PUK", "not inserted", "error"]
 
 DEFAULT_BAUD = 115200
-DEFAULT_PROBE_TIMEOUT_S = 3.0
 # One AT command's wait; a probe retries plain AT with it until the probe's timeout.
 DEFAULT_COMMAND_TIMEOUT_S = 1.0
 AT_ATTEMPT_TIMEOUT_S = 0.5
@@ -135,7 +134,7 @@ async def probe_port(
     device: str,
     *,
     baud: int = DEFAULT_BAUD,
-    timeout_s: float = DEFAULT_PROBE_TIMEOUT_S,
+    timeout_s: float,
     command_timeout_s: float = DEFAULT_COMMAND_TIMEOUT_S,
 ) -> ProbeResult:
     """Probe `device`; never raises (but for cancellation) and never takes much over timeout_s."""

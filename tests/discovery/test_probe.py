@@ -129,7 +129,7 @@ async def test_hung_modem_does_not_hang_the_probe(tmp_path: Path) -> None:
 
 
 async def test_missing_device_and_non_serial_file() -> None:
-    missing = await probe_port("/dev/no-such-modem")
+    missing = await probe_port("/dev/no-such-modem", timeout_s=1.0)
     assert (missing.answers_at, missing.error) == (False, "no such device")
     not_tty = await probe_port("/dev/null", timeout_s=1.0)
     assert not_tty.answers_at is False
