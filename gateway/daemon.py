@@ -1,8 +1,8 @@
 """The composition root: builds every part from the configuration, in order, and owns start-up
 and shutdown order. Policies live in their layers (failover and status in gateway.pipeline,
 reload diffing in gateway.config_reload, task restarts in gateway.tasks, systemd reporting in
-gateway.notify, the in-process simulator in gateway.sim.inprocess, demo accounts in
-gateway.service.demo).
+gateway.notify, the in-process simulator in gateway.sim.inprocess); gateway.process runs it as
+a process (signals, reload on SIGHUP, the demo accounts).
 
 Start: store (migrated) -> parts left `sending` marked unknown -> simulated network (if any
 modem is simulated) -> lines -> pipeline -> service -> control socket -> HTTP server ->
@@ -15,15 +15,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import structlog
 from aiohttp import web
 
+from gateway.api.site import start_site
 from gateway.bus import EventBus
 from gateway.config import Config
 from gateway.config_reload import plan_reload
@@ -38,7 +37,6 @@ from gateway.pipeline.failover import Failover
 from gateway.pipeline.lines import LineBoard
 from gateway.pipeline.modems import modem_settings
 from gateway.pipeline.status import StatusReport
-from gateway.service.demo import DEMO_ACCOUNTS, ensure_demo_accounts
 from gateway.service.workflow import Workflow
 from gateway.sim.inprocess import InProcessSimulator, SimTransport
 from gateway.sim.transport import open_in_memory
@@ -97,6 +95,28 @@ class Daemon:
             raise
 
     async def _start(self) -> None:
+        """The start-up order; each step only uses what the steps before it built."""
+        await self._open_store()
+        if any(m.simulator for m in self.config.modem_list):
+            self.sim = self._simulator(self.config)
+        # With `modems: auto` the lines exist (shown down) before their modem turns up.
+        await self._ensure_lines(self.config.line_list)
+        self._build_pipeline()
+        await self._start_service()
+        await self._start_servers()
+        await self._start_modems()
+        self.notifier.ready(self.status_summary())
+        report = self.report
+        assert report is not None
+        interval_s = status_interval_s(watchdog_interval_s())
+        self.tasks.spawn(
+            "status", lambda: report_status(self.notifier, report.summary_with_queue, interval_s)
+        )
+        log.info("daemon.ready", http=self.http_url, simulator=self.sim_control_url,
+                 lines=list(self.line_ids))
+
+    async def _open_store(self) -> None:
+        """The store, migrated; parts a crash left `sending` become `unknown` (never resent)."""
         config = self.config
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = store = await Store.open(
@@ -107,11 +127,10 @@ class Daemon:
             log.warning("outbound.unknown_after_restart", parts=[u.part.id for u in unknown])
         self.publisher.publish(u.event for u in unknown)
 
-        if any(m.simulator for m in config.modem_list):
-            self.sim = self._simulator(config)
-        # With `modems: auto` the lines exist (shown down) before their modem turns up.
-        await self._ensure_lines(config.line_list)
-
+    def _build_pipeline(self) -> None:
+        """Line board, failover, inbound handler (and its partial-message release), status."""
+        assert self.store is not None
+        config, store = self.config, self.store
         self.board = board = LineBoard(store, self.publisher, self.line_ids)
         self.failover = Failover(
             store=store, publisher=self.publisher, board=board, line_ids=self.line_ids,
@@ -129,34 +148,45 @@ class Daemon:
         self.tasks.spawn("partial-release", self.inbound.run_release_loop)
         self.report = StatusReport(store, board, self.line_ids, self.clock)
 
+    async def _start_service(self) -> None:
+        """The agents' workflow: routing (with the sweep of texts left unrouted), webhooks."""
+        assert self.store is not None
         self.workflow = Workflow.from_config(
-            config, store=store, bus=self.bus, clock=self.clock, wake_outbound=self.wake_outbound
+            self.config, store=self.store, bus=self.bus, clock=self.clock,
+            wake_outbound=self.wake_outbound,
         )
         await self.workflow.start()
 
+    async def _start_servers(self) -> None:
+        """The control socket, the HTTP server over the running service, the simulator's API."""
+        assert self.workflow is not None
+        config = self.config
         self._control = ControlServer(
             socket_path(config.data_dir), create_control_app(self.status, self.wake_outbound)
         )
         await self._control.start()
         self.app = self.build_app(self.workflow)
-        await self._start_http(self.app)
+        http = config.http
+        self._web, self.http_url = await start_site(
+            self.app, http.host, http.port, tls_cert=http.tls_cert, tls_key=http.tls_key
+        )
         if self.sim is not None:
-            await self._start_sim_control(self.sim)
-        for modem in config.modem_list:
+            from gateway.sim.control import create_control_app as create_sim_control_app
+
+            self._sim_web, self.sim_control_url = await start_site(
+                create_sim_control_app(self.sim.network),
+                config.simulator.host, config.simulator.port,
+            )
+
+    async def _start_modems(self) -> None:
+        """A supervisor and a sender per configured modem; with `modems: auto`, discovery."""
+        for modem in self.config.modem_list:
             await self._add_modem(modem)
-        if config.modems_auto:
+        if self.config.modems_auto:
             self.auto = AutoModems.from_config(
-                config, on_match=self._auto_match, on_lost=self._auto_lost
+                self.config, on_match=self._auto_match, on_lost=self._auto_lost
             )
             await self.auto.start()
-        self.notifier.ready(self.status_summary())
-        report = self.report
-        interval_s = status_interval_s(watchdog_interval_s())
-        self.tasks.spawn(
-            "status", lambda: report_status(self.notifier, report.summary_with_queue, interval_s)
-        )
-        log.info("daemon.ready", http=self.http_url, simulator=self.sim_control_url,
-                 lines=list(self.line_ids))
 
     def _simulator(self, config: Config) -> InProcessSimulator:
         sim = config.simulator
@@ -187,33 +217,6 @@ class Daemon:
 
             add_phone_page_routes(app, create_sim_control_app(self.sim.network))
         return app
-
-    async def _start_http(self, app: web.Application) -> None:
-        http = self.config.http
-        self._web = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self._web.setup()
-        ssl_context = None
-        if http.tls_cert is not None and http.tls_key is not None:
-            import ssl
-
-            ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            ssl_context.load_cert_chain(http.tls_cert, http.tls_key)
-        site = web.TCPSite(self._web, http.host, http.port, ssl_context=ssl_context)
-        await site.start()
-        host, port = self._web.addresses[0][:2]
-        scheme = "https" if ssl_context else "http"
-        self.http_url = f"{scheme}://{host}:{port}"
-
-    async def _start_sim_control(self, sim: InProcessSimulator) -> None:
-        from gateway.sim.control import create_control_app as create_sim_control_app
-
-        sim_config = self.config.simulator
-        self._sim_web = web.AppRunner(create_sim_control_app(sim.network), access_log=None,
-                                      handle_signals=False)
-        await self._sim_web.setup()
-        await web.TCPSite(self._sim_web, sim_config.host, sim_config.port).start()
-        host, port = self._sim_web.addresses[0][:2]
-        self.sim_control_url = f"http://{host}:{port}"
 
     # modems -----------------------------------------------------------------------------------
 
@@ -381,68 +384,3 @@ class Daemon:
         if self.store is not None:
             await self.store.close()
             self.store = None
-
-
-def print_welcome(daemon: Daemon, demo: bool) -> None:
-    """What a person starting the daemon by hand needs first: where to go, how to log in."""
-    lines = [f"sms-gateway is running. Agent console: {daemon.http_url}/"]
-    if daemon.sim is not None:
-        lines.append(f"Customer phone (simulated): {daemon.http_url}/sim/")
-    if demo:
-        lines.append("Demo accounts: " + ", ".join(
-            f"{user} / {password} ({role})" for user, password, role in DEMO_ACCOUNTS
-        ))
-    lines.append("Stop with Ctrl+C.")
-    print("\n".join(lines), flush=True)
-
-
-async def run_daemon(config_path: Path | None, *, demo: bool = False) -> int:
-    """Run until SIGTERM or SIGINT; SIGHUP reloads config.yaml."""
-    import signal
-
-    from gateway.config import load_config
-    from gateway.config_errors import ConfigError
-    from gateway.log import configure_logging
-
-    config = load_config(config_path)
-    configure_logging(config.logging)
-    daemon = Daemon(config)
-    stop = asyncio.Event()
-    reload_wanted = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    loop.add_signal_handler(signal.SIGHUP, reload_wanted.set)
-
-    async def reloader() -> None:
-        while True:
-            await reload_wanted.wait()
-            reload_wanted.clear()
-            try:
-                new_config = load_config(config.source_path or config_path)
-            except ConfigError as error:
-                log.error("reload.refused", problems=[str(p) for p in error.problems])
-                daemon.notifier.ready(daemon.status_summary() + " (reload refused)")
-                continue
-            configure_logging(new_config.logging)
-            await daemon.reload(new_config)
-
-    try:
-        await daemon.start()
-        if demo:
-            assert daemon.workflow is not None
-            await ensure_demo_accounts(daemon.workflow.accounts)
-        if sys.stdout.isatty() or demo:
-            print_welcome(daemon, demo)
-        reload_task = loop.create_task(reloader(), name="reloader")
-        await stop.wait()
-        log.info("daemon.stopping")
-        reload_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await reload_task
-    finally:
-        # Handlers stay installed while stopping: a second SIGTERM must not cut a send short.
-        await daemon.stop()
-        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            loop.remove_signal_handler(signum)
-    return 0
