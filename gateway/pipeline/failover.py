@@ -10,11 +10,11 @@ from datetime import datetime
 
 import structlog
 
+from gateway.bus import Publisher
 from gateway.config import SendingConfig
 from gateway.modem.model import LineState
 from gateway.pipeline.lines import LineBoard
 from gateway.pipeline.outbound import LineSender
-from gateway.pipeline.publish import Publisher
 from gateway.store import Store
 
 log = structlog.get_logger("gateway.pipeline.failover")
