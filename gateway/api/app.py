@@ -11,7 +11,7 @@ from gateway.api.bodies import MAX_PREVIEW_CHARS
 from gateway.api.errors import error_middleware
 from gateway.api.health import METRICS, ApiMetrics, metrics_middleware
 from gateway.api.health import routes as health_routes
-from gateway.api.keys import BUS, CLOCK, CONFIG, REGISTRY, STORE, WEBSOCKETS, WORKFLOW
+from gateway.api.keys import CLOCK, CONFIG, REGISTRY, WEBSOCKETS, WORKFLOW
 from gateway.config import Config
 from gateway.service.workflow import Workflow
 
@@ -30,8 +30,6 @@ def create_app(*, workflow: Workflow, config: Config) -> web.Application:
         handler_args={"max_line_size": MAX_REQUEST_LINE_BYTES},
     )
     registry = CollectorRegistry()
-    app[STORE] = workflow.store
-    app[BUS] = workflow.bus
     app[CONFIG] = config
     app[CLOCK] = workflow.clock
     app[WORKFLOW] = workflow

@@ -9,11 +9,9 @@ from datetime import datetime
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from gateway.bus import EventBus
 from gateway.config import Config
 from gateway.service.access import Principal
 from gateway.service.workflow import Workflow
-from gateway.store.store import Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,8 +20,6 @@ class Auth:
     csrf_token: str | None  # set for session logins; tokens carry no ambient credential
 
 
-STORE = web.AppKey("store", Store)
-BUS = web.AppKey("bus", EventBus)
 CONFIG = web.AppKey("config", Config)
 WORKFLOW = web.AppKey("workflow", Workflow)
 CLOCK: web.AppKey[Callable[[], datetime]] = web.AppKey("clock")
