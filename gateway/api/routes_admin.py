@@ -94,10 +94,17 @@ async def audit_log(request: web.Request) -> web.Response:
     case = query_int(request, "case", default=None, low=1, high=MAX_ROW_ID)
     entries = await request.app[WORKFLOW].accounts.audit_log(
         limit, before_id=before, target=f"case:{case}" if case is not None else None,
-        username=request.query.get("user") or None, action=request.query.get("action") or None,
+        username=_filter(request, "user", 100), action=_filter(request, "action", 64),
     )
     return web.json_response({"entries": [
         {"id": e.id, "user_id": e.user_id, "action": e.action, "target": e.target,
          "details": e.details, "at": serialize.time(e.at)}
         for e in entries
     ]})
+
+
+def _filter(request: web.Request, name: str, max_chars: int) -> str | None:
+    value = request.query.get(name) or None
+    if value is not None and (len(value) > max_chars or "\x00" in value):
+        raise ApiError(400, "invalid_input", f"{name} is at most {max_chars} characters")
+    return value

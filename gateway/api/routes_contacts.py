@@ -18,7 +18,7 @@ MAX_PHONE_CHARS = 40
 
 def _phone(request: web.Request) -> str:
     phone = request.match_info["phone"]
-    if not phone.strip() or len(phone) > MAX_PHONE_CHARS:
+    if not phone.strip() or len(phone) > MAX_PHONE_CHARS or "\x00" in phone:
         raise ApiError(404, "not_found", "no such contact")
     return phone
 

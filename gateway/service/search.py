@@ -28,7 +28,7 @@ class SearchService:
     async def search(self, principal: Principal, query: str) -> list[SearchResult]:
         access.require_scope(principal, "cases:read")
         text = " ".join(query.split())
-        if not MIN_QUERY_CHARS <= len(text) <= MAX_QUERY_CHARS:
+        if "\x00" in text or not MIN_QUERY_CHARS <= len(text) <= MAX_QUERY_CHARS:
             raise InvalidInputError(
                 f"search for {MIN_QUERY_CHARS} to {MAX_QUERY_CHARS} characters")
         hits = await self._store.search.cases(

@@ -32,3 +32,11 @@ async def test_optouts_are_listed_for_admins(env: Env) -> None:
     assert status == 200
     assert [o["phone"] for o in body["optouts"]] == [CUSTOMER]
     assert (await alice.get("/api/optouts"))[0] == 403
+
+
+async def test_bad_filters_and_nul_characters_are_refused(env: Env) -> None:
+    root = await env.login("root", "admin")
+    assert (await root.get("/api/audit", params={"user": "x" * 101}))[0] == 400
+    assert (await root.get("/api/audit", params={"action": "a\x00b"}))[0] == 400
+    assert (await root.get("/api/search", params={"q": "ab\x00"}))[0] == 400
+    assert (await root.get("/api/contacts/%2B1555%00"))[0] == 404
