@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.store import tables
 from gateway.store.accounts import add_audit
 from gateway.store.database import Database
 from gateway.store.errors import ConflictError, NotFoundError
@@ -18,6 +20,7 @@ from gateway.store.models import (
     CaseRow,
     CaseTransferRow,
     ContactRow,
+    EventRow,
     MessageRow,
     PartRow,
     RequestRow,
@@ -26,6 +29,34 @@ from gateway.store.models import (
 REMOVED = "text removed by the retention policy"
 # Messages whose parts may still be sent or completed are never touched.
 _UNFINISHED = ("receiving", "queued", "sending")
+
+
+_SCRUB = (
+    update(tables.events).where(tables.events.c.seq == bindparam("event_seq"))
+    .values(data=bindparam("event_data"))
+)
+
+
+async def _scrub_events(
+    session: AsyncSession, types: tuple[str, ...], keys: dict[str, Any], *,
+    before: datetime | None = None, match: dict[str, Any] | None = None,
+) -> int:
+    """Sets `keys` in the data of the logged events of `types` (older than `before`, or whose
+    data has one of `match`'s values); the event log keeps what changed, not what was said."""
+    query = select(EventRow.seq, EventRow.data).where(
+        or_(*(EventRow.type.like(f"{prefix}%") for prefix in types)))
+    if before is not None:
+        query = query.where(EventRow.created_at < before)
+    changed = []
+    for seq, data in (await session.execute(query)).all():
+        if match is not None and not any(data.get(k) == v for k, v in match.items()):
+            continue
+        if any(k in data and data[k] != v for k, v in keys.items()):
+            changed.append({"event_seq": seq, "event_data": {**data, **{
+                k: v for k, v in keys.items() if k in data}}})
+    for start in range(0, len(changed), 500):
+        await session.execute(_SCRUB, changed[start:start + 500])
+    return len(changed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +91,10 @@ class RetentionRepository:
                     update(PartRow).where(PartRow.message_id.in_(chunk))
                     .values(text=None, user_data=None, pdu="")
                 )
-            details: dict[str, Any] = {"messages": len(ids), "message_days": days,
-                                       "cutoff": cutoff.isoformat()}
+            events = await _scrub_events(session, ("message.",), {"text": None},
+                                         before=cutoff)
+            details: dict[str, Any] = {"messages": len(ids), "events": events,
+                                       "message_days": days, "cutoff": cutoff.isoformat()}
             add_audit(session, user_id=None, action="retention.run", target=None,
                       details=details, now=now)
             return len(ids)
@@ -90,6 +123,9 @@ class RetentionRepository:
             await session.execute(delete(MessageRow).where(MessageRow.id.in_(message_ids)))
             await session.execute(delete(CaseRow).where(CaseRow.id.in_(case_ids)))
             await session.execute(delete(ContactRow).where(ContactRow.id == contact.id))
+            await _scrub_events(session, ("message.", "request.", "case."),
+                                {"text": None, "phone": None, "preview": None},
+                                match={"contact_id": contact.id, "phone": number})
             forgotten = Forgotten(contact.id, len(message_ids), notes, len(case_ids))
             # The number itself is not kept: only its last digits, to tell requests apart.
             add_audit(session, user_id=None, action="contact.forget",

@@ -46,6 +46,11 @@ async def test_old_text_is_removed_and_the_rest_kept(env: Env) -> None:
     runs = [e for e in await env.store.accounts.audit_log(limit=50)
             if e.action == "retention.run"]
     assert [r.details["messages"] for r in runs] == [0, 1]
+    assert runs[1].details["events"] >= 1
+    logged = [e for e in await env.store.events.since(0, 1000) if e.type.startswith("message.")]
+    texts = {e.data["id"]: e.data.get("text") for e in logged}
+    assert texts[history[0]["id"]] is None  # the event log forgets the old text too
+    assert texts[history[2]["id"]] == "a month later"
     case_now = (await alice.get(f"/api/cases/{case['id']}"))[1]["case"]
     assert case_now["phone"] == CUSTOMER
 
@@ -65,3 +70,4 @@ async def test_forget_erases_a_number_but_not_while_a_case_is_open(env: Env) -> 
                if e.action == "contact.forget"]
     assert entry.details["by"] == "dpo"
     assert CUSTOMER not in str(entry.details)
+    assert not [e for e in await env.store.events.since(0, 1000) if CUSTOMER in str(e.data)]
