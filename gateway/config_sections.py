@@ -236,6 +236,7 @@ class InboundConfig(Section):
     reassembly_timeout_s: PositiveSeconds = 60.0
     storage_sweep_interval_s: PositiveSeconds = 300.0
     db_retry_interval_s: PositiveSeconds = 5.0
+    quarantine_after_attempts: Annotated[int, Field(ge=1, le=1000)] = 5
 
 
 class RoutingConfig(Section):

@@ -187,6 +187,7 @@ class Daemon:
             reassembly_timeout_s=config.inbound.reassembly_timeout_s,
             report_window_s=config.sending.status_report_window_s,
             clock=self.clock,
+            quarantine_after_attempts=config.inbound.quarantine_after_attempts,
         )
         self._spawn("partial-release", self.inbound.run_release_loop)
 

@@ -24,6 +24,7 @@ from gateway.store.lines import LineRepository
 from gateway.store.messages import MessageRepository
 from gateway.store.migrate import upgrade_engine
 from gateway.store.outbound import OutboundRepository
+from gateway.store.quarantine import QuarantineRepository
 from gateway.store.requests import RequestRepository
 from gateway.store.users import SessionRepository, TokenRepository, UserRepository
 
@@ -46,6 +47,7 @@ class Store:
         self.sessions = SessionRepository(db)
         self.tokens = TokenRepository(db)
         self.audit = AuditRepository(db)
+        self.quarantine = QuarantineRepository(db)
 
     @classmethod
     async def open(
