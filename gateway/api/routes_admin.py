@@ -1,4 +1,4 @@
-"""Admins manage users and API tokens and read the audit log."""
+"""Admins manage users and API tokens, read the audit log and see quarantined messages."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from gateway.api.bodies import (
     read_body,
 )
 from gateway.api.errors import ApiError
-from gateway.api.keys import WORKFLOW
+from gateway.api.keys import STORE, WORKFLOW
 
 routes = web.RouteTableDef()
 
@@ -98,5 +98,21 @@ async def audit_log(request: web.Request) -> web.Response:
     return web.json_response({"entries": [
         {"id": e.id, "user_id": e.user_id, "action": e.action, "target": e.target,
          "details": e.details, "at": serialize.time(e.at)}
+        for e in entries
+    ]})
+
+
+@routes.get("/api/quarantine")
+@access(role="admin", scope="admin")
+async def quarantine(request: web.Request) -> web.Response:
+    """Inbound messages the store refused, kept with their raw PDU; newest first."""
+    limit = query_int(request, "limit", default=100, low=1, high=1000)
+    before = query_int(request, "before", default=None, low=1, high=MAX_LOG_ID)
+    assert limit is not None
+    repository = request.app[STORE].quarantine
+    entries = await repository.recent(limit=limit, before_id=before)
+    return web.json_response({"total": await repository.count(), "messages": [
+        {"id": e.id, "line_id": e.line_id, "pdu": e.pdu, "reason": e.reason,
+         "attempts": e.attempts, "at": serialize.time(e.created_at)}
         for e in entries
     ]})

@@ -58,6 +58,12 @@ def decode_inbound(pdu: str) -> InboundPart | StatusReport | Submit:
     )
 
 
+class MessageRefusedError(Exception):
+    """The store refused a message (not for want of a database); it stays on the modem and is
+    tried again. The message says only the error's kind, since the database's own text can
+    quote the message, and this one reaches logs and the line's status."""
+
+
 class InboundHandler:
     def __init__(
         self,
@@ -135,7 +141,10 @@ class InboundHandler:
                 "inbound.store_failed", line=line_name, attempts=attempts,
                 quarantine_after=self._quarantine_after, error=type(error).__name__,
             )
-            raise error
+            raise MessageRefusedError(
+                f"the store refused a message ({type(error).__name__}), attempt {attempts} of"
+                f" {self._quarantine_after} before quarantine"
+            ) from error
         try:
             entry = await self._store.quarantine.add(
                 line_id, item.pdu, f"{type(error).__name__}: {error}", attempts=attempts,
