@@ -81,6 +81,8 @@ class HttpConfig(Section):
     max_body_bytes: Annotated[int, Field(gt=0)] = 1024 * 1024
     login_max_attempts: Annotated[int, Field(gt=0)] = 10
     login_window_s: PositiveSeconds = 300.0
+    login_backoff_initial_s: PositiveSeconds = 1.0
+    login_backoff_max_s: PositiveSeconds = 60.0
 
     @property
     def host(self) -> str:

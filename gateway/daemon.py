@@ -432,11 +432,20 @@ class Daemon:
         created = []
         for username, password, role in DEMO_ACCOUNTS:
             try:
-                await accounts.add_user(username, role, password)
+                # Published passwords, on purpose: a start without --demo warns while they work.
+                await accounts.add_user(username, role, password, check_strength=False)
             except ConflictError:
                 continue  # kept as the admin left it (the password may have been changed)
             created.append((username, password, role))
         return created
+
+    async def demo_accounts_left(self) -> list[str]:
+        """Demo accounts that still log in with their published password."""
+        from gateway.api.keys import WORKFLOW
+
+        assert self.app is not None
+        pairs = [(username, password) for username, password, _role in DEMO_ACCOUNTS]
+        return await self.app[WORKFLOW].accounts.users_with_passwords(pairs)
 
     # running --------------------------------------------------------------------------------
 
@@ -581,6 +590,18 @@ def print_welcome(daemon: Daemon, demo: bool) -> None:
     print("\n".join(lines), flush=True)
 
 
+def warn_demo_accounts(usernames: list[str]) -> None:
+    """Loudly: anyone who read the README can log in as these."""
+    names = ", ".join(usernames)
+    log.warning("demo_accounts_with_published_passwords", users=usernames,
+                action="sms-gateway user passwd NAME, or user disable NAME")
+    print(
+        f"WARNING: the demo accounts {names} still have their published passwords and anyone"
+        " can log in with them. Change them (sms-gateway user passwd NAME) or disable them"
+        " (sms-gateway user disable NAME).", file=sys.stderr, flush=True,
+    )
+
+
 async def run_daemon(config_path: Path | None, *, demo: bool = False) -> int:
     """Run until SIGTERM or SIGINT; SIGHUP reloads config.yaml."""
     import signal
@@ -616,6 +637,8 @@ async def run_daemon(config_path: Path | None, *, demo: bool = False) -> int:
         await daemon.start()
         if demo:
             await daemon.ensure_demo_accounts()
+        elif left := await daemon.demo_accounts_left():
+            warn_demo_accounts(left)
         if sys.stdout.isatty() or demo:
             print_welcome(daemon, demo)
         reload_task = loop.create_task(reloader(), name="reloader")

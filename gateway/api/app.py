@@ -81,8 +81,11 @@ def create_app(
         address_provider=address_provider or address_provider_from_config(config),
         passwords=passwords,
         login_limits=LoginLimits(
-            max_failures_per_user=config.http.login_max_attempts,
-            max_failures_per_address=config.http.login_max_attempts * 4,
+            free_failures_per_user_address=config.http.login_max_attempts,
+            free_failures_per_user=config.http.login_max_attempts * 2,
+            free_failures_per_address=config.http.login_max_attempts * 4,
+            backoff_initial_s=config.http.login_backoff_initial_s,
+            backoff_max_s=config.http.login_backoff_max_s,
             window_s=config.http.login_window_s,
         ),
     )

@@ -71,7 +71,9 @@ def check_origin(request: web.Request, *, required: bool) -> None:
         raise ApiError(403, "bad_origin", f"origin {origin} is not allowed")
 
 
-async def _authenticate(request: web.Request) -> Auth | None:
+async def authenticate(request: web.Request) -> Auth | None:
+    """Who sent `request` (cookie or bearer token), None when nobody; a malformed or unknown
+    bearer token raises ApiError (401)."""
     workflow = request.app[WORKFLOW]
     header = request.headers.get("Authorization")
     if header is not None:
@@ -100,7 +102,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         raise ApiError(404, "not_found", "no such endpoint")
     if rule.public:
         return await handler(request)
-    auth = await _authenticate(request)
+    auth = await authenticate(request)
     if auth is None:
         raise ApiError(401, "unauthenticated", "log in first")
     who = auth.principal

@@ -60,6 +60,13 @@ class UpdateUserBody(Body):
     role: Literal["agent", "supervisor", "admin"] | None = None
 
 
+class ClearLoginLimitsBody(Body):
+    """Neither field: every counter."""
+
+    username: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+    address: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+
+
 class CreateTokenBody(Body):
     name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
     user: Annotated[str, StringConstraints(min_length=1, max_length=100)]

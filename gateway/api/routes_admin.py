@@ -1,4 +1,5 @@
-"""Admins manage users and API tokens, read the audit log and see quarantined messages."""
+"""Admins manage users and API tokens, read the audit log, see and clear login throttles, and
+see quarantined messages."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from gateway.api import serialize
 from gateway.api.auth import access, principal
 from gateway.api.bodies import (
     MAX_LOG_ID,
+    ClearLoginLimitsBody,
     CreateTokenBody,
     CreateUserBody,
     UpdateUserBody,
@@ -116,3 +118,29 @@ async def quarantine(request: web.Request) -> web.Response:
          "attempts": e.attempts, "at": serialize.time(e.created_at)}
         for e in entries
     ]})
+
+
+@routes.get("/api/login-limits")
+@access(role="admin", scope="admin")
+async def login_limits(request: web.Request) -> web.Response:
+    """Login failure counters that currently slow attempts down, longest wait first."""
+    throttles = request.app[WORKFLOW].accounts.limiter.throttles()
+    return web.json_response({"throttles": [
+        {"kind": t.kind, "username": t.username, "address": t.address, "failures": t.failures,
+         "retry_after_s": round(t.retry_after_s, 1)}
+        for t in throttles
+    ]})
+
+
+@routes.post("/api/login-limits/clear")
+@access(role="admin", scope="admin")
+async def clear_login_limits(request: web.Request) -> web.Response:
+    body = await read_body(request, ClearLoginLimitsBody)
+    workflow = request.app[WORKFLOW]
+    cleared = workflow.accounts.limiter.clear(username=body.username, address=body.address)
+    await workflow.accounts.repo.audit(
+        user_id=principal(request).user_id, action="login_limits.clear", target=None,
+        details={"username": body.username, "address": body.address, "cleared": cleared},
+        now=workflow.clock(),
+    )
+    return web.json_response({"cleared": cleared})
