@@ -70,6 +70,7 @@ def modem_settings(modem: ModemConfig, config: Config, device: str) -> ModemSett
         reconnect_initial_s=driver.reconnect_backoff_initial_s,
         reconnect_max_s=driver.reconnect_backoff_max_s,
         busy_retry_window_s=driver.sim_busy_timeout_s,
+        log_message_text=config.logging.log_message_text,
     )
 
 
