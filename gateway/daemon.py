@@ -34,6 +34,7 @@ from gateway.sim.modem import SimModem
 from gateway.sim.network import SimNetwork
 from gateway.sim.transport import PtyPort, open_in_memory, open_pty
 from gateway.store import Store, StoreError
+from gateway.store.files import private_folder
 
 log = structlog.get_logger("gateway.daemon")
 
@@ -164,7 +165,7 @@ class Daemon:
 
     async def _start(self) -> None:
         config = self.config
-        config.data_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(config.data_dir)  # 0750 whatever the umask: it holds the database
         self.store = store = await Store.open(
             config.database_url, default_region=config.default_region
         )
