@@ -83,6 +83,8 @@ class HttpConfig(Section):
     login_window_s: PositiveSeconds = 300.0
     login_backoff_initial_s: PositiveSeconds = 1.0
     login_backoff_max_s: PositiveSeconds = 60.0
+    header_timeout_s: PositiveSeconds = 10.0
+    body_timeout_s: PositiveSeconds = 30.0
 
     @property
     def host(self) -> str:

@@ -231,7 +231,10 @@ class Daemon:
     async def _start_http(self) -> None:
         assert self.app is not None
         http = self.config.http
-        self._web = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        from gateway.api.server import ApiRunner
+
+        self._web = ApiRunner(self.app, header_timeout_s=http.header_timeout_s,
+                              access_log=None, handle_signals=False)
         await self._web.setup()
         ssl_context = None
         if http.tls_cert is not None and http.tls_key is not None:

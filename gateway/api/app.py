@@ -26,6 +26,7 @@ from gateway.api.keys import (
     WEBSOCKETS,
     WORKFLOW,
 )
+from gateway.api.server import set_api_headers
 from gateway.bus import EventBus
 from gateway.config import Config
 from gateway.log import get_logger
@@ -106,6 +107,7 @@ def create_app(
     app.cleanup_ctx.append(_run_webhooks)
     app.cleanup_ctx.append(_expire_sessions)
     app.on_shutdown.append(_close_websockets)
+    app.on_response_prepare.append(set_api_headers)
     return app
 
 

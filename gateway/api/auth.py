@@ -7,6 +7,7 @@ refused, so a forgotten rule fails closed.
 from __future__ import annotations
 
 import hmac
+import ipaddress
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -53,10 +54,31 @@ def principal(request: web.Request) -> Principal:
     return request[AUTH].principal
 
 
+_LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+
+
 def own_origins(request: web.Request) -> set[str]:
+    """`http.trusted_origins`, and the address and port this connection reached (by name too
+    on loopback). Never the Host header: the client chooses that, and DNS rebinding makes a
+    hostile page's requests carry its own name there."""
     config = request.app[CONFIG]
     origins = set(config.http.trusted_origins)
-    origins.add(f"{request.scheme}://{request.host}")
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    if isinstance(sockname, tuple) and len(sockname) >= 2:
+        address, port = str(sockname[0]), int(sockname[1])
+        scheme = "https" if config.http.tls_cert is not None else "http"
+        try:
+            loopback = ipaddress.ip_address(address).is_loopback
+        except ValueError:
+            loopback = False
+        hosts = _LOOPBACK_NAMES if loopback else (
+            f"[{address}]" if ":" in address else address,
+        )
+        default_port = 443 if scheme == "https" else 80
+        for host in hosts:
+            origins.add(f"{scheme}://{host}:{port}")
+            if port == default_port:
+                origins.add(f"{scheme}://{host}")
     return origins
 
 
