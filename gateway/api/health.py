@@ -64,7 +64,7 @@ async def metrics_middleware(request: web.Request, handler: Any) -> web.StreamRe
 @access(public=True)
 async def healthz(request: web.Request) -> web.Response:
     try:
-        seq = await request.app[STORE].events.last_seq()
+        seq = await request.app[WORKFLOW].event_log.last_seq()
     except Exception as error:  # any database failure means not healthy
         return web.json_response({"status": "unavailable", "error": type(error).__name__},
                                  status=503)
@@ -76,7 +76,7 @@ async def healthz(request: web.Request) -> web.Response:
 async def metrics(request: web.Request) -> web.Response:
     app = request.app
     workflow = app[WORKFLOW]
-    app[METRICS].pending_requests.set(len(await workflow.router.pending_count()))
+    app[METRICS].pending_requests.set(await workflow.router.pending_count())
     app[METRICS].websockets.set(len(app[WEBSOCKETS]))
     app[METRICS].agents_online.set(len(workflow.presence.online))
     app[METRICS].quarantined.set(await app[STORE].quarantine.count())

@@ -31,8 +31,8 @@ from gateway.service.secrets import (
     secret_digest,
 )
 from gateway.store import errors as store_errors
-from gateway.store.accounts_repo_api import AccountsRepository
-from gateway.store.domain import ApiToken, Role, User
+from gateway.store.accounts import AccountsRepository
+from gateway.store.domain import ApiToken, AuditEntry, Role, User
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
@@ -136,7 +136,7 @@ class AccountService:
         login_limits: LoginLimits | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.repo = repo
+        self._repo = repo
         self._clock = clock
         self._session_ttl = timedelta(seconds=session_ttl_s)
         self._passwords = passwords or Passwords()
@@ -169,10 +169,10 @@ class AccountService:
         # Counted before the password is checked, with no await in between: parallel guesses
         # cannot all pass a limit that none of them has reached yet.
         self.limiter.begin(username, address)
-        user = await self.repo.get_user_by_name(username)
+        user = await self._repo.get_user_by_name(username)
         ok = self._passwords.verify(user.password_hash if user else None, password)
         if user is None or not ok or user.disabled:
-            await self.repo.audit(
+            await self._repo.audit(
                 user_id=user.id if user else None, action="login.failed",
                 target=f"user:{user.id}" if user else None,
                 details={"username": username[:100], "address": address}, now=self._clock(),
@@ -180,22 +180,22 @@ class AccountService:
             raise InvalidCredentialsError("wrong username or password")
         self.limiter.succeeded(username, address)
         if self._passwords.needs_rehash(user.password_hash):
-            user = await self.repo.update_user(
+            user = await self._repo.update_user(
                 user.id, now=self._clock(), by=user.id,
                 password_hash=self._passwords.hash(password),
             )
         secret = new_secret()
         csrf = new_secret()
         now = self._clock()
-        stored = await self.repo.create_session(
+        stored = await self._repo.create_session(
             user.id, secret_digest(secret), csrf, now, now + self._session_ttl
         )
         return LoginResult(user, secret, csrf, stored.expires_at)
 
     async def logout(self, session_secret: str) -> None:
         digest = secret_digest(session_secret)
-        found = await self.repo.find_session(digest, self._clock())
-        await self.repo.delete_session(digest, self._clock())
+        found = await self._repo.find_session(digest, self._clock())
+        await self._repo.delete_session(digest, self._clock())
         if found is not None:
             self._access_ended(found[1].id, found[0].id)
 
@@ -203,7 +203,7 @@ class AccountService:
         self, session_secret: str
     ) -> tuple[Principal, str] | None:
         """The principal and its CSRF token for a cookie's secret, or None when not valid."""
-        found = await self.repo.find_session(secret_digest(session_secret), self._clock())
+        found = await self._repo.find_session(secret_digest(session_secret), self._clock())
         if found is None:
             return None
         stored, user = found
@@ -214,38 +214,38 @@ class AccountService:
         return principal, stored.csrf_token
 
     async def authenticate_token(self, secret: str) -> Principal | None:
-        found = await self.repo.find_token(secret_digest(secret))
+        found = await self._repo.find_token(secret_digest(secret))
         if found is None:
             return None
         token, user = found
         now_mono = self._monotonic()
         if now_mono - self._token_touched.get(token.id, -1e18) >= TOKEN_TOUCH_INTERVAL_S:
             self._token_touched[token.id] = now_mono
-            await self.repo.touch_token(token.id, self._clock())
+            await self._repo.touch_token(token.id, self._clock())
         return Principal(
             user_id=user.id, username=user.username, role=user.role, via="token",
             scopes=frozenset(token.scopes), token_id=token.id, token_name=token.name,
         )
 
     async def expire_sessions(self) -> int:
-        return await self.repo.delete_expired_sessions(self._clock())
+        return await self._repo.delete_expired_sessions(self._clock())
 
     # -- users
 
     async def add_user(
-        self, username: str, role: str, password: str | None = None, *,
-        check_strength: bool = True,
+        self, username: str, role: str, password: str | None = None, by: int | None = None,
+        *, check_strength: bool = True,
     ) -> tuple[User, str | None]:
-        """Creates a user; returns the generated password when none was given (shown once).
-        A username that looks like an existing one (case, width) is refused, so failures
-        for one never pass for the other's. `check_strength=False` only for the demo's
-        published accounts."""
+        """Creates a user (one audit row, naming `by`, the admin, when there is one); returns the
+        generated password when none was given (shown once). A username that looks like an
+        existing one (case, width) is refused, so failures for one never pass for the other's.
+        `check_strength=False` only for the demo's published accounts."""
         generated = None
         if password is None:
             password = generated = generate_password()
         name = check_username(username)
         skeleton = username_skeleton(name)
-        for existing in await self.repo.list_users():
+        for existing in await self._repo.list_users():
             if existing.username != name and username_skeleton(existing.username) == skeleton:
                 raise ConflictError(
                     f"username {name!r} looks like the existing {existing.username!r}",
@@ -256,24 +256,30 @@ class AccountService:
         elif not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
             check_password(password)
         try:
-            user = await self.repo.create_user(
-                name, check_role(role), self._passwords.hash(password), self._clock(),
+            user = await self._repo.create_user(
+                name, check_role(role), self._passwords.hash(password), self._clock(), by=by,
             )
         except store_errors.DuplicateError as error:
             raise ConflictError(str(error), code="user_exists") from error
         return user, generated
 
     async def _user(self, username: str) -> User:
-        user = await self.repo.get_user_by_name(username)
+        user = await self._repo.get_user_by_name(username)
         if user is None:
             raise NotFoundError(f"no user named {username!r}")
+        return user
+
+    async def get_user(self, user_id: int) -> User:
+        user = await self._repo.get_user(user_id)
+        if user is None:
+            raise NotFoundError("no such user")
         return user
 
     async def set_password(
         self, username: str, password: str, by: int | None = None
     ) -> User:
         user = await self._user(username)
-        changed = await self.repo.update_user(
+        changed = await self._repo.update_user(
             user.id, now=self._clock(), by=by,
             password_hash=self._passwords.hash(check_password(password, user.username)),
         )
@@ -285,7 +291,7 @@ class AccountService:
             user = await self._user(username)
             if disabled:
                 await self._keep_an_admin(user)
-            changed = await self.repo.update_user(
+            changed = await self._repo.update_user(
                 user.id, now=self._clock(), by=by, disabled=disabled
             )
         if disabled:
@@ -298,8 +304,8 @@ class AccountService:
             user = await self._user(username)
             if new_role != "admin":
                 await self._keep_an_admin(user)
-            changed = await self.repo.update_user(user.id, now=self._clock(), by=by,
-                                                  role=new_role)
+            changed = await self._repo.update_user(user.id, now=self._clock(), by=by,
+                                                   role=new_role)
         if new_role != user.role:
             self._access_ended(user.id)
         return changed
@@ -308,7 +314,7 @@ class AccountService:
         """Refuse to take the admin role (or the account) from the last enabled admin."""
         if user.role != "admin" or user.disabled:
             return
-        admins = [u for u in await self.repo.list_users() if u.role == "admin" and not u.disabled]
+        admins = [u for u in await self._repo.list_users() if u.role == "admin" and not u.disabled]
         if [u.id for u in admins] == [user.id]:
             raise ConflictError(
                 f"{user.username} is the last enabled admin; make another admin first",
@@ -316,18 +322,30 @@ class AccountService:
             )
 
     async def list_users(self) -> list[User]:
-        return await self.repo.list_users()
+        return await self._repo.list_users()
 
     async def users_with_passwords(self, pairs: Sequence[tuple[str, str]]) -> list[str]:
         """Which of these enabled users still have that password (the demo's published ones)."""
         found = []
         for username, password in pairs:
-            user = await self.repo.get_user_by_name(username)
+            user = await self._repo.get_user_by_name(username)
             if user is not None and not user.disabled and self._passwords.verify(
                 user.password_hash, password
             ):
                 found.append(username)
         return found
+
+    async def clear_login_limits(
+        self, *, username: str | None, address: str | None, by: int | None
+    ) -> int:
+        """Forget login failure counters (see LoginRateLimiter.clear); audited."""
+        cleared = self.limiter.clear(username=username, address=address)
+        await self._repo.audit(
+            user_id=by, action="login_limits.clear", target=None,
+            details={"username": username, "address": address, "cleared": cleared},
+            now=self._clock(),
+        )
+        return cleared
 
     # -- API tokens
 
@@ -341,19 +359,27 @@ class AccountService:
         if user.disabled:
             raise ConflictError(f"user {username!r} is disabled", code="user_disabled")
         secret = new_api_token()
-        token = await self.repo.create_token(
+        token = await self._repo.create_token(
             name.strip(), secret_digest(secret), check_scopes(scopes), user.id, self._clock()
         )
         if by is not None and by != user.id:
-            await self.repo.audit(user_id=by, action="token.issue", target=f"token:{token.id}",
+            await self._repo.audit(user_id=by, action="token.issue", target=f"token:{token.id}",
                                   details={"for": username}, now=self._clock())
         return CreatedToken(token, secret)
 
     async def list_tokens(self) -> list[ApiToken]:
-        return await self.repo.list_tokens()
+        return await self._repo.list_tokens()
 
     async def revoke_token(self, token_id: int, by: int | None = None) -> ApiToken:
         try:
-            return await self.repo.revoke_token(token_id, by, self._clock())
+            return await self._repo.revoke_token(token_id, by, self._clock())
         except store_errors.NotFoundError as error:
             raise NotFoundError(f"no token {token_id}") from error
+
+    # -- audit log
+
+    async def audit_log(
+        self, limit: int, before_id: int | None = None, target: str | None = None
+    ) -> list[AuditEntry]:
+        """Newest first; `before_id` pages back, `target` (such as "case:12") narrows."""
+        return await self._repo.audit_log(limit=limit, before_id=before_id, target=target)

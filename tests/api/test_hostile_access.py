@@ -34,7 +34,7 @@ async def test_100_parallel_wrong_passwords_get_only_the_free_attempts_checked(e
     free = env.config.http.login_max_attempts
     statuses = Counter(await asyncio.gather(*(_wrong_login(env, "alice") for _ in range(100))))
     assert statuses == {401: free, 429: 100 - free}
-    entries = await env.workflow.accounts.repo.audit_log(limit=1000, before_id=None)
+    entries = await env.workflow.accounts.audit_log(limit=1000)
     assert sum(1 for e in entries if e.action == "login.failed") == free
 
 
@@ -187,7 +187,7 @@ async def test_a_change_made_outside_the_api_closes_the_websocket_on_the_next_ch
     alice = await env.login("alice")
     ws = await _ws(env, alice)
     try:
-        await env.workflow.accounts.repo.update_user(alice.id, now=env.clock(), by=None,
+        await env.store.accounts.update_user(alice.id, now=env.clock(), by=None,
                                                      disabled=True)
         assert await _closed(ws) == 4001
     finally:
