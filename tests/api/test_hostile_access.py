@@ -188,7 +188,7 @@ async def test_a_change_made_outside_the_api_closes_the_websocket_on_the_next_ch
     ws = await _ws(env, alice)
     try:
         await env.store.accounts.update_user(alice.id, now=env.clock(), by=None,
-                                                     disabled=True)
+                                             disabled=True)
         assert await _closed(ws) == 4001
     finally:
         await ws.close()
