@@ -16,7 +16,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import structlog
 from aiohttp import web
@@ -30,11 +30,15 @@ from gateway.modem import LineState, ModemSettings, ModemSupervisor, Opener
 from gateway.notify import SystemdNotifier
 from gateway.pipeline import InboundHandler, LineSender, Publisher
 from gateway.pipeline.lines import LineBoard, line_details
+from gateway.service.accounts import AccountService
 from gateway.sim.modem import SimModem
 from gateway.sim.network import SimNetwork
 from gateway.sim.transport import PtyPort, open_in_memory, open_pty
 from gateway.store import Store, StoreError
 from gateway.store.files import private_folder
+
+if TYPE_CHECKING:
+    from gateway.service.accounts import AccountService
 
 log = structlog.get_logger("gateway.daemon")
 
@@ -194,7 +198,9 @@ class Daemon:
         self._spawn("partial-release", self.inbound.run_release_loop)
 
         self._control = ControlServer(
-            socket_path(config.data_dir), create_control_app(self.status, self.wake_outbound)
+            socket_path(config.data_dir), create_control_app(
+                self.status, self.wake_outbound, login_limits=self._accounts_service
+            )
         )
         await self._control.start()
         self.app = self.build_app()
@@ -209,6 +215,12 @@ class Daemon:
         self._spawn("status", self._status_loop)
         log.info("daemon.ready", http=self.http_url, simulator=self.sim_control_url,
                  lines=list(self.line_ids))
+
+    def _accounts_service(self) -> AccountService | None:
+        """For the control socket: the API's accounts service, once the API is built."""
+        from gateway.api.keys import WORKFLOW
+
+        return self.app[WORKFLOW].accounts if self.app is not None else None
 
     def build_app(self) -> web.Application:
         """The HTTP application: the agent API, the console, and with a simulated modem the

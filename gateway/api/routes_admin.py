@@ -120,12 +120,7 @@ async def quarantine(request: web.Request) -> web.Response:
 @access(role="admin", scope="admin")
 async def login_limits(request: web.Request) -> web.Response:
     """Login failure counters that currently slow attempts down, longest wait first."""
-    throttles = request.app[WORKFLOW].accounts.limiter.throttles()
-    return web.json_response({"throttles": [
-        {"kind": t.kind, "username": t.username, "address": t.address, "failures": t.failures,
-         "retry_after_s": round(t.retry_after_s, 1)}
-        for t in throttles
-    ]})
+    return web.json_response({"throttles": request.app[WORKFLOW].accounts.login_throttles()})
 
 
 @routes.post("/api/login-limits/clear")

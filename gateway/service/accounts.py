@@ -12,8 +12,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-from zxcvbn import zxcvbn
+from typing import Any
 
 from gateway.service.access import ROLES, SCOPES, Principal
 from gateway.service.errors import (
@@ -97,6 +96,8 @@ def check_password(password: str, username: str | None = None) -> str:
         password
     ):
         raise InvalidInputError("a password must not contain the username")
+    from zxcvbn import zxcvbn  # 0.2 s to load its word lists: only when a password is set
+
     scored = password[:_SCORED_PASSWORD_CHARS]
     result = zxcvbn(scored, user_inputs=[username] if username else [],
                     max_length=_SCORED_PASSWORD_CHARS)
@@ -334,6 +335,14 @@ class AccountService:
             ):
                 found.append(username)
         return found
+
+    def login_throttles(self) -> list[dict[str, Any]]:
+        """The login failure counters that currently slow attempts down, as plain data."""
+        return [
+            {"kind": t.kind, "username": t.username, "address": t.address,
+             "failures": t.failures, "retry_after_s": round(t.retry_after_s, 1)}
+            for t in self.limiter.throttles()
+        ]
 
     async def clear_login_limits(
         self, *, username: str | None, address: str | None, by: int | None
