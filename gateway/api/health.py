@@ -18,7 +18,7 @@ from prometheus_client import (
 )
 
 from gateway.api.auth import access
-from gateway.api.keys import REGISTRY, STORE, WEBSOCKETS, WORKFLOW
+from gateway.api.keys import REGISTRY, WEBSOCKETS, WORKFLOW
 
 routes = web.RouteTableDef()
 OPENAPI_PATH = Path(__file__).with_name("openapi.yaml")
@@ -79,7 +79,7 @@ async def metrics(request: web.Request) -> web.Response:
     app[METRICS].pending_requests.set(await workflow.router.pending_count())
     app[METRICS].websockets.set(len(app[WEBSOCKETS]))
     app[METRICS].agents_online.set(len(workflow.presence.online))
-    app[METRICS].quarantined.set(await app[STORE].quarantine.count())
+    app[METRICS].quarantined.set(await workflow.store.quarantine.count())
     body = generate_latest(app[REGISTRY])
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 

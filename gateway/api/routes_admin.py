@@ -18,7 +18,7 @@ from gateway.api.bodies import (
     read_body,
 )
 from gateway.api.errors import ApiError
-from gateway.api.keys import STORE, WORKFLOW
+from gateway.api.keys import WORKFLOW
 
 routes = web.RouteTableDef()
 
@@ -107,7 +107,7 @@ async def quarantine(request: web.Request) -> web.Response:
     limit = query_int(request, "limit", default=100, low=1, high=1000)
     before = query_int(request, "before", default=None, low=1, high=MAX_LOG_ID)
     assert limit is not None
-    repository = request.app[STORE].quarantine
+    repository = request.app[WORKFLOW].store.quarantine
     entries = await repository.recent(limit=limit, before_id=before)
     return web.json_response({"total": await repository.count(), "messages": [
         {"id": e.id, "line_id": e.line_id, "pdu": e.pdu, "reason": e.reason,

@@ -1,5 +1,5 @@
 """HTTP abuse: deep JSON, over-long request lines, slow clients, forged Host headers, and the
-headers every answer carries, on the server the daemon runs (ApiRunner over real TCP)."""
+headers every answer carries, on the server the daemon runs (start_site over real TCP)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,9 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 from gateway.api.app import create_app
-from gateway.api.server import ApiRunner
-from gateway.service.secrets import TEST_HASHING_COST, Passwords
+from gateway.api.site import start_site
 
 from .conftest import PASSWORD, Env, make_config
 
@@ -26,16 +24,10 @@ async def served(env: Env, tmp_path: Any) -> AsyncIterator[str]:
     """The API app behind ApiRunner on a real port; returns its base URL."""
     config = make_config(tmp_path, http={"header_timeout_s": HEADER_TIMEOUT_S,
                                          "body_timeout_s": HEADER_TIMEOUT_S})
-    app = create_app(store=env.store, bus=env.bus, config=config, wake_outbound=lambda: None,
-                     clock=env.clock, passwords=Passwords(TEST_HASHING_COST))
-    runner = ApiRunner(app, header_timeout_s=HEADER_TIMEOUT_S, access_log=None,
-                       handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
+    app = create_app(workflow=env.workflow, config=config)
+    runner, url = await start_site(app, "127.0.0.1", 0, header_timeout_s=HEADER_TIMEOUT_S)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield url
     finally:
         await runner.cleanup()
 
