@@ -23,15 +23,17 @@ from aiohttp import web
 
 from gateway.bus import EventBus
 from gateway.config import Config
-from gateway.config_sections import LineConfig, ModemConfig
+from gateway.config_sections import LineConfig, ModemConfig, SmppLineConfig
 from gateway.control import ControlServer, create_control_app, socket_path
 from gateway.discovery import AutoModems
 from gateway.modem import LineState, ModemSettings, ModemSupervisor, Opener
 from gateway.notify import SystemdNotifier
 from gateway.pipeline import InboundHandler, LineSender, Publisher
 from gateway.pipeline.lines import LineBoard, line_details
+from gateway.pipeline.smpp_lines import SmppLines
 from gateway.sim.modem import SimModem
 from gateway.sim.network import SimNetwork
+from gateway.sim.smsc import SimSmsc
 from gateway.sim.transport import PtyPort, open_in_memory, open_pty
 from gateway.store import Store, StoreError
 
@@ -90,6 +92,7 @@ class SimulatedNetwork:
         self.profile = config.simulator.profile
         self.ports: dict[str, PtyPort] = {}
         self.modems: dict[str, SimModem] = {}
+        self.smscs: list[SimSmsc] = []
 
     async def add(self, modem: ModemConfig) -> str:
         imsi, iccid = _sim_identity(modem.number)
@@ -114,6 +117,8 @@ class SimulatedNetwork:
             self.network.detach(sim_modem)
 
     async def close(self) -> None:
+        for smsc in self.smscs:
+            await smsc.stop()
         for name in list(self.ports):
             await self.remove(name)
         await self.network.aclose()
@@ -151,6 +156,7 @@ class Daemon:
         self.app: web.Application | None = None
         self.auto: AutoModems | None = None
         self._failover_timers: dict[str, asyncio.TimerHandle] = {}
+        self.smpp: SmppLines | None = None
 
     # start-up -------------------------------------------------------------------------------
 
@@ -172,9 +178,10 @@ class Daemon:
             log.warning("outbound.unknown_after_restart", parts=[u.part.id for u in unknown])
         self.publisher.publish(u.event for u in unknown)
 
-        if any(m.simulator for m in config.modem_list):
+        if any(m.simulator for m in config.modem_list) or any(s.simulator for s in config.smpp):
             self.sim = SimulatedNetwork(config, self.sim_transport)
-        for line_config in config.line_list:
+        lines: list[LineConfig | SmppLineConfig] = [*config.line_list, *config.smpp]
+        for line_config in lines:
             # With `modems: auto` the lines exist (shown down) before their modem turns up.
             line = await store.lines.ensure(line_config.name, line_config.number, now=self.clock())
             self.line_ids[line_config.name] = line.id
@@ -200,6 +207,7 @@ class Daemon:
             await self._start_sim_control()
         for modem in config.modem_list:
             await self._add_modem(modem)
+        await self._start_smpp()
         if config.modems_auto:
             await self._start_auto(config)
         self.notifier.ready(self.status_summary())
@@ -296,6 +304,29 @@ class Daemon:
         self.senders[modem.name] = sender
         self._sender_tasks[modem.name] = self._spawn(f"sender-{modem.name}", sender.run)
         await supervisor.start()
+
+    async def _start_smpp(self) -> None:
+        """SMPP lines: a simulated SMSC first for those marked `simulator: true`."""
+        assert self.store is not None
+        assert self.board is not None
+        assert self.inbound is not None
+        for line in self.config.smpp:
+            if line.simulator and self.sim is not None:
+                smsc = SimSmsc(self.sim.network, host=line.host, port=line.port,
+                               system_id=line.system_id, password=line.password,
+                               number=line.number)
+                await smsc.start()
+                self.sim.smscs.append(smsc)
+        self.smpp = SmppLines(
+            store=self.store, publisher=self.publisher, board=self.board, inbound=self.inbound,
+            line_ids=self.line_ids, sending=self.config.sending, driver=self.config.driver,
+            idle_check_s=SENDER_IDLE_CHECK_S, clock=self.clock,
+        )
+        for line in self.config.smpp:
+            session, sender = self.smpp.build(line)
+            self.senders[line.name] = sender
+            self._sender_tasks[line.name] = self._spawn(f"sender-{line.name}", sender.run)
+            await session.start()
 
     async def _remove_modem(self, name: str) -> None:
         sender = self.senders.pop(name, None)
@@ -550,6 +581,9 @@ class Daemon:
             await self._remove_modem(name)
         for name in list(self.supervisors):
             await self._remove_modem(name)
+        if self.smpp is not None:
+            await self.smpp.stop()
+            self.smpp = None
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

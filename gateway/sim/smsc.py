@@ -5,7 +5,8 @@ reaches the handset, and a delivery receipt comes back when it did.
 Like a real SMSC it keeps each mobile-originated message until the ESME acknowledged it with
 deliver_sm_resp, and delivers it again after an error, a timeout or a dropped connection.
 Faults (POST /smsc/faults): drop {}, throttle {times}, no_response {times}, refuse_bind
-{times}, delay_receipts {seconds}, clear {}.
+{times}, delay_receipts {seconds}, lose_acks {times} (deliver_sm_resp taken as never come: the
+message is delivered again), clear {}.
 """
 
 from __future__ import annotations
@@ -56,10 +57,11 @@ class SmscFaults:
     throttle_times: int = 0
     no_response_times: int = 0
     refuse_bind_times: int = 0
+    lose_acks_times: int = 0
     receipt_delay_s: float = 0.0
 
     def describe(self) -> dict[str, object]:
-        return {"throttle_times": self.throttle_times,
+        return {"throttle_times": self.throttle_times, "lose_acks_times": self.lose_acks_times,
                 "no_response_times": self.no_response_times,
                 "refuse_bind_times": self.refuse_bind_times,
                 "receipt_delay_s": self.receipt_delay_s}
@@ -159,6 +161,8 @@ class SimSmsc:
             self.faults.no_response_times = times()
         elif kind == "refuse_bind":
             self.faults.refuse_bind_times = times()
+        elif kind == "lose_acks":
+            self.faults.lose_acks_times = times()
         elif kind == "delay_receipts":
             seconds = params.get("seconds", 5.0)
             if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
@@ -168,7 +172,7 @@ class SimSmsc:
             self.faults = SmscFaults()
         else:
             raise FaultError(f"unknown SMSC fault {kind!r}; known: drop, throttle, "
-                             "no_response, refuse_bind, delay_receipts, clear")
+                             "no_response, refuse_bind, delay_receipts, lose_acks, clear")
 
     def set_mo_concat(self, mode: str) -> None:
         if mode not in ("udh", "sar", "payload"):
@@ -283,17 +287,25 @@ class SimSmsc:
     async def _deliver_loop(self) -> None:
         """Sends what waits, up to DELIVER_WINDOW at a time, to a bound receiver."""
         in_flight: set[asyncio.Task[None]] = set()
+        try:
+            await self._deliver_forever(in_flight)
+        finally:
+            for task in in_flight:
+                task.cancel()
+            await asyncio.gather(*in_flight, return_exceptions=True)
+
+    async def _deliver_forever(self, in_flight: set[asyncio.Task[None]]) -> None:
         while True:
             receiver = next((e for e in self.esmes if e.receive
                              and not e.connection.closed), None)
             if receiver is None or not self.outbox or len(in_flight) >= DELIVER_WINDOW:
                 self._wake.clear()
-                waits = [asyncio.ensure_future(self._wake.wait())]
-                await asyncio.wait([*waits, *in_flight],
-                                             timeout=self.redeliver_after_s,
-                                             return_when=asyncio.FIRST_COMPLETED)
-                for future in waits:
-                    future.cancel()
+                wake = asyncio.ensure_future(self._wake.wait())
+                try:
+                    await asyncio.wait([wake, *in_flight], timeout=self.redeliver_after_s,
+                                       return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    wake.cancel()
                 in_flight -= {t for t in in_flight if t.done()}
                 continue
             mo = self.outbox.popleft()
@@ -305,9 +317,13 @@ class SimSmsc:
         self.deliveries += 1
         try:
             response = await esme.connection.request("deliver_sm", mo.params)
-            if response.status == codec.ESME_ROK:
+            if response.status == codec.ESME_ROK and self.faults.lose_acks_times > 0:
+                self.faults.lose_acks_times -= 1  # as if the ESME died before answering
+                reason = "deliver_sm_resp lost (fault)"
+            elif response.status == codec.ESME_ROK:
                 return
-            reason = codec.status_name(response.status)
+            else:
+                reason = codec.status_name(response.status)
         except (SmppError, TimeoutError) as error:
             reason = str(error)
         log.info("smsc.redeliver", reason=reason, attempts=mo.attempts)

@@ -199,6 +199,8 @@ def encode(pdu: Pdu) -> bytes:
         params = {}
     built = klass(seqNum=pdu.sequence, status=status_enum, **params)
     _fill_mandatory_defaults(built)
+    # The library checks variable-length TLVs against the length last decoded: clear it.
+    _ENCODER.optionEncoder.length = None
     frame = bytearray(_ENCODER.encode(built))
     # The header carries the exact status, vendor codes included.
     struct.pack_into(">I", frame, 8, pdu.status)

@@ -21,10 +21,11 @@ RETRYABLE_STATUSES: frozenset[int] = frozenset({
 class SmppSubmitError(CmsError):
     """The SMSC answered a submit_sm with an error status (or generic_nack)."""
 
-    def __init__(self, status: int, command: str = "submit_sm") -> None:
-        super().__init__(None, command, codec.status_name(status))
+    def __init__(self, status: int, command: str = "submit_sm", detail: str | None = None
+                 ) -> None:
+        super().__init__(None, command, detail or codec.status_name(status))
         self.status = status
-        self.retryable = status in RETRYABLE_STATUSES
+        self.retryable = status in RETRYABLE_STATUSES and detail is None
 
     def __str__(self) -> str:
         return f"{self.command} refused: {self.result}"

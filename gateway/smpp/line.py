@@ -41,6 +41,7 @@ from gateway.smpp.messages import (
     source_params,
     submit_params,
 )
+from gateway.sms import PduError
 
 log = structlog.get_logger("gateway.smpp.line")
 
@@ -233,10 +234,12 @@ class SmppLine:
         interval = self.settings.enquire_link_s
         while True:
             waits = [asyncio.ensure_future(c.wait_closed()) for c in connections]
-            done, pending = await asyncio.wait(waits, timeout=interval,
-                                               return_when=asyncio.FIRST_COMPLETED)
-            for future in pending:
-                future.cancel()
+            try:
+                done, _ = await asyncio.wait(waits, timeout=interval,
+                                             return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for future in waits:
+                    future.cancel()
             if done:
                 return "the SMSC closed the connection"
             loop = asyncio.get_running_loop()
@@ -287,8 +290,12 @@ class SmppLine:
     async def send_part(self, pdu: str, tpdu_length: int, /) -> str:
         """submit_sm for one stored part; returns the SMSC's message id."""
         settings = self.settings
+        try:
+            submit = submit_params(pdu)
+        except PduError as error:
+            raise SmppSubmitError(codec.ESME_RINVMSGLEN, detail=error.reason) from error
         params: dict[str, Any] = {
-            **submit_params(pdu),
+            **submit,
             **source_params(settings.number, settings.number_ton, settings.number_npi),
             "registered_delivery": codec.RECEIPT_FINAL if settings.registered_delivery else 0,
         }
