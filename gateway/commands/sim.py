@@ -86,8 +86,9 @@ async def _serve(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.modems < 1:
-        print("sms-gateway sim: error: --modems must be at least 1", file=sys.stderr)
+    if args.modems < (0 if args.smsc is not None else 1):
+        print("sms-gateway sim: error: --modems must be at least 1 (0 with --smsc)",
+              file=sys.stderr)
         return 2
     asyncio.run(_serve(args))
     return 0
