@@ -90,5 +90,11 @@ def summary(config: Config) -> list[str]:
             out.append(f"    {modem.name}: {modem.number} on {where}{note}")
         if any(modem.simulator for modem in config.modem_list):
             out.append(f"  simulator control: {config.simulator.control}")
+    if config.smpp:
+        out.append(f"  smpp: {len(config.smpp)}")
+        for line in config.smpp:
+            where = "a simulated SMSC" if line.simulator else f"{line.host}:{line.port}"
+            out.append(f"    {line.name}: {line.number} on {where} as {line.system_id}"
+                       f" ({line.bind}{', TLS' if line.tls else ''})")
     out.append(f"  address search: {config.address_search.provider}")
     return out

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
-from tests.pipeline.conftest import eventually
+from sqlalchemy import select
+
+from gateway.config import parse_config
+from gateway.daemon import Daemon
+from gateway.store.models import LineRow, MessageRow
+from tests.e2e.conftest import free_port
+from tests.pipeline.conftest import LINE_NUMBER, daemon_config, eventually
 from tests.smpp.conftest import LINE, SHORT_CODE, SmppEnv
+
+T = TypeVar("T")
 
 CUSTOMER = "+15557770001"
 LONG_IN = ("A long question that needs several parts to reach the short code. " * 5)[:300]
@@ -71,3 +80,43 @@ async def test_texts_by_udh_sar_and_ucs2_reach_the_agent_and_the_reply_arrives_w
     parts = reply[-1]["parts"]
     assert [p["status"] for p in parts] == ["delivered"] * 3
     assert reply[-1]["delivery"]["delivered"] == 3
+
+
+async def test_demo_short_code_on_a_simulated_smsc_beside_a_simulated_modem(
+    tmp_path: Path,
+) -> None:
+    """What `make run` shows: a modem line and a short-code line, both ready, in one daemon."""
+    config = daemon_config(tmp_path, smpp=[{
+        "name": "shortcode", "number": SHORT_CODE, "host": "127.0.0.1", "port": free_port(),
+        "system_id": "demo", "password": "demo", "simulator": True,
+    }])
+    daemon = Daemon(parse_config(config, base_dir=tmp_path))
+    await daemon.start()
+    try:
+        assert daemon.sim is not None
+        network = daemon.sim.network
+        board = daemon.board
+        assert board is not None
+        await eventually(lambda: _value(board.snapshot()),
+                         lambda s: all(s.get(n) and s[n].can_send for n in ("demo", LINE)))
+        network.handset(CUSTOMER).send(SHORT_CODE, "to the short code")
+        network.handset(CUSTOMER).send(LINE_NUMBER, "to the long number")
+        store = daemon.store
+        assert store is not None
+
+        async def texts() -> list[tuple[str, str]]:
+            async with store.db.read() as session:
+                rows = await session.execute(
+                    select(LineRow.name, MessageRow.text).join(LineRow).order_by(MessageRow.id)
+                )
+                return sorted((name, text or "") for name, text in rows)
+
+        assert await eventually(texts, lambda t: len(t) == 2) == [
+            ("demo", "to the long number"), (LINE, "to the short code")
+        ]
+    finally:
+        await daemon.stop()
+
+
+async def _value(value: T) -> T:
+    return value
