@@ -92,9 +92,9 @@ def summary(config: Config) -> list[str]:
             out.append(f"  simulator control: {config.simulator.control}")
     if config.smpp:
         out.append(f"  smpp: {len(config.smpp)}")
-        for line in config.smpp:
-            where = "a simulated SMSC" if line.simulator else f"{line.host}:{line.port}"
-            out.append(f"    {line.name}: {line.number} on {where} as {line.system_id}"
-                       f" ({line.bind}{', TLS' if line.tls else ''})")
+        for account in config.smpp:
+            where = "a simulated SMSC" if account.simulator else f"{account.host}:{account.port}"
+            out.append(f"    {account.name}: {account.number} on {where} as {account.system_id}"
+                       f" ({account.bind}{', TLS' if account.tls else ''})")
     out.append(f"  address search: {config.address_search.provider}")
     return out
