@@ -102,17 +102,18 @@ class InboundHandler:
         for report in reports:
             await self._apply_report(line_name, line_id, report)
 
-    async def smpp_sink(self, line_name: str, item: SmppInbound, /) -> None:
-        """One deliver_sm / data_sm of an SMPP line, committed before it is acknowledged."""
+    async def smpp_sink(self, line_name: str, items: Sequence[SmppInbound], /) -> None:
+        """deliver_sm / data_sm of an SMPP line, committed before they are acknowledged."""
         line_id = self._line_ids[line_name]
         now = self._clock()
-        part = InboundPart(
-            pdu=item.raw, sender=item.sender, scts=now, encoding=item.encoding, text=item.text,
+        parts = [InboundPart(
+            pdu=item.raw, sender=item.sender, scts=item.received_at or now,
+            encoding=item.encoding, text=item.text,
             user_data=item.user_data, concat=item.concat,
             placeholder_reason=item.placeholder_reason,
-        )
+        ) for item in items]
         result = await self._store.inbound.record_inbound(
-            line_id, [part], now=now, redelivery_window_s=self._redelivery_window_s
+            line_id, parts, now=now, redelivery_window_s=self._redelivery_window_s
         )
         self._publisher.publish(result.events)
         if any(m.status == "receiving" for m in result.messages):

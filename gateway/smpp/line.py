@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -46,9 +46,11 @@ from gateway.sms import PduError
 log = structlog.get_logger("gateway.smpp.line")
 
 BindMode = Literal["transceiver", "transmitter_receiver"]
-InboundSink = Callable[[str, SmppInbound], Awaitable[None]]
+InboundSink = Callable[[str, Sequence[SmppInbound]], Awaitable[None]]
 ReceiptSink = Callable[[str, SmppReceipt], Awaitable[None]]
 THROTTLED = "throttled by the SMSC"
+# Deliveries that arrive while a commit is under way are committed together, up to this many.
+MAX_DELIVERY_BATCH = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +101,8 @@ class SmppLine:
         self._tx: SmppConnection | None = None
         self._rx: SmppConnection | None = None
         self._task: asyncio.Task[None] | None = None
+        self._deliveries: asyncio.Queue[tuple[SmppConnection, Pdu, datetime]] = asyncio.Queue()
+        self._delivery_task: asyncio.Task[None] | None = None
         self._stopping = False
         self._send_lock = asyncio.Lock()
         self._next_submit_at = 0.0
@@ -140,8 +144,10 @@ class SmppLine:
     async def start(self) -> None:
         self._stopping = False
         self._on_state(self.state)
-        self._task = asyncio.get_running_loop().create_task(
-            self._run(), name=f"smpp-{self.settings.name}"
+        loop = asyncio.get_running_loop()
+        self._task = loop.create_task(self._run(), name=f"smpp-{self.settings.name}")
+        self._delivery_task = loop.create_task(
+            self._delivery_loop(), name=f"smpp-{self.settings.name}-deliveries"
         )
 
     async def stop(self) -> None:
@@ -153,11 +159,12 @@ class SmppLine:
                     async with asyncio.timeout(2.0):
                         await connection.request("unbind")
         await self._drop()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        for task in (self._task, self._delivery_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._delivery_task = None
         self._set_state("down", "stopped")
 
     async def _drop(self) -> None:
@@ -255,7 +262,8 @@ class SmppLine:
 
     async def _on_request(self, connection: SmppConnection, pdu: Pdu) -> None:
         if pdu.command in ("deliver_sm", "data_sm"):
-            await self._on_delivery(connection, pdu)
+            # Answered by _delivery_loop, after the commit.
+            self._deliveries.put_nowait((connection, pdu, self._clock()))
         elif pdu.command == "unbind":
             await connection.respond(pdu)
             self._log.info("smpp.unbound_by_smsc")
@@ -263,24 +271,44 @@ class SmppLine:
         else:
             await connection.send(Pdu("generic_nack", pdu.sequence, codec.ESME_RINVCMDID))
 
-    async def _on_delivery(self, connection: SmppConnection, pdu: Pdu) -> None:
-        """Commit, then acknowledge: an unacknowledged delivery is redelivered by the SMSC."""
-        extra = {"message_id": b""} if pdu.command == "data_sm" else {}
+    async def _delivery_loop(self) -> None:
+        """Commit, then acknowledge: an unacknowledged delivery is redelivered by the SMSC.
+        What arrived during one commit goes into the next, as one transaction."""
+        while True:
+            batch = [await self._deliveries.get()]
+            while not self._deliveries.empty() and len(batch) < MAX_DELIVERY_BATCH:
+                batch.append(self._deliveries.get_nowait())
+            messages = [(c, p, at) for c, p, at in batch if not is_receipt(p)]
+            if messages:
+                default = self.settings.default_alphabet
+                status = await self._commit(
+                    self._inbound_sink, self.settings.name,
+                    [inbound_of(p, p.body, default, at) for _, p, at in messages],
+                )
+                for connection, pdu, _ in messages:
+                    await self._answer(connection, pdu, status)
+            for connection, pdu, _ in batch:
+                if is_receipt(pdu):
+                    receipt = receipt_of(pdu)
+                    status = codec.ESME_ROK
+                    if receipt is not None:
+                        status = await self._commit(self._receipt_sink, self.settings.name,
+                                                    receipt)
+                    await self._answer(connection, pdu, status)
+
+    async def _commit(self, sink: Callable[[str, Any], Awaitable[None]], *args: Any) -> int:
         try:
-            if is_receipt(pdu):
-                receipt = receipt_of(pdu)
-                if receipt is not None:
-                    await self._receipt_sink(self.settings.name, receipt)
-            else:
-                inbound = inbound_of(pdu, pdu.body, self.settings.default_alphabet)
-                await self._inbound_sink(self.settings.name, inbound)
+            await sink(*args)
         except Exception as error:
             # Not stored: a temporary error makes the SMSC deliver it again later.
-            self._log.error("smpp.delivery_not_stored", error=str(error),
-                            sequence=pdu.sequence)
-            await connection.respond(pdu, codec.ESME_RX_T_APPN, extra)
-            return
-        await connection.respond(pdu, codec.ESME_ROK, extra)
+            self._log.error("smpp.delivery_not_stored", error=str(error))
+            return codec.ESME_RX_T_APPN
+        return codec.ESME_ROK
+
+    async def _answer(self, connection: SmppConnection, pdu: Pdu, status: int) -> None:
+        extra = {"message_id": b""} if pdu.command == "data_sm" else {}
+        with contextlib.suppress(SmppError):  # gone: the SMSC will deliver it again
+            await connection.respond(pdu, status, extra)
 
     # outbound ---------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from gateway.smpp import codec
@@ -57,6 +58,7 @@ class SmppInbound:
     user_data: bytes  # without the UDH; UTF-16-BE for ucs2, one septet per octet for gsm7
     concat: Concat | None
     placeholder_reason: str | None
+    received_at: datetime | None = None  # SMPP carries no timestamp: when the ESME got it
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +144,8 @@ def receipt_of(pdu: Pdu) -> SmppReceipt | None:
                        address_text(pdu, "source_addr", "source_addr_ton"))
 
 
-def inbound_of(pdu: Pdu, frame_body: bytes, default: DefaultAlphabet = "gsm7") -> SmppInbound:
+def inbound_of(pdu: Pdu, frame_body: bytes, default: DefaultAlphabet = "gsm7",
+               received_at: datetime | None = None) -> SmppInbound:
     """A customer's deliver_sm / data_sm as a message part; never raises: what cannot be read
     becomes a placeholder that is still stored (and so acknowledged)."""
     payload = pdu.get(codec.MESSAGE_PAYLOAD)
@@ -169,7 +172,7 @@ def inbound_of(pdu: Pdu, frame_body: bytes, default: DefaultAlphabet = "gsm7") -
         sender=address_text(pdu, "source_addr", "source_addr_ton"),
         recipient=address_text(pdu, "destination_addr", "dest_addr_ton"),
         encoding=encoding, text=text, user_data=user_data, concat=concat,
-        placeholder_reason=placeholder,
+        placeholder_reason=placeholder, received_at=received_at,
     )
 
 
