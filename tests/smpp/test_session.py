@@ -1,0 +1,134 @@
+"""The SMPP session over real TCP, both sides being production code: a transmitter and receiver
+pair, hostile frames answered without dropping the connection, enquire_link both ways, and an
+unbind from the SMSC answered and followed by a rebind."""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from collections.abc import AsyncIterator, Sequence
+
+import pytest
+
+from gateway.modem.model import LineState
+from gateway.sim.network import SimNetwork
+from gateway.sim.smsc import SimSmsc
+from gateway.smpp import SmppInbound, SmppLine, SmppReceipt, SmppSettings, codec
+from gateway.smpp.codec import Pdu
+from gateway.sms import encode_submit
+from tests.pipeline.conftest import eventually
+
+CUSTOMER = "+15557770003"
+
+
+@pytest.fixture
+async def smsc() -> AsyncIterator[SimSmsc]:
+    network = SimNetwork()
+    server = SimSmsc(network, redeliver_after_s=0.2)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+        await network.aclose()
+
+
+class Sinks:
+    def __init__(self) -> None:
+        self.inbound: list[SmppInbound] = []
+        self.receipts: list[SmppReceipt] = []
+        self.states: list[LineState] = []
+
+    async def on_inbound(self, _line: str, items: Sequence[SmppInbound]) -> None:
+        self.inbound.extend(items)
+
+    async def on_receipt(self, _line: str, receipt: SmppReceipt) -> None:
+        self.receipts.append(receipt)
+
+
+def _line(smsc: SimSmsc, sinks: Sinks, **settings: object) -> SmppLine:
+    return SmppLine(
+        SmppSettings("sc", "127.0.0.1", smsc.port, smsc.system_id, smsc.password, smsc.number,
+                     reconnect_initial_s=0.1, reconnect_max_s=0.2, **settings),  # type: ignore[arg-type]
+        on_state=sinks.states.append, inbound_sink=sinks.on_inbound,
+        receipt_sink=sinks.on_receipt,
+    )
+
+
+async def _value(value: object) -> object:
+    return value
+
+
+async def test_transmitter_and_receiver_pair_sends_and_receives(smsc: SimSmsc) -> None:
+    sinks = Sinks()
+    line = _line(smsc, sinks, bind="transmitter_receiver")
+    await line.start()
+    try:
+        await eventually(lambda: _value(line.can_send()), bool)
+        assert sorted((e["transmit"], e["receive"]) for e in smsc.status()["bound"]) == [
+            (False, True), (True, False)]
+        smsc.network.handset(CUSTOMER).send(smsc.number, "over the receiver")
+        await eventually(lambda: _value(len(sinks.inbound)), lambda n: n == 1)
+        assert sinks.inbound[0].text == "over the receiver"
+        part = encode_submit("over the transmitter", CUSTOMER, status_report=True).parts[0]
+        message_id = await line.send_part(part.pdu, part.tpdu_length)
+        await eventually(lambda: _value(len(sinks.receipts)), lambda n: n == 1)
+        assert sinks.receipts[0].message_id == message_id
+        assert sinks.receipts[0].outcome == "delivered"
+        assert smsc.network.handset(CUSTOMER).inbox[0].text == "over the transmitter"
+    finally:
+        await line.stop()
+
+
+async def test_wrong_password_is_reported_and_retried_until_it_binds(smsc: SimSmsc) -> None:
+    sinks = Sinks()
+    line = _line(smsc, sinks)
+    smsc.password = "other"
+    await line.start()
+    try:
+        await eventually(lambda: _value(sinks.states[-1]),
+                         lambda s: s.status == "down" and "ESME_RINVPASWD" in (s.last_error or ""))
+        smsc.password = "secret"
+        await eventually(lambda: _value(line.state.status), lambda s: s == "ready")
+    finally:
+        await line.stop()
+
+
+async def test_unbind_from_the_smsc_is_answered_and_the_line_binds_again(smsc: SimSmsc) -> None:
+    sinks = Sinks()
+    line = _line(smsc, sinks)
+    await line.start()
+    try:
+        await eventually(lambda: _value(line.can_send()), bool)
+        [esme] = [e for e in smsc.esmes if e.receive]
+        response = await esme.connection.request("unbind")
+        assert (response.command, response.status) == ("unbind_resp", codec.ESME_ROK)
+        await eventually(lambda: _value(line.state.status), lambda s: s != "ready")
+        await eventually(lambda: _value(line.can_send()), bool)
+    finally:
+        await line.stop()
+
+
+async def test_hostile_frames_are_answered_and_the_connection_goes_on(smsc: SimSmsc) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", smsc.port)
+    try:
+        async def ask(frame: bytes) -> Pdu:
+            writer.write(frame)
+            header = await asyncio.wait_for(reader.readexactly(16), 5)
+            length = struct.unpack(">I", header[:4])[0]
+            return codec.decode(header + await reader.readexactly(length - 16))
+
+        unknown = await ask(struct.pack(">IIII", 16, 0x00000999, 0, 7))
+        assert (unknown.command, unknown.status, unknown.sequence) == (
+            "generic_nack", codec.ESME_RINVCMDID, 7)
+        alive = await ask(codec.encode(Pdu("enquire_link", 8)))
+        assert (alive.command, alive.sequence) == ("enquire_link_resp", 8)
+        frame = codec.encode(Pdu("submit_sm", 9, params={"short_message": b"x"}))
+        broken = await ask(struct.pack(">I", len(frame) - 2) + frame[4:-2])
+        assert broken.sequence == 9
+        assert broken.status != codec.ESME_ROK
+        unbound = await ask(codec.encode(Pdu("submit_sm", 10, params={
+            "destination_addr": b"15557770003", "short_message": b"hi"})))
+        assert (unbound.command, unbound.status) == ("submit_sm_resp", codec.ESME_RINVBNDSTS)
+    finally:
+        writer.close()
