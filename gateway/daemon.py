@@ -420,7 +420,7 @@ class Daemon:
         self.notifier.reloading("reloading config.yaml")
         old = {m.name: m for m in self.config.modem_list}
         new = {m.name: m for m in config.modem_list}
-        kept_settings = ("http", "database", "data_dir", "simulator")
+        kept_settings = ("http", "database", "data_dir", "simulator", "smpp")
         for key in kept_settings:
             if getattr(self.config, key) != getattr(config, key):
                 log.warning("reload.needs_restart", setting=key)

@@ -122,13 +122,14 @@ class InboundHandler:
                  duplicate_parts=result.duplicate_parts,
                  message_ids=[m.id for m in result.messages])
 
-    async def receipt_sink(self, line_name: str, receipt: SmppReceipt, /) -> None:
-        """An SMPP delivery receipt: the part's final state, by the SMSC's message id."""
+    async def receipt_sink(self, line_name: str, receipt: SmppReceipt, /) -> bool:
+        """An SMPP delivery receipt: the part's final state, by the SMSC's message id. False
+        when no sent part of this line has that id (yet: see gateway.smpp.line)."""
         status = _RECEIPT_STATUS.get(receipt.outcome)
         if status is None:
             log.debug("receipt.pending", line=line_name, smsc_message_id=receipt.message_id,
                       stat=receipt.stat)
-            return
+            return True
         update = await self._store.outbound.apply_receipt(
             self._line_ids[line_name], receipt.message_id, status, now=self._clock(),
             error=receipt.error,
@@ -136,8 +137,9 @@ class InboundHandler:
         if update is None:
             log.info("receipt.unmatched", line=line_name, smsc_message_id=receipt.message_id,
                      stat=receipt.stat)
-            return
+            return False
         self._publisher.publish([update.event])
+        return True
 
     async def report_sink(self, line_name: str, items: Sequence[InboundItem], /) -> None:
         line_id = self._line_ids[line_name]

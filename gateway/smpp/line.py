@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -45,12 +46,19 @@ from gateway.sms import PduError
 
 log = structlog.get_logger("gateway.smpp.line")
 
+_UNMATCHED = -1  # a receipt sink's "no such part", not a command_status
+
 BindMode = Literal["transceiver", "transmitter_receiver"]
 InboundSink = Callable[[str, Sequence[SmppInbound]], Awaitable[None]]
-ReceiptSink = Callable[[str, SmppReceipt], Awaitable[None]]
+# Returns False when no sent part matches the receipt.
+ReceiptSink = Callable[[str, SmppReceipt], Awaitable[bool]]
 THROTTLED = "throttled by the SMSC"
 # Deliveries that arrive while a commit is under way are committed together, up to this many.
 MAX_DELIVERY_BATCH = 100
+# A receipt may overtake the commit of its part's `sent`: for a message id this recent, an
+# unmatched receipt is refused for now (the SMSC delivers it again) rather than dropped.
+RECENT_ID_S = 300.0
+MAX_RECENT_IDS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +114,7 @@ class SmppLine:
         self._stopping = False
         self._send_lock = asyncio.Lock()
         self._next_submit_at = 0.0
+        self._recent_ids: OrderedDict[str, float] = OrderedDict()
         self._log = log.bind(line=settings.name)
         self.state = LineState(settings.name, "down", clock(), identity=self._identity(),
                                device=self._device())
@@ -294,16 +303,23 @@ class SmppLine:
                     if receipt is not None:
                         status = await self._commit(self._receipt_sink, self.settings.name,
                                                     receipt)
+                        if status == _UNMATCHED:
+                            status = (codec.ESME_RX_T_APPN if self._is_recent(receipt.message_id)
+                                      else codec.ESME_ROK)
                     await self._answer(connection, pdu, status)
 
-    async def _commit(self, sink: Callable[[str, Any], Awaitable[None]], *args: Any) -> int:
+    def _is_recent(self, message_id: str) -> bool:
+        at = self._recent_ids.get(message_id)
+        return at is not None and asyncio.get_running_loop().time() - at < RECENT_ID_S
+
+    async def _commit(self, sink: Callable[[str, Any], Awaitable[Any]], *args: Any) -> int:
         try:
-            await sink(*args)
+            matched = await sink(*args)
         except Exception as error:
             # Not stored: a temporary error makes the SMSC deliver it again later.
             self._log.error("smpp.delivery_not_stored", error=str(error))
             return codec.ESME_RX_T_APPN
-        return codec.ESME_ROK
+        return _UNMATCHED if matched is False else codec.ESME_ROK
 
     async def _answer(self, connection: SmppConnection, pdu: Pdu, status: int) -> None:
         extra = {"message_id": b""} if pdu.command == "data_sm" else {}
@@ -350,7 +366,11 @@ class SmppLine:
                 if response.status == codec.ESME_ROK and response.command == "submit_sm_resp":
                     if self.state.last_error == THROTTLED:
                         self._note_error(None)
-                    return response.text_param("message_id")
+                    message_id = response.text_param("message_id")
+                    self._recent_ids[message_id] = asyncio.get_running_loop().time()
+                    while len(self._recent_ids) > MAX_RECENT_IDS:
+                        self._recent_ids.popitem(last=False)
+                    return message_id
                 if response.status in (codec.ESME_RTHROTTLED, codec.ESME_RMSGQFUL):
                     self._log.info("smpp.throttled", status=codec.status_name(response.status),
                                    wait_s=backoff)

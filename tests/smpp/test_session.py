@@ -15,6 +15,7 @@ from gateway.sim.network import SimNetwork
 from gateway.sim.smsc import SimSmsc
 from gateway.smpp import SmppInbound, SmppLine, SmppReceipt, SmppSettings, codec
 from gateway.smpp.codec import Pdu
+from gateway.smpp.line import ReceiptSink
 from gateway.sms import encode_submit
 from tests.pipeline.conftest import eventually
 
@@ -42,16 +43,18 @@ class Sinks:
     async def on_inbound(self, _line: str, items: Sequence[SmppInbound]) -> None:
         self.inbound.extend(items)
 
-    async def on_receipt(self, _line: str, receipt: SmppReceipt) -> None:
+    async def on_receipt(self, _line: str, receipt: SmppReceipt) -> bool:
         self.receipts.append(receipt)
+        return True
 
 
-def _line(smsc: SimSmsc, sinks: Sinks, **settings: object) -> SmppLine:
+def _line(smsc: SimSmsc, sinks: Sinks, receipt_sink: ReceiptSink | None = None,
+          **settings: object) -> SmppLine:
     return SmppLine(
         SmppSettings("sc", "127.0.0.1", smsc.port, smsc.system_id, smsc.password, smsc.number,
                      reconnect_initial_s=0.1, reconnect_max_s=0.2, **settings),  # type: ignore[arg-type]
         on_state=sinks.states.append, inbound_sink=sinks.on_inbound,
-        receipt_sink=sinks.on_receipt,
+        receipt_sink=receipt_sink or sinks.on_receipt,
     )
 
 
@@ -132,3 +135,26 @@ async def test_hostile_frames_are_answered_and_the_connection_goes_on(smsc: SimS
         assert (unbound.command, unbound.status) == ("submit_sm_resp", codec.ESME_RINVBNDSTS)
     finally:
         writer.close()
+
+
+async def test_a_receipt_that_overtakes_the_sent_commit_is_delivered_again(
+    smsc: SimSmsc,
+) -> None:
+    sinks = Sinks()
+    answers = [False, True]  # the part's `sent` is not committed yet, then it is
+
+    async def on_receipt(_line: str, receipt: SmppReceipt) -> bool:
+        sinks.receipts.append(receipt)
+        return answers.pop(0)
+
+    line = _line(smsc, sinks, on_receipt)
+    await line.start()
+    try:
+        await eventually(lambda: _value(line.can_send()), bool)
+        part = encode_submit("receipt race", CUSTOMER, status_report=True).parts[0]
+        message_id = await line.send_part(part.pdu, part.tpdu_length)
+        await eventually(lambda: _value(len(sinks.receipts)), lambda n: n == 2)
+        assert [r.message_id for r in sinks.receipts] == [message_id, message_id]
+        await eventually(lambda: _value(smsc.status()["waiting_for_ack"]), lambda n: n == 0)
+    finally:
+        await line.stop()
