@@ -9,11 +9,11 @@ import asyncio
 from collections.abc import Callable
 from datetime import datetime
 
+from gateway.bus import Publisher
 from gateway.config_sections import DriverConfig, SendingConfig, SmppLineConfig
 from gateway.pipeline.inbound import InboundHandler
 from gateway.pipeline.lines import LineBoard
 from gateway.pipeline.outbound import LineSender
-from gateway.pipeline.publish import Publisher
 from gateway.smpp import SmppLine, SmppSettings
 from gateway.store import Store
 
