@@ -71,7 +71,6 @@ class SmppConnection:
         self._closed = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self.recent: deque[str] = deque(maxlen=RECENT_FRAMES)  # for errors in the field
-        self.silent_answers = False  # simulator fault: stop answering the peer's requests
         self.last_received = asyncio.get_running_loop().time()
 
     @classmethod
@@ -211,8 +210,6 @@ class SmppConnection:
                          command=pdu.command, sequence=pdu.sequence)
                 return
             future.set_result(pdu)
-            return
-        if self.silent_answers:
             return
         if pdu.command == "enquire_link":
             await self.respond(pdu)
