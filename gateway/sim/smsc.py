@@ -4,9 +4,10 @@ reaches the handset, and a delivery receipt comes back when it did.
 
 Like a real SMSC it keeps each mobile-originated message until the ESME acknowledged it with
 deliver_sm_resp, and delivers it again after an error, a timeout or a dropped connection.
-Faults (POST /smsc/faults): drop {}, throttle {times}, no_response {times}, refuse_bind
-{times}, delay_receipts {seconds}, lose_acks {times} (deliver_sm_resp taken as never come: the
-message is delivered again), clear {}.
+Faults (POST /smsc/faults): drop {}, throttle {times}, no_response {times} (submit_sm taken
+and never answered) or {seconds} (nothing answered at all, enquire_link and binds included),
+refuse_bind {times}, delay_receipts {seconds}, lose_acks {times} (deliver_sm_resp taken as
+never come: the message is delivered again), clear {}.
 """
 
 from __future__ import annotations
@@ -104,6 +105,7 @@ class SimSmsc:
         self._tasks: set[asyncio.Task[None]] = set()
         self._worker: asyncio.Task[None] | None = None
         self._message_ids: dict[int, tuple[str, datetime]] = {}
+        self.mute_until = 0.0  # loop time: `no_response {seconds}` answers nothing till then
 
     # lifecycle --------------------------------------------------------------------------------
 
@@ -157,6 +159,13 @@ class SimSmsc:
                 esme.connection.abort()
         elif kind == "throttle":
             self.faults.throttle_times = times()
+        elif kind == "no_response" and "seconds" in params:
+            seconds = params["seconds"]
+            if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+                raise FaultError("seconds must be a non-negative number")
+            self.mute_until = asyncio.get_running_loop().time() + float(seconds)
+            for esme in self.esmes:
+                esme.connection.mute_until = self.mute_until
         elif kind == "no_response":
             self.faults.no_response_times = times()
         elif kind == "refuse_bind":
@@ -170,6 +179,9 @@ class SimSmsc:
             self.faults.receipt_delay_s = float(seconds)
         elif kind == "clear":
             self.faults = SmscFaults()
+            self.mute_until = 0.0
+            for esme in self.esmes:
+                esme.connection.mute_until = 0.0
         else:
             raise FaultError(f"unknown SMSC fault {kind!r}; known: drop, throttle, "
                              "no_response, refuse_bind, delay_receipts, lose_acks, clear")
@@ -184,6 +196,7 @@ class SimSmsc:
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         connection = SmppConnection(reader, writer, self._on_request, window=DELIVER_WINDOW,
                                     response_timeout_s=RESPONSE_TIMEOUT_S, name="smsc")
+        connection.mute_until = self.mute_until
         esme = _Esme(connection)
         self.esmes.append(esme)
         connection.start()

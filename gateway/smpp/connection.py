@@ -71,6 +71,7 @@ class SmppConnection:
         self._closed = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self.recent: deque[str] = deque(maxlen=RECENT_FRAMES)  # for errors in the field
+        self.mute_until = 0.0  # loop time before which the peer's requests go unanswered
         self.last_received = asyncio.get_running_loop().time()
 
     @classmethod
@@ -211,6 +212,8 @@ class SmppConnection:
                 return
             future.set_result(pdu)
             return
+        if asyncio.get_running_loop().time() < self.mute_until:
+            return  # a simulated SMSC that stopped answering
         if pdu.command == "enquire_link":
             await self.respond(pdu)
             return

@@ -122,3 +122,12 @@ async def test_store_count_is_exact_after_all_faults(env: SmppEnv) -> None:
     await eventually(lambda: _inbound_texts(env), lambda t: t == ["one"])
     async with store.db.read() as session:
         assert await session.scalar(select(func.count()).select_from(PartRow)) == 1
+
+
+async def test_an_smsc_that_stops_answering_is_left_and_bound_again(env: SmppEnv) -> None:
+    await env.smsc("no_response", seconds=4)
+    await eventually(env.line, lambda line: line["state"] != "ready", timeout_s=15)
+    await env.text(CUSTOMER, "sent while the SMSC was silent")
+    await env.wait_ready(timeout_s=30)
+    texts = await eventually(lambda: _inbound_texts(env), lambda t: len(t) == 1)
+    assert texts == ["sent while the SMSC was silent"]
