@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import ssl
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -85,8 +86,10 @@ class SimSmsc:
         password: str = DEFAULT_PASSWORD,
         number: str = DEFAULT_NUMBER,
         redeliver_after_s: float = REDELIVER_AFTER_S,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.network = network
+        self.tls = tls
         self.host = host
         self.port = port
         self.system_id = system_id
@@ -110,7 +113,8 @@ class SimSmsc:
     # lifecycle --------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._accept, self.host, self.port)
+        self._server = await asyncio.start_server(self._accept, self.host, self.port,
+                                                  ssl=self.tls)
         self.port = self._server.sockets[0].getsockname()[1]
         self._worker = asyncio.get_running_loop().create_task(self._deliver_loop(),
                                                               name="smsc-deliver")

@@ -5,8 +5,11 @@ unbind from the SMSC answered and followed by a rebind."""
 from __future__ import annotations
 
 import asyncio
+import shutil
+import ssl
 import struct
 from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +20,7 @@ from gateway.smpp import SmppInbound, SmppLine, SmppReceipt, SmppSettings, codec
 from gateway.smpp.codec import Pdu
 from gateway.smpp.line import ReceiptSink
 from gateway.sms import encode_submit
+from tests.conftest import require_tool
 from tests.pipeline.conftest import eventually
 
 CUSTOMER = "+15557770003"
@@ -158,3 +162,37 @@ async def test_a_receipt_that_overtakes_the_sent_commit_is_delivered_again(
         await eventually(lambda: _value(smsc.status()["waiting_for_ack"]), lambda n: n == 0)
     finally:
         await line.stop()
+
+
+async def test_a_tls_account_binds_and_exchanges_over_tls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    require_tool(shutil.which("openssl") is not None, "openssl is not installed")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    openssl = await asyncio.create_subprocess_exec(
+        "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+        "-addext", "subjectAltName=IP:127.0.0.1",
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )
+    assert await openssl.wait() == 0
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(cert, key)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the ESME trusts this SMSC's certificate
+    network = SimNetwork()
+    smsc = SimSmsc(network, tls=server_context)
+    await smsc.start()
+    sinks = Sinks()
+    line = _line(smsc, sinks, tls=True)
+    await line.start()
+    try:
+        await eventually(lambda: _value(line.can_send()), bool)
+        assert line.state.device is not None
+        assert line.state.device.startswith("smpps://")
+        network.handset(CUSTOMER).send(smsc.number, "over TLS")
+        await eventually(lambda: _value(len(sinks.inbound)), lambda n: n == 1)
+        assert sinks.inbound[0].text == "over TLS"
+    finally:
+        await line.stop()
+        await smsc.stop()
+        await network.aclose()
