@@ -2,9 +2,10 @@
 
 Both sides use this module: the daemon's ESME sessions and the simulator's SMSC. Values cross
 this boundary as plain Python: integers for esm_class, data_coding, registered_delivery, TON,
-NPI and command_status, bytes for addresses and message bodies, so nothing above it depends on
-the library's enums. A body that cannot be decoded raises SmppDecodeError carrying the header,
-so the session can still answer it (generic_nack or an error response) by sequence number.
+NPI, message_state and command_status, bytes for addresses and message bodies, so nothing
+above it depends on the library's enums. A body that cannot be decoded raises SmppDecodeError
+carrying the header, so the session can still answer it (generic_nack or an error response)
+by sequence number.
 """
 
 from __future__ import annotations
@@ -58,20 +59,34 @@ MESSAGE_PAYLOAD = "message_payload"
 RECEIPTED_MESSAGE_ID = "receipted_message_id"
 MESSAGE_STATE = "message_state"
 
-_ENCODER = _encoding.PDUEncoder()
-# Fields carried as library objects, converted to and from their one-octet wire value.
-_OCTET_FIELDS: dict[str, Any] = {
-    "esm_class": _encoding.EsmClassEncoder(),
-    "registered_delivery": _encoding.RegisteredDeliveryEncoder(),
-    "data_coding": _encoding.DataCodingEncoder(),
-    "priority_flag": _encoding.PriorityFlagEncoder(),
-    "replace_if_present_flag": _encoding.ReplaceIfPresentFlagEncoder(),
-    "message_state": _encoding.MessageStateEncoder(),
-}
-for _name in ("addr_ton", "source_addr_ton", "dest_addr_ton", "esme_addr_ton"):
-    _OCTET_FIELDS[_name] = _encoding.AddrTonEncoder(fieldName=_name)
-for _name in ("addr_npi", "source_addr_npi", "dest_addr_npi", "esme_addr_npi"):
-    _OCTET_FIELDS[_name] = _encoding.AddrNpiEncoder(fieldName=_name)
+# One-octet fields the library maps to enums, and rejects when a value is reserved. Here they
+# are plain integers both ways: what an SMSC sends is stored as sent, and a reserved value in a
+# customer's message must not make it undeliverable.
+_RAW_OCTETS = (
+    "esm_class", "registered_delivery", "data_coding", "priority_flag",
+    "replace_if_present_flag", "addr_ton", "addr_npi", "source_addr_ton", "source_addr_npi",
+    "dest_addr_ton", "dest_addr_npi", "esme_addr_ton", "esme_addr_npi",
+)
+_TIMES = ("schedule_delivery_time", "validity_period")
+
+
+class _PlainEncoder(_encoding.PDUEncoder):  # type: ignore[misc]
+    def __init__(self) -> None:
+        super().__init__()
+        # Instance attributes shadow the library's class-level tables (left untouched).
+        self.DefaultRequiredParamEncoders = {
+            **_encoding.PDUEncoder.DefaultRequiredParamEncoders,
+            **{name: _encoding.Int1Encoder() for name in _RAW_OCTETS},
+            **{name: _encoding.COctetStringEncoder(17) for name in _TIMES},
+        }
+        self.CustomRequiredParamEncoders = {
+            command: {name: codec for name, codec in encoders.items() if name not in _TIMES}
+            for command, encoders in _encoding.PDUEncoder.CustomRequiredParamEncoders.items()
+        }
+        self.optionEncoder.options[_types.Tag.message_state] = _encoding.Int1Encoder()
+
+
+_ENCODER = _PlainEncoder()
 
 
 class SmppError(Exception):
@@ -146,20 +161,6 @@ def check_length(length: int) -> None:
         raise SmppFramingError(f"command_length {length} is not a possible PDU length")
 
 
-def _to_plain(name: str, value: Any) -> Any:
-    encoder = _OCTET_FIELDS.get(name)
-    if encoder is None or value is None:
-        return value
-    return encoder.encode(value)[0]
-
-
-def _from_plain(name: str, value: Any) -> Any:
-    encoder = _OCTET_FIELDS.get(name)
-    if encoder is None or not isinstance(value, int):
-        return value
-    return encoder.decode(io.BytesIO(bytes((value,))))
-
-
 def decode(frame: bytes) -> Pdu:
     """A whole frame (header included) as a Pdu; raises SmppDecodeError with the header."""
     length, cid, status, sequence = read_header(frame)
@@ -182,15 +183,14 @@ def decode(frame: bytes) -> Pdu:
             f"{name}: malformed body ({error})", command_id=cid, sequence=sequence,
             status=ESME_RSYSERR,
         ) from error
-    params = {key: _to_plain(key, value) for key, value in decoded.params.items()
-              if value is not None}
+    params = {key: value for key, value in decoded.params.items() if value is not None}
     return Pdu(name, sequence, status, params, bytes(frame[HEADER_LENGTH:length]))
 
 
 def encode(pdu: Pdu) -> bytes:
     """The frame of a Pdu. Parameters not given take the SMPP defaults (empty, zero)."""
     klass = _operations.getPDUClass(getattr(_types.CommandId, pdu.command))
-    params = {key: _from_plain(key, value) for key, value in pdu.params.items()}
+    params = dict(pdu.params)
     status_enum = _types.CommandStatus.ESME_ROK
     if pdu.status != ESME_ROK:
         entry = _constants.command_status_value_map.get(pdu.status)
@@ -221,4 +221,4 @@ def _fill_mandatory_defaults(built: Any) -> None:
         return
     for name in built.mandatoryParams:
         if built.params.get(name) is None and name in _DEFAULTS:
-            built.params[name] = _from_plain(name, _DEFAULTS[name])
+            built.params[name] = _DEFAULTS[name]

@@ -143,3 +143,13 @@ def test_submit_sm_carries_the_stored_parts_udh_and_user_data() -> None:
     with pytest.raises(PduError):
         submit_params("00")
     assert decode_pdu(encoded.parts[1].pdu)
+
+
+def test_reserved_values_in_a_customers_message_do_not_make_it_undeliverable() -> None:
+    pdu = _deliver(priority_flag=7, source_addr_npi=2, esm_class=0x0C, registered_delivery=0x23,
+                   data_coding=0x0B, short_message=b"odd but mine")
+    assert (pdu.get("priority_flag"), pdu.get("source_addr_npi"), pdu.get("esm_class")) == (
+        7, 2, 0x0C)
+    inbound = inbound_of(pdu, pdu.body)
+    assert inbound.sender == "+15557770001"
+    assert inbound.placeholder_reason == "data_coding 0x0b is not text"
