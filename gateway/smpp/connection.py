@@ -191,6 +191,9 @@ class SmppConnection:
             log.warning("smpp.stream_broken", connection=self.name, error=str(exc),
                         recent=list(self.recent))
             error = exc
+        except Exception as exc:  # a bug must cost this connection (redelivered), not the line
+            log.exception("smpp.read_failed", connection=self.name, recent=list(self.recent))
+            error = exc
         finally:
             self._lost(error)
 
