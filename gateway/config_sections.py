@@ -327,6 +327,7 @@ class SmppLineConfig(Section):
     registered_delivery: bool = True
     tls: bool = False
     default_alphabet: Literal["gsm7", "latin1", "ascii"] = "gsm7"
+    long_messages: Literal["udh", "sar"] = "udh"
     simulator: bool = False
 
     _check_name = field_validator("name")(LineConfig._name.__func__)  # type: ignore[attr-defined]

@@ -26,7 +26,7 @@ def smpp_settings(line: SmppLineConfig, driver: DriverConfig) -> SmppSettings:
         throughput_per_s=line.throughput_per_s, window=line.window,
         enquire_link_s=line.enquire_link_s, response_timeout_s=line.response_timeout_s,
         registered_delivery=line.registered_delivery, tls=line.tls,
-        default_alphabet=line.default_alphabet,
+        default_alphabet=line.default_alphabet, long_messages=line.long_messages,
         reconnect_initial_s=driver.reconnect_backoff_initial_s,
         reconnect_max_s=driver.reconnect_backoff_max_s,
     )

@@ -10,8 +10,14 @@ from typing import Any, Literal
 
 from gateway.smpp import codec
 from gateway.smpp.codec import Pdu
-from gateway.smpp.messages import DATA_CODING, address_text, source_params, submit_of
-from gateway.sms import PduError, Submit, decode_pdu, gsm7
+from gateway.smpp.messages import (
+    DATA_CODING,
+    address_text,
+    as_sar,
+    source_params,
+    submit_of,
+)
+from gateway.sms import PduError, Submit, decode_pdu, gsm7, udh
 from gateway.sms import address as sms_address
 
 MoConcat = Literal["udh", "sar", "payload"]
@@ -26,14 +32,8 @@ def deliver_params(
     params.update(source_params(sender, 1 if sender.startswith("+") else 0, 1))
     params.update({"destination_addr": short_code.encode(), "dest_addr_ton": 0,
                    "dest_addr_npi": 1})
-    concat = submit.concat
-    if mode in ("sar", "payload") and params["esm_class"] & codec.ESM_UDHI:
-        body: bytes = params["short_message"]
-        params["short_message"] = body[body[0] + 1:]
-        params["esm_class"] = 0
-        if concat is not None:
-            params.update({codec.SAR_MSG_REF_NUM: concat.ref, codec.SAR_TOTAL_SEGMENTS:
-                           concat.total, codec.SAR_SEGMENT_SEQNUM: concat.seq})
+    if mode in ("sar", "payload"):
+        params = as_sar(params, submit.concat)
     if mode == "payload":
         params[codec.MESSAGE_PAYLOAD] = params.pop("short_message")
     return params
@@ -71,6 +71,10 @@ def submit_from_pdu(pdu: Pdu) -> Submit:
         if not body or body[0] + 1 > len(body):
             raise PduError("user-data header runs past the message")
         header, body = body[: body[0] + 1], body[body[0] + 1:]
+    elif pdu.get(codec.SAR_TOTAL_SEGMENTS, 1) > 1:  # the handset gets it as a UDH
+        ref = pdu.get(codec.SAR_MSG_REF_NUM, 0) & 0xFFFF
+        header = udh.concat_header(ref, pdu.get(codec.SAR_TOTAL_SEGMENTS),
+                                   pdu.get(codec.SAR_SEGMENT_SEQNUM, 1), 8 if ref < 256 else 16)
     first = 0x01 | (0x40 if header else 0) | (0x20 if pdu.get("registered_delivery") else 0)
     if dcs == DATA_CODING["gsm7"]:
         header_septets = (len(header) * 8 + 6) // 7

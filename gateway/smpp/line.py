@@ -34,6 +34,7 @@ from gateway.smpp.connection import (
 from gateway.smpp.errors import SmppBindError, SmppSubmitError, SmppSubmitUnconfirmedError
 from gateway.smpp.messages import (
     DefaultAlphabet,
+    LongMessages,
     SmppInbound,
     SmppReceipt,
     inbound_of,
@@ -80,6 +81,7 @@ class SmppSettings:
     registered_delivery: bool = True
     tls: bool = False
     default_alphabet: DefaultAlphabet = "gsm7"
+    long_messages: LongMessages = "udh"
     connect_timeout_s: float = 10.0
     reconnect_initial_s: float = 1.0
     reconnect_max_s: float = 60.0
@@ -335,7 +337,7 @@ class SmppLine:
         """submit_sm for one stored part; returns the SMSC's message id."""
         settings = self.settings
         try:
-            submit = submit_params(pdu)
+            submit = submit_params(pdu, settings.long_messages)
         except PduError as error:
             raise SmppSubmitError(codec.ESME_RINVMSGLEN, detail=error.reason) from error
         params: dict[str, Any] = {

@@ -23,6 +23,7 @@ from gateway.sms import dcs as gsm_dcs
 TON_INTERNATIONAL = 1
 NPI_ISDN = 1
 DefaultAlphabet = Literal["gsm7", "latin1", "ascii"]
+LongMessages = Literal["udh", "sar"]
 
 # SMPP 3.4 5.2.19: data_coding values below 0x10 are SMPP's own; the rest follow TS 23.038.
 # (label stored with the part, Python codec)
@@ -208,10 +209,23 @@ def submit_of(submit: Submit) -> dict[str, Any]:
     }
 
 
-def submit_params(pdu_hex: str) -> dict[str, Any]:
+def as_sar(params: dict[str, Any], concat: Concat | None) -> dict[str, Any]:
+    """The same part with its concatenation in the sar_* TLVs instead of a UDH."""
+    body: bytes = params.get("short_message", b"")
+    if not params.get("esm_class", 0) & codec.ESM_UDHI or not body:
+        return params
+    out = {**params, "short_message": body[body[0] + 1:], "esm_class": 0}
+    if concat is not None:
+        out.update({codec.SAR_MSG_REF_NUM: concat.ref, codec.SAR_TOTAL_SEGMENTS: concat.total,
+                    codec.SAR_SEGMENT_SEQNUM: concat.seq})
+    return out
+
+
+def submit_params(pdu_hex: str, long_messages: LongMessages = "udh") -> dict[str, Any]:
     """submit_sm parameters for a stored part; raises PduError for a part that is not a
     readable SMS-SUBMIT (it cannot be sent, on any line)."""
     decoded = decode_pdu(pdu_hex)
     if not isinstance(decoded, Submit):
         raise PduError("the stored part is not an SMS-SUBMIT")
-    return submit_of(decoded)
+    params = submit_of(decoded)
+    return as_sar(params, decoded.concat) if long_messages == "sar" else params

@@ -196,3 +196,19 @@ async def test_a_tls_account_binds_and_exchanges_over_tls(
         await line.stop()
         await smsc.stop()
         await network.aclose()
+
+
+async def test_long_replies_tied_by_sar_tlvs_reach_the_handset_whole(smsc: SimSmsc) -> None:
+    sinks = Sinks()
+    line = _line(smsc, sinks, long_messages="sar")
+    await line.start()
+    try:
+        await eventually(lambda: _value(line.can_send()), bool)
+        text = ("Tied together by sar_* TLVs instead of a user data header. " * 5)[:280]
+        for part in encode_submit(text, CUSTOMER, ref=77).parts:
+            await line.send_part(part.pdu, part.tpdu_length)
+        inbox = smsc.network.handset(CUSTOMER).inbox
+        await eventually(lambda: _value(len(inbox)), lambda n: n == 1)
+        assert (inbox[0].text, inbox[0].parts) == (text, 2)
+    finally:
+        await line.stop()
