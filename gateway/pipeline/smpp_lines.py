@@ -43,7 +43,7 @@ class SmppLines:
         line_ids: dict[str, int],
         sending: SendingConfig,
         driver: DriverConfig,
-        idle_check_s: float,
+        store_retry_initial_s: float,
         clock: Callable[[], datetime],
     ) -> None:
         self._store = store
@@ -53,7 +53,7 @@ class SmppLines:
         self._line_ids = line_ids
         self._sending = sending
         self._driver = driver
-        self._idle_check_s = idle_check_s
+        self._store_retry_initial_s = store_retry_initial_s
         self._clock = clock
         self.lines: dict[str, SmppLine] = {}
 
@@ -77,7 +77,7 @@ class SmppLines:
             retry_limit=sending.retry_limit,
             retry_backoff_s=sending.retry_backoff_s,
             retry_backoff_max_s=sending.retry_backoff_max_s,
-            idle_check_s=self._idle_check_s,
+            store_retry_initial_s=self._store_retry_initial_s,
             clock=self._clock,
         )
         self.lines[config.name] = line

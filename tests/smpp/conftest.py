@@ -13,6 +13,7 @@ import pytest
 
 from gateway.config import parse_config
 from gateway.daemon import Daemon
+from gateway.service.demo import ensure_demo_accounts
 from gateway.sim.runner import SimRunner
 from tests.pipeline.conftest import eventually
 
@@ -98,7 +99,8 @@ async def env(tmp_path: Path) -> AsyncIterator[SmppEnv]:
         daemon = Daemon(parse_config(smpp_config(tmp_path, sim.smpp.port), base_dir=tmp_path))
         await daemon.start()
         try:
-            await daemon.ensure_demo_accounts()
+            assert daemon.workflow is not None
+            await ensure_demo_accounts(daemon.workflow.accounts)
             assert daemon.http_url is not None
             async with aiohttp.ClientSession(sim.control_url) as control, \
                     aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
