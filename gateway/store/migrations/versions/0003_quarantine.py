@@ -1,7 +1,7 @@
 """Quarantine: messages that could not be stored, kept with their raw PDU and a reason
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002_smpp
 
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002"
-down_revision: str | None = "0001"
+revision: str = "0003"
+down_revision: str | None = "0002_smpp"
 branch_labels: str | None = None
 depends_on: str | None = None
 
