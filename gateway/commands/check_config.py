@@ -9,29 +9,27 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from sqlalchemy.engine import make_url
-
-from gateway.config import DEFAULT_CONFIG_PATHS, Config, ConfigError, load_config
+if TYPE_CHECKING:
+    from gateway.config import Config
 
 EXIT_BAD_CONFIG = 1
+
+# gateway.config.DEFAULT_CONFIG_PATHS, spelt out so that --help needs no pydantic (a test checks
+# that the two agree).
+CONFIG_HELP = "configuration file (default: ./config.yaml, then /etc/sms-gateway/config.yaml)"
 
 
 def add_config_argument(parser: argparse.ArgumentParser) -> None:
     """Add `--config PATH` (default: ./config.yaml, then /etc/sms-gateway/config.yaml)."""
-    looked = ", then ".join(str(path) for path in DEFAULT_CONFIG_PATHS)
-    parser.add_argument(
-        "--config",
-        metavar="PATH",
-        type=Path,
-        default=None,
-        help=f"configuration file (default: {looked})",
-    )
+    parser.add_argument("--config", metavar="PATH", type=Path, default=None, help=CONFIG_HELP)
 
 
 def load_config_or_exit(args: argparse.Namespace, stderr: TextIO | None = None) -> Config:
     """Load the configuration named by --config; on problems print them and exit with status 1."""
+    from gateway.config import ConfigError, load_config
+
     try:
         return load_config(args.config)
     except ConfigError as exc:
@@ -50,6 +48,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from gateway.config import ConfigError, load_config
+
     try:
         config = load_config(args.config)
     except ConfigError as exc:
@@ -61,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
 
 def summary(config: Config) -> list[str]:
     """A few lines an admin can eyeball: where things are and which lines will come up."""
+    from sqlalchemy.engine import make_url
+
     source = config.source_path or Path("configuration")
     url = make_url(config.database_url)
     database = (
