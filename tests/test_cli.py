@@ -28,6 +28,8 @@ HEAVY = ("aiohttp", "sqlalchemy", "alembic", "pydantic", "structlog", "yaml", "a
 STATUS_HEAVY = ("aiohttp", "sqlalchemy", "alembic", "structlog", "gateway.daemon",
                 "gateway.store", "gateway.api", "gateway.service", "gateway.modem")
 
+DELIVER_PDU = "07911326040000F0040B911346610089F60000208062917314080CC8F71D14969741F977FD07"
+
 # Runs the command as `sms-gateway` does, then lists every module the process holds.
 PROBE = """
 import json, sys
@@ -60,7 +62,7 @@ def heavy_in(modules: set[str], heavy: tuple[str, ...]) -> list[str]:
     [
         ["--help"],
         ["pdu", "encode", "--to", "+15551234567", "hello"],
-        ["pdu", "decode", "07911326040000F0040B911346610089F60000208062917314080CC8F71D14969741F977FD07"],
+        ["pdu", "decode", DELIVER_PDU],
         ["send", "--help"],
         ["status", "--help"],
         ["run", "--help"],
