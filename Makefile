@@ -11,7 +11,7 @@ UV_VERSION := 0.13.9
 # Quiet twice: only errors, not this machine's pip configuration warnings, before run's banner.
 PIP_INSTALL := $(PY) -m pip install --quiet --quiet --disable-pip-version-check
 
-.PHONY: run test lint bench bench-startup lock lock-upgrade install uninstall clean
+.PHONY: run test lint screenshots bench bench-startup lock lock-upgrade install uninstall clean
 
 $(STAMP): pyproject.toml $(TEST_LOCK)
 	@echo "Installing $(TEST_LOCK) into $(VENV)"
@@ -41,6 +41,10 @@ test: lint
 		export GATEWAY_TEST_PG_URL='$(LOCAL_PG_URL)'; fi; \
 	echo "PostgreSQL tests: $${GATEWAY_TEST_PG_URL:-skipped (GATEWAY_TEST_PG_URL is not set)}"; \
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The README's screenshots, taken by the browser tests (a plain test run writes them to build/).
+screenshots: $(STAMP)
+	SMS_GATEWAY_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest -p no:xdist -q tests/e2e/test_console.py
 
 bench: $(STAMP)
 	$(PY) bench/run.py
