@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml $(TEST_LOCK)
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m gateway run --demo --config $(CONFIG)
+	@$(PY) -m gateway run --demo --config $(CONFIG)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check gateway tests
