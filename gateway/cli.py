@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -52,6 +53,10 @@ def chosen_command(argv: Sequence[str]) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # The gateway uses no pydantic plugins; looking for them reads the metadata of every
+    # installed distribution the first time a configuration model is built (a fifth of
+    # `status`). A value already in the environment is kept.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     words = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(only=chosen_command(words) or "")
     args = parser.parse_args(words)
