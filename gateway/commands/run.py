@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
 
     from gateway.config_errors import ConfigError
-    from gateway.daemon import run_daemon
+    from gateway.process import run_daemon
 
     try:
         return asyncio.run(run_daemon(args.config, demo=args.demo))
