@@ -7,6 +7,7 @@ import fnmatch
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,7 +105,7 @@ def apply_rules(device: Device) -> Device:
     while index < len(rules):
         tokens = rules[index]
         index += 1
-        values = {
+        values: dict[str, Callable[[str], str]] = {
             "SUBSYSTEM": lambda _a: device.subsystem,
             "KERNEL": lambda _a: device.kernel,
             "ACTION": lambda _a: device.action,

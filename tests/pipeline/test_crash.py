@@ -61,7 +61,7 @@ async def _stop(process: asyncio.subprocess.Process, sig: int) -> None:
     async with asyncio.timeout(20):
         await process.wait()
     if process.stdout is not None:
-        process.stdout.feed_eof()  # type: ignore[attr-defined]
+        process.stdout.feed_eof()
 
 
 @pytest.mark.slow

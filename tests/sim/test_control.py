@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from gateway.sim.control import create_control_app
@@ -14,15 +15,16 @@ from gateway.sms import encode_submit
 from tests.sim.helpers import connect
 
 PHONE = "+15559990000"
+ControlClient = TestClient[web.Request, web.Application]
 
 
 @pytest.fixture
-async def api(aiohttp_client: Any, network: SimNetwork, modem: SimModem) -> TestClient:
-    client: TestClient = await aiohttp_client(create_control_app(network))
+async def api(aiohttp_client: Any, network: SimNetwork, modem: SimModem) -> ControlClient:
+    client: ControlClient = await aiohttp_client(create_control_app(network))
     return client
 
 
-async def test_handset_sends_text_and_pdus_to_a_modem(api: TestClient, modem: SimModem) -> None:
+async def test_handset_sends_text_and_pdus_to_a_modem(api: ControlClient, modem: SimModem) -> None:
     response = await api.post(
         f"/handsets/{PHONE}/send", json={"to": modem.msisdn, "text": "x" * 200}
     )
@@ -37,7 +39,7 @@ async def test_handset_sends_text_and_pdus_to_a_modem(api: TestClient, modem: Si
     assert detail["profile"] == "generic"
 
 
-async def test_bulk_send_delivers_every_text_in_order(api: TestClient, modem: SimModem) -> None:
+async def test_bulk_send_delivers_every_text_in_order(api: ControlClient, modem: SimModem) -> None:
     messages = [
         {"from": f"+1555999000{n}", "to": modem.msisdn, "text": f"bulk {n}"} for n in range(3)
     ] + [{"from": PHONE, "to": modem.msisdn, "text": "y" * 200}]
@@ -49,7 +51,7 @@ async def test_bulk_send_delivers_every_text_in_order(api: TestClient, modem: Si
 
 
 async def test_bulk_send_refuses_a_bad_entry_and_sends_nothing(
-    api: TestClient, modem: SimModem
+    api: ControlClient, modem: SimModem
 ) -> None:
     messages = [{"from": PHONE, "to": modem.msisdn, "text": "fine"}, {"from": PHONE, "text": 1}]
     response = await api.post("/handsets/send", json={"messages": messages})
@@ -59,7 +61,7 @@ async def test_bulk_send_refuses_a_bad_entry_and_sends_nothing(
     assert detail["storage"]["SM"]["used"] == 0
 
 
-async def test_inbox_lists_what_the_modem_sent(api: TestClient, modem: SimModem) -> None:
+async def test_inbox_lists_what_the_modem_sent(api: ControlClient, modem: SimModem) -> None:
     client = await connect(modem)
     part = encode_submit("to the phone", PHONE).parts[0]
     await client.command(f"AT+CMGS={part.tpdu_length}")
@@ -77,7 +79,7 @@ async def test_inbox_lists_what_the_modem_sent(api: TestClient, modem: SimModem)
     client.transport.close()
 
 
-async def test_faults_through_the_api(api: TestClient, modem: SimModem) -> None:
+async def test_faults_through_the_api(api: ControlClient, modem: SimModem) -> None:
     response = await api.post("/modems/modem1/faults", json={"kind": "hang"})
     assert response.status == 200
     assert modem.faults.hung
@@ -100,7 +102,7 @@ async def test_faults_through_the_api(api: TestClient, modem: SimModem) -> None:
     ],
 )
 async def test_bad_requests_get_json_errors(
-    api: TestClient, method: str, path: str, body: object, status: int, code: str
+    api: ControlClient, method: str, path: str, body: object, status: int, code: str
 ) -> None:
     response = await getattr(api, method)(path, json=body)
     assert response.status == status
