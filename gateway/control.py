@@ -1,17 +1,26 @@
 """The daemon's local control socket: `sms-gateway status`, `send` and `logins` talk to the
 running daemon through a unix socket in data_dir, which only its own user (and root) may open.
+
+The client side (`call_daemon`) uses only the standard library, so those commands start without
+importing aiohttp; the server side imports it when the daemon builds it.
 """
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
+import socket
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from aiohttp import web
+if TYPE_CHECKING:
+    from aiohttp import web
 
 SOCKET_NAME = "control.sock"
+CALL_TIMEOUT_S = 10.0
+
 
 def socket_path(data_dir: Path) -> Path:
     return data_dir / SOCKET_NAME
@@ -28,11 +37,51 @@ class LoginLimitsControl(Protocol):
     ) -> int: ...
 
 
+class ControlError(Exception):
+    """No daemon answered on the control socket, or it answered with an error."""
+
+
+class _UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path: Path, timeout_s: float) -> None:
+        super().__init__("localhost", timeout=timeout_s)
+        self._path = path
+
+    def connect(self) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(str(self._path))
+
+
+def call_daemon(
+    data_dir: Path, method: str, route: str, timeout_s: float = CALL_TIMEOUT_S
+) -> dict[str, Any]:
+    """One request to the daemon running on `data_dir`; its JSON answer, or ControlError."""
+    path = socket_path(data_dir)
+    connection = _UnixConnection(path, timeout_s)
+    try:
+        connection.request(method, route)
+        response = connection.getresponse()
+        body = response.read()
+    except (OSError, http.client.HTTPException) as error:
+        raise ControlError(f"no answer on {path}: {error}") from error
+    finally:
+        connection.close()
+    if response.status >= 400:
+        raise ControlError(f"{method} {route} on {path}: {response.status} {response.reason}")
+    try:
+        result: dict[str, Any] = json.loads(body)
+    except ValueError as error:
+        raise ControlError(f"{method} {route} on {path}: not JSON: {error}") from error
+    return result
+
+
 def create_control_app(
     status: Callable[[], Awaitable[dict[str, Any]]],
     wake_outbound: Callable[[], None],
     login_limits: Callable[[], LoginLimitsControl | None] = lambda: None,
 ) -> web.Application:
+    from aiohttp import web
+
     async def get_status(_request: web.Request) -> web.Response:
         return web.json_response(await status())
 
@@ -67,10 +116,14 @@ def create_control_app(
 
 class ControlServer:
     def __init__(self, path: Path, app: web.Application) -> None:
+        from aiohttp import web
+
         self.path = path
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
 
     async def start(self) -> None:
+        from aiohttp import web
+
         await self._runner.setup()
         if self.path.is_socket():
             self.path.unlink()  # left by a daemon that was killed

@@ -13,11 +13,10 @@ import re
 import stat
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from sqlalchemy.engine import make_url
-
-from gateway.config import DEFAULT_CONFIG_PATHS, Config, ConfigError, load_config
+if TYPE_CHECKING:
+    from gateway.config import Config
 
 EXIT_BAD_CONFIG = 1
 # What sample files and tutorials put where a secret belongs.
@@ -26,21 +25,20 @@ _PLACEHOLDER = re.compile(
     r"replace|todo|^(.)\1*$", re.IGNORECASE,
 )
 
+# gateway.config.DEFAULT_CONFIG_PATHS, spelt out so that --help needs no pydantic (a test checks
+# that the two agree).
+CONFIG_HELP = "configuration file (default: ./config.yaml, then /etc/sms-gateway/config.yaml)"
+
 
 def add_config_argument(parser: argparse.ArgumentParser) -> None:
     """Add `--config PATH` (default: ./config.yaml, then /etc/sms-gateway/config.yaml)."""
-    looked = ", then ".join(str(path) for path in DEFAULT_CONFIG_PATHS)
-    parser.add_argument(
-        "--config",
-        metavar="PATH",
-        type=Path,
-        default=None,
-        help=f"configuration file (default: {looked})",
-    )
+    parser.add_argument("--config", metavar="PATH", type=Path, default=None, help=CONFIG_HELP)
 
 
 def load_config_or_exit(args: argparse.Namespace, stderr: TextIO | None = None) -> Config:
     """Load the configuration named by --config; on problems print them and exit with status 1."""
+    from gateway.config import ConfigError, load_config
+
     try:
         return load_config(args.config)
     except ConfigError as exc:
@@ -59,6 +57,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from gateway.config import ConfigError, load_config
+
     try:
         config = load_config(args.config)
     except ConfigError as exc:
@@ -70,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _secrets(config: Config) -> list[str]:
     """The keys of the secrets this configuration holds."""
+    from sqlalchemy.engine import make_url
+
     keys = [f"webhooks[{n}].secret" for n, _ in enumerate(config.webhooks)]
     if config.database is not None and make_url(config.database).password:
         keys.append("database (password)")
@@ -104,6 +106,8 @@ def warnings(config: Config) -> list[str]:
 
 def summary(config: Config) -> list[str]:
     """A few lines an admin can eyeball: where things are and which lines will come up."""
+    from sqlalchemy.engine import make_url
+
     source = config.source_path or Path("configuration")
     url = make_url(config.database_url)
     database = (

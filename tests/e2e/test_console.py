@@ -165,7 +165,12 @@ def test_message_html_is_shown_as_text_and_runs_nothing(
     customer = new_customer()
     page = consoles.login("alice")
     dialogs: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def on_dialog(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
     evil = ('<img src=x onerror=alert(1)><script>alert(2)</script> <b>bold</b> '
             'javascript:alert(3) see https://example.com/a?b=1 ok')
     gateway.text(customer, evil)
