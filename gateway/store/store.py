@@ -21,6 +21,7 @@ from gateway.store.database import (
 )
 from gateway.store.events import EventRepository
 from gateway.store.failover import FailoverRepository
+from gateway.store.files import private_database
 from gateway.store.floor import FloorRepository
 from gateway.store.inbound import InboundRepository
 from gateway.store.line_stats import LineStatsRepository
@@ -29,6 +30,7 @@ from gateway.store.messages import MessageRepository
 from gateway.store.migrate import upgrade_engine
 from gateway.store.notes import NoteRepository
 from gateway.store.outbound import OutboundRepository
+from gateway.store.quarantine import QuarantineRepository
 from gateway.store.requests import RequestsRepository
 from gateway.store.retention import RetentionRepository
 from gateway.store.search import SearchRepository
@@ -63,6 +65,7 @@ class Store:
         self.search = SearchRepository(db)
         self.retention = RetentionRepository(db)
         self.floor = FloorRepository(db)
+        self.quarantine = QuarantineRepository(db)
 
     @classmethod
     async def open(
@@ -81,10 +84,10 @@ class Store:
             sqlite_synchronous=sqlite_synchronous,
         )
         engine = create_engine(url, settings)
-        if engine.dialect.name == "sqlite" and engine.url.database:
+        if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
             # A fresh install: the data directory is made with the database, by whoever opens
-            # it first (the daemon, `user add`, `send`).
-            Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
+            # it first (the daemon, `user add`, `send`); 0750 and 0600, whatever the umask.
+            private_database(Path(engine.url.database))
         db = Database(engine, settings)
         try:
             if migrate:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from .conftest import CUSTOMER, Agent, Env
 from .desk import answered_case
 
 
-async def put(agent: Agent, phone: str, body: dict[str, object]) -> tuple[int, dict[str, object]]:
+async def put(agent: Agent, phone: str, body: dict[str, Any]) -> tuple[int, Any]:
     response = await agent.client.put(f"/api/contacts/{quote(phone)}", json=body,
                                       headers={"X-CSRF-Token": agent.csrf})
     return response.status, await response.json()

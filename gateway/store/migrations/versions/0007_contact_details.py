@@ -1,7 +1,7 @@
 """Contact details: notes, tags, a kept address
 
-Revision ID: 0005_contact_details
-Revises: 0004_case_wrap_up
+Revision ID: 0007_contact_details
+Revises: 0006_case_wrap_up
 
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_contact_details"
-down_revision: str | None = "0004_case_wrap_up"
+revision: str = "0007_contact_details"
+down_revision: str | None = "0006_case_wrap_up"
 branch_labels: str | None = None
 depends_on: str | None = None
 
