@@ -116,9 +116,10 @@ class CasesRepository:
     ) -> CasePage:
         """A page of cases, newest first, with the agents' names, the lines and the count, in
         a fixed number of statements (see gateway.store.listing)."""
-        async with self._db.read() as session:
-            return await listing.case_page(session, status=status, agent_id=agent_id,
-                                           limit=limit, before=before)
+        return await self._db.run_read(
+            lambda c: listing.case_page(c, status=status, agent_id=agent_id, limit=limit,
+                                        before=before)
+        )
 
     async def most_recent(self, contact_id: int) -> Case | None:
         """The contact's latest case, open or closed (what "continue" offers)."""

@@ -156,13 +156,12 @@ class RequestsRepository:
     ) -> RequestPage:
         """A page of the queue, oldest first, with the total count and the oldest request, in
         a fixed number of statements however long the queue (see gateway.store.listing)."""
-        async with self._db.read() as session:
-            return await listing.request_page(session, limit=limit, after=after,
-                                              excluded=excluded)
+        return await self._db.run_read(
+            lambda c: listing.request_page(c, limit=limit, after=after, excluded=excluded)
+        )
 
     async def pending_count(self) -> int:
-        async with self._db.read() as session:
-            return await listing.pending_count(session)
+        return await self._db.run_read(listing.pending_count)
 
     async def answer_request(
         self,
