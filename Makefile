@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CONFIG ?= config.yaml
 
-.PHONY: run test lint bench install uninstall clean
+.PHONY: run test lint bench bench-flood install uninstall clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ test: lint
 
 bench: $(STAMP)
 	$(PY) bench/run.py
+
+# The request queue and the console under a flood of waiting requests (Chromium).
+bench-flood: $(STAMP)
+	$(PY) -m bench.flood
 
 # As root: the service into PREFIX (default /opt/sms-gateway); see docs/ADMIN.md.
 install:
