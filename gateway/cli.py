@@ -10,6 +10,7 @@ from collections.abc import Sequence
 # Order is the order shown in --help.
 COMMAND_MODULES: tuple[str, ...] = (
     "run", "send", "status", "probe", "pdu", "check_config", "sim", "user", "token", "db",
+    "logins", "quarantine",
 )
 
 

@@ -1,4 +1,4 @@
-"""The daemon's local control socket: `sms-gateway status` and `sms-gateway send` talk to the
+"""The daemon's local control socket: `sms-gateway status`, `send` and `logins` talk to the
 running daemon through a unix socket in data_dir, which only its own user (and root) may open.
 """
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -17,8 +17,21 @@ def socket_path(data_dir: Path) -> Path:
     return data_dir / SOCKET_NAME
 
 
+class LoginLimitsControl(Protocol):
+    """What the control socket needs of the accounts service (login throttles live in the
+    daemon's memory, so only the daemon can show or clear them)."""
+
+    def login_throttles(self) -> list[dict[str, Any]]: ...
+
+    async def clear_login_limits(
+        self, *, username: str | None, address: str | None, by: int | None
+    ) -> int: ...
+
+
 def create_control_app(
-    status: Callable[[], Awaitable[dict[str, Any]]], wake_outbound: Callable[[], None]
+    status: Callable[[], Awaitable[dict[str, Any]]],
+    wake_outbound: Callable[[], None],
+    login_limits: Callable[[], LoginLimitsControl | None] = lambda: None,
 ) -> web.Application:
     async def get_status(_request: web.Request) -> web.Response:
         return web.json_response(await status())
@@ -27,9 +40,28 @@ def create_control_app(
         wake_outbound()
         return web.json_response({"woken": True})
 
+    def limits() -> LoginLimitsControl:
+        found = login_limits()
+        if found is None:
+            raise web.HTTPServiceUnavailable(text="the API is not running yet")
+        return found
+
+    async def get_login_limits(_request: web.Request) -> web.Response:
+        return web.json_response({"throttles": limits().login_throttles()})
+
+    async def post_login_limits_clear(request: web.Request) -> web.Response:
+        body = await request.json()
+        username, address = body.get("username"), body.get("address")
+        if not all(v is None or isinstance(v, str) for v in (username, address)):
+            raise web.HTTPBadRequest(text="username and address must be strings")
+        cleared = await limits().clear_login_limits(username=username, address=address, by=None)
+        return web.json_response({"cleared": cleared})
+
     app = web.Application()
     app.router.add_get("/status", get_status)
     app.router.add_post("/outbound/wake", post_wake)
+    app.router.add_get("/login-limits", get_login_limits)
+    app.router.add_post("/login-limits/clear", post_login_limits_clear)
     return app
 
 

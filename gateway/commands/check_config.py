@@ -2,11 +2,15 @@
 
 Also home of the `--config` option and loader that every command needing the configuration
 shares, so they all find the file the same way and refuse a bad one with the same messages.
+A valid file may still be unsafe: a webhook secret that looks like a placeholder or is easy to
+guess, or secrets in a file other users can read, are printed as warnings.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
+import stat
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -16,6 +20,11 @@ from sqlalchemy.engine import make_url
 from gateway.config import DEFAULT_CONFIG_PATHS, Config, ConfigError, load_config
 
 EXIT_BAD_CONFIG = 1
+# What sample files and tutorials put where a secret belongs.
+_PLACEHOLDER = re.compile(
+    r"change.?me|placeholder|example|your.?secret|random.?string|secret.?here|x{4,}|"
+    r"replace|todo|^(.)\1*$", re.IGNORECASE,
+)
 
 
 def add_config_argument(parser: argparse.ArgumentParser) -> None:
@@ -55,8 +64,42 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return EXIT_BAD_CONFIG
-    print("\n".join(summary(config)))
+    print("\n".join(summary(config) + [f"WARNING: {w}" for w in warnings(config)]))
     return 0
+
+
+def _secrets(config: Config) -> list[str]:
+    """The keys of the secrets this configuration holds."""
+    keys = [f"webhooks[{n}].secret" for n, _ in enumerate(config.webhooks)]
+    if config.database is not None and make_url(config.database).password:
+        keys.append("database (password)")
+    keys += [f"modems[{n}].pin" for n, m in enumerate(config.modem_list) if m.pin]
+    if config.address_search.headers:
+        keys.append("address_search.headers")
+    return keys
+
+
+def warnings(config: Config) -> list[str]:
+    """What is valid but unsafe."""
+    from zxcvbn import zxcvbn
+
+    out = []
+    for n, webhook in enumerate(config.webhooks):
+        if _PLACEHOLDER.search(webhook.secret) or zxcvbn(webhook.secret[:100])["score"] < 3:
+            out.append(
+                f"webhooks[{n}].secret looks like a placeholder or is easy to guess; receivers"
+                " trust its signatures: use a long random value (openssl rand -hex 32)"
+            )
+    source = config.source_path
+    secrets = _secrets(config)
+    if source is not None and secrets and source.exists():
+        mode = stat.S_IMODE(source.stat().st_mode)
+        if mode & 0o004:
+            out.append(
+                f"{source} holds secrets ({', '.join(secrets)}) and every user of this"
+                f" machine can read it (mode {mode:04o}): chmod 640 {source}"
+            )
+    return out
 
 
 def summary(config: Config) -> list[str]:

@@ -127,7 +127,7 @@ class Gateway:
             time.sleep(0.2)
 
 
-def _write_config(directory: Path, port: int, control_port: int) -> Path:
+def _write_config(directory: Path, port: int, control_port: int, proxy_port: int) -> Path:
     (directory / "addresses.csv").write_text(f'phone,address\n{ADDRESSED_CUSTOMER},"{ADDRESS}"\n')
     config = directory / "config.yaml"
     config.write_text(
@@ -135,6 +135,8 @@ def _write_config(directory: Path, port: int, control_port: int) -> Path:
 default_region: US
 http:
   listen: 127.0.0.1:{port}
+  # The network-drop test's proxy stands between browser and daemon, as a reverse proxy would.
+  trusted_origins: ["http://127.0.0.1:{proxy_port}"]
 simulator:
   control: 127.0.0.1:{control_port}
 modems:
@@ -173,8 +175,8 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     require_tool(shutil.which("chromium") is not None,
                  "the browser tests need Chromium (Debian package chromium)")
     directory = tmp_path_factory.mktemp("gateway")
-    port = free_port()
-    config = _write_config(directory, port, free_port())
+    port, proxy_port = free_port(), free_port()
+    config = _write_config(directory, port, free_port(), proxy_port)
     log_path = directory / "daemon.log"
     users = [arg for name, role in USERS for arg in ("--user", f"{name}:{role}")]
     with log_path.open("wb") as log:
@@ -187,7 +189,8 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     process.stdin.write(f"{PASSWORD}\n".encode())
     process.stdin.close()
     try:
-        yield Gateway(f"http://127.0.0.1:{port}", directory, log_path, process)
+        yield Gateway(f"http://127.0.0.1:{port}", directory, log_path, process,
+                      {"proxy_port": proxy_port})
     finally:
         process.send_signal(signal.SIGTERM)
         try:

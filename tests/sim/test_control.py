@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -107,3 +108,50 @@ async def test_bad_requests_get_json_errors(
     payload = await response.json()
     assert payload["error"]["code"] == code
     assert payload["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Content-Type": "text/plain"},  # what a cross-origin form or fetch sends unasked
+        {"Content-Type": "application/json", "Origin": "https://evil.example"},
+        {"Content-Type": "application/json", "Sec-Fetch-Site": "cross-site"},
+        {"Content-Type": "application/json", "Sec-Fetch-Site": "same-site"},
+    ],
+)
+async def test_a_forged_cross_origin_text_is_refused_and_nothing_is_sent(
+    api: TestClient, modem: SimModem, headers: dict[str, str]
+) -> None:
+    body = json.dumps({"to": modem.msisdn, "text": "forged"})
+    response = await api.post(f"/handsets/{PHONE}/send", data=body, headers=headers)
+    assert response.status in (403, 415)
+    assert (await response.json())["error"]["code"] in ("cross_origin", "unsupported_media_type")
+    detail = await (await api.get("/modems/modem1")).json()
+    assert detail["storage"]["SM"]["used"] == 0
+
+
+async def test_the_phone_page_itself_may_send(api: TestClient, modem: SimModem) -> None:
+    origin = str(api.make_url("")).rstrip("/")
+    response = await api.post(f"/handsets/{PHONE}/send", json={"to": modem.msisdn, "text": "hi"},
+                              headers={"Origin": origin, "Sec-Fetch-Site": "same-origin"})
+    assert response.status == 200
+
+
+@pytest.mark.parametrize("sender", ["not a number!", "a sender name far too long", "\u00e9\u4e2d"])
+async def test_a_sender_the_network_cannot_encode_is_a_400(
+    api: TestClient, modem: SimModem, sender: str
+) -> None:
+    response = await api.post(f"/handsets/{sender}/send", json={"to": modem.msisdn, "text": "x"})
+    assert response.status == 400
+    assert (await response.json())["error"]["code"] == "bad_sender"
+    response = await api.post("/handsets/send", json={"messages": [
+        {"from": sender, "to": modem.msisdn, "text": "x"}]})
+    assert response.status == 400
+    detail = await (await api.get("/modems/modem1")).json()
+    assert detail["storage"]["SM"]["used"] == 0
+
+
+async def test_deeply_nested_json_is_a_400(api: TestClient) -> None:
+    response = await api.post(f"/handsets/{PHONE}/send", data="[" * 100_000,
+                              headers={"Content-Type": "application/json"})
+    assert response.status == 400
