@@ -11,7 +11,7 @@ UV_VERSION := 0.13.9
 # Quiet twice: only errors, not this machine's pip configuration warnings, before run's banner.
 PIP_INSTALL := $(PY) -m pip install --quiet --quiet --disable-pip-version-check
 
-.PHONY: run test lint screenshots bench bench-startup lock lock-upgrade install uninstall clean
+.PHONY: run test lint screenshots bench bench-startup bench-flood lock lock-upgrade install uninstall clean
 
 $(STAMP): pyproject.toml $(TEST_LOCK)
 	@echo "Installing $(TEST_LOCK) into $(VENV)"
@@ -69,6 +69,10 @@ lock: $(UV)
 
 lock-upgrade:
 	$(MAKE) lock UV_ARGS=--upgrade
+
+# The request queue and the console under a flood of waiting requests (Chromium).
+bench-flood: $(STAMP)
+	$(PY) -m bench.flood
 
 # As root: the service into PREFIX (default /opt/sms-gateway); see docs/ADMIN.md.
 install:

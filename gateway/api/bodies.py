@@ -132,6 +132,8 @@ def query_int(
         return default
     if not raw.isascii() or not raw.isdigit():
         raise ApiError(400, "invalid_input", f"{name} must be a whole number")
+    if len(raw) > len(str(high)) + 1:  # int() of thousands of digits is slow, then refused
+        raise ApiError(400, "invalid_input", f"{name} must be from {low} to {high}")
     value = int(raw)
     if not low <= value <= high:
         raise ApiError(400, "invalid_input", f"{name} must be from {low} to {high}")

@@ -10,7 +10,7 @@ export const liveEvents = {
     if (type.startsWith("case.")) this.transferOffers.onEvent(type, data);
     this.presence.onEvent(type, data);
     if (type.startsWith("request.")) {
-      this.debounce("requests", () => this.refreshRequests(), 100);
+      this.queue.onEvent(type, data);
       this.debounce("supervisor", () => this.supervisor?.refresh(), 500);
     } else if (type.startsWith("case.")) {
       this.onCaseEvent(type, data);
