@@ -37,6 +37,7 @@ from gateway.config_sections import (
     LineConfig,
     LoggingConfig,
     ModemConfig,
+    NodeConfig,
     RoutingConfig,
     Section,
     SendingConfig,
@@ -59,6 +60,7 @@ __all__ = [
     "LineConfig",
     "LoggingConfig",
     "ModemConfig",
+    "NodeConfig",
     "RoutingConfig",
     "SendingConfig",
     "SimulatorConfig",
@@ -79,6 +81,7 @@ def _modems_kind(value: Any) -> str:
 class Config(Section):
     data_dir: Annotated[ConfigPath, Field(validate_default=True)] = Path("data")
     database: str | None = None
+    node: NodeConfig | None = None
     default_region: str = "US"
     http: HttpConfig = HttpConfig()
     simulator: SimulatorConfig = SimulatorConfig()
@@ -164,6 +167,11 @@ class Config(Section):
                     )
                 else:
                     seen[value] = index
+        if self.node is not None and make_url(self.database_url).get_backend_name() != "postgresql":
+            problems.append(ConfigProblem(
+                "node", "a cluster of nodes shares one PostgreSQL database: set database:"
+                " postgresql://... on every node (SQLite serves one host only)",
+            ))
         if problems:
             raise ConfigError(problems)
         return self

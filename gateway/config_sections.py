@@ -201,6 +201,37 @@ class ModemConfig(LineConfig):
         return value
 
 
+class NodeConfig(Section):
+    """This host in a cluster of gateways sharing one PostgreSQL database (see docs/SCALING.md).
+    Without a `node:` section the daemon runs alone, as before."""
+
+    name: str
+    heartbeat_interval_s: PositiveSeconds = 2.0
+    lease_ttl_s: PositiveSeconds = 10.0
+    event_poll_interval_s: PositiveSeconds = 1.0
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not value or len(value) > 63 or not set(value) <= _NAME_CHARS:
+            raise ValueError(
+                "must be 1-63 characters of lower-case letters, digits, '-' and '_'"
+                f" (got {value!r})"
+            )
+        return value
+
+    @field_validator("lease_ttl_s")
+    @classmethod
+    def _ttl(cls, value: float, info: ValidationInfo) -> float:
+        heartbeat = info.data.get("heartbeat_interval_s")
+        if heartbeat is not None and value < 3 * heartbeat:
+            raise ValueError(
+                f"must be at least three heartbeats ({3 * heartbeat:g} s), so that one late"
+                " heartbeat does not cost a node its lines"
+            )
+        return value
+
+
 class DriverConfig(Section):
     command_timeout_s: PositiveSeconds = 10.0
     send_timeout_s: PositiveSeconds = 60.0

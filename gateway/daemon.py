@@ -16,7 +16,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import structlog
 from aiohttp import web
@@ -34,6 +34,10 @@ from gateway.sim.modem import SimModem
 from gateway.sim.network import SimNetwork
 from gateway.sim.transport import PtyPort, open_in_memory, open_pty
 from gateway.store import Store, StoreError
+
+if TYPE_CHECKING:
+    from gateway.cluster import ClusterMember
+    from gateway.cluster.duties import ClusterDuties
 
 log = structlog.get_logger("gateway.daemon")
 
@@ -133,6 +137,12 @@ class Daemon:
         self.clock = clock
         self.notifier = notifier or SystemdNotifier()
         self.bus = EventBus()
+        if config.node is not None:
+            from gateway.cluster import ClusterBus
+
+            self.bus = ClusterBus()
+        self.cluster: ClusterMember | None = None
+        self.duties: ClusterDuties | None = None
         self.publisher = Publisher(self.bus)
         self.store: Store | None = None
         self.sim: SimulatedNetwork | None = None
@@ -167,10 +177,13 @@ class Daemon:
         self.store = store = await Store.open(
             config.database_url, default_region=config.default_region
         )
-        unknown = await store.outbound.mark_sending_as_unknown_on_start(now=self.clock())
-        if unknown:
-            log.warning("outbound.unknown_after_restart", parts=[u.part.id for u in unknown])
-        self.publisher.publish(u.event for u in unknown)
+        if config.node is not None:
+            await self._start_cluster(store)  # parts left sending: see ClusterMember
+        else:
+            unknown = await store.outbound.mark_sending_as_unknown_on_start(now=self.clock())
+            if unknown:
+                log.warning("outbound.unknown_after_restart", parts=[u.part.id for u in unknown])
+            self.publisher.publish(u.event for u in unknown)
 
         if any(m.simulator for m in config.modem_list):
             self.sim = SimulatedNetwork(config, self.sim_transport)
@@ -196,6 +209,8 @@ class Daemon:
         await self._control.start()
         self.app = self.build_app()
         await self._start_http()
+        if self.cluster is not None:
+            self.cluster.http_url = self.http_url
         if self.sim is not None:
             await self._start_sim_control()
         for modem in config.modem_list:
@@ -207,6 +222,16 @@ class Daemon:
         log.info("daemon.ready", http=self.http_url, simulator=self.sim_control_url,
                  lines=list(self.line_ids))
 
+    async def _start_cluster(self, store: Store) -> None:
+        from gateway.cluster import ClusterBus, ClusterMember
+        from gateway.cluster.duties import ClusterDuties
+
+        assert isinstance(self.bus, ClusterBus)
+        self.duties = ClusterDuties(self.config, store, self.bus, self.clock)
+        self.cluster = ClusterMember(self.config, store, self.bus, self.publisher,
+                                     on_duties=self.duties.set_held)
+        await self.cluster.start()
+
     def build_app(self) -> web.Application:
         """The HTTP application: the agent API, the console, and with a simulated modem the
         demo's customer phone page at /sim with the simulator's control API under /sim/api."""
@@ -215,9 +240,13 @@ class Daemon:
 
         assert self.store is not None
         app = create_app(
-            store=self.store, bus=self.bus, config=self.config,
+            store=self.store, bus=self.bus,
+            # In a cluster the node holding the duties sends the webhooks (see ClusterDuties).
+            config=self.config if self.duties is None else self.duties.app_config,
             wake_outbound=self.wake_outbound, clock=self.clock,
         )
+        if self.duties is not None:
+            self.duties.attach(app)
         add_console_routes(app)
         if self.sim is not None:
             from gateway.sim.control import create_control_app as create_sim_control_app
@@ -280,24 +309,33 @@ class Daemon:
         self.supervisors[modem.name] = supervisor
         board = self.board
         sending = self.config.sending
+        line_id = self.line_ids[modem.name]
+        cluster = self.cluster
         sender = LineSender(
-            line_id=self.line_ids[modem.name],
+            line_id=line_id,
             line_name=modem.name,
             store=self.store,
             publisher=self.publisher,
             send_part=supervisor.send_part,
-            can_send=lambda: board.can_send(modem.name),
+            can_send=lambda: board.can_send(modem.name) and (
+                cluster is None or cluster.holds(line_id)
+            ),
             retry_limit=sending.retry_limit,
             retry_backoff_s=sending.retry_backoff_s,
             retry_backoff_max_s=sending.retry_backoff_max_s,
             idle_check_s=SENDER_IDLE_CHECK_S,
             clock=self.clock,
+            owner=None if cluster is None else cluster.owner,
         )
         self.senders[modem.name] = sender
+        if cluster is not None:
+            cluster.want(line_id, sender.wake)
         self._sender_tasks[modem.name] = self._spawn(f"sender-{modem.name}", sender.run)
         await supervisor.start()
 
     async def _remove_modem(self, name: str) -> None:
+        if self.cluster is not None and name in self.line_ids:
+            self.cluster.unwant(self.line_ids[name])
         sender = self.senders.pop(name, None)
         task = self._sender_tasks.pop(name, None)
         if sender is not None:
@@ -389,7 +427,7 @@ class Daemon:
         self.notifier.reloading("reloading config.yaml")
         old = {m.name: m for m in self.config.modem_list}
         new = {m.name: m for m in config.modem_list}
-        kept_settings = ("http", "database", "data_dir", "simulator")
+        kept_settings = ("http", "database", "data_dir", "simulator", "node")
         for key in kept_settings:
             if getattr(self.config, key) != getattr(config, key):
                 log.warning("reload.needs_restart", setting=key)
@@ -496,6 +534,7 @@ class Daemon:
         pending = await store.requests.pending(limit=1)
         oldest = pending[0] if pending else None
         return {
+            **({} if self.cluster is None else {"cluster": await self.cluster.describe()}),
             "unknown_devices": [] if self.auto is None else [
                 u.as_dict() for u in self.auto.unknown_devices.values()
             ],
@@ -556,6 +595,9 @@ class Daemon:
         self._tasks.clear()
         if self.board is not None:
             await self.board.close()
+        if self.cluster is not None:
+            await self.cluster.stop()
+            self.cluster = None
         if self._sim_web is not None:
             await self._sim_web.cleanup()
             self._sim_web = None

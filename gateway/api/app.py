@@ -10,7 +10,7 @@ from datetime import datetime
 from aiohttp import WSCloseCode, web
 from prometheus_client import CollectorRegistry
 
-from gateway.api import events_ws, routes_admin, routes_chat, routes_session
+from gateway.api import events_ws, routes_admin, routes_chat, routes_cluster, routes_session
 from gateway.api.auth import auth_middleware
 from gateway.api.bodies import MAX_PREVIEW_CHARS
 from gateway.api.errors import error_middleware
@@ -96,7 +96,7 @@ def create_app(
     app[METRICS] = ApiMetrics(registry)
     app[WEBSOCKETS] = set()
     for table in (routes_session.routes, routes_chat.routes, routes_admin.routes,
-                  events_ws.routes, health_routes):
+                  routes_cluster.routes, events_ws.routes, health_routes):
         app.add_routes(table)
     app[WEBHOOKS] = WebhookDispatcher(store=store, bus=bus, webhooks=config.webhooks, clock=clock)
     app.cleanup_ctx.append(_run_workflow)

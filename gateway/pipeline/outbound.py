@@ -28,6 +28,7 @@ from gateway.modem.errors import (
 )
 from gateway.pipeline.publish import Publisher
 from gateway.store import Part, PartUpdate, Store, StoreUnavailableError
+from gateway.store.claims import LeaseLostError, LineOwner, PartNotClaimedError
 
 log = structlog.get_logger("gateway.pipeline.outbound")
 
@@ -57,6 +58,7 @@ class LineSender:
         clock: Clock,
         store_retry_initial_s: float = 0.5,
         store_retry_max_s: float = 30.0,
+        owner: LineOwner | None = None,
     ) -> None:
         self.line_id = line_id
         self.line_name = line_name
@@ -71,6 +73,7 @@ class LineSender:
         self._clock = clock
         self._store_retry_initial_s = store_retry_initial_s
         self._store_retry_max_s = store_retry_max_s
+        self._owner = owner  # in a cluster: parts are claimed under this node's lease
         self._wake = asyncio.Event()
         self._stopping = False
         self._log = log.bind(line=line_name)
@@ -114,7 +117,15 @@ class LineSender:
             if started is None:
                 if self._stopping or not self._can_send():
                     return True
-                started = await self._store.outbound.mark_part_sending(part.id, now=self._clock())
+                try:
+                    started = await self._store.outbound.mark_part_sending(
+                        part.id, now=self._clock(), owner=self._owner
+                    )
+                except PartNotClaimedError:
+                    continue  # another sender has it: a line claimed twice, only one sends
+                except LeaseLostError as error:
+                    self._log.warning("outbound.lease_lost", error=str(error))
+                    return True
                 self._publisher.publish([started.event])
             following = parts[index + 1] if index + 1 < len(parts) else None
             started = await self._transmit(part, started, following)
@@ -161,7 +172,9 @@ class LineSender:
             if following is None or self._stopping or not self._can_send():
                 await sent
                 return None
-            next_sending = outbound.mark_part_sending(following.id, now=self._clock())
+            next_sending = outbound.mark_part_sending(
+                following.id, now=self._clock(), owner=self._owner
+            )
             settled, started = await asyncio.gather(sent, next_sending, return_exceptions=True)
             if isinstance(settled, BaseException):
                 raise settled

@@ -101,6 +101,8 @@ class Router:
         self._queue: asyncio.Queue[int] = asyncio.Queue()
         self._unlisten: Callable[[], None] | None = None
         self.offers: dict[int, Offer] = {}
+        # In a cluster only the node holding the duties marks requests overdue.
+        self.marks_overdue: Callable[[], bool] = lambda: True
 
     # -- lifecycle
 
@@ -209,10 +211,11 @@ class Router:
     async def tick(self) -> None:
         """Marks overdue requests and moves stale round-robin offers to the next agent."""
         now = self._clock()
-        events = await self._cases.mark_overdue(
-            now - timedelta(seconds=self._settings.overdue_after_s), now
-        )
-        self._publisher.publish(events)
+        if self.marks_overdue():
+            events = await self._cases.mark_overdue(
+                now - timedelta(seconds=self._settings.overdue_after_s), now
+            )
+            self._publisher.publish(events)
         if self._settings.routing_mode != "round_robin":
             return
         pending = {request.id for request in await self._cases.pending_requests()}

@@ -75,7 +75,7 @@ class Workflow:
 
     async def start(self) -> None:
         self.router.listen()
-        self._unlisten_lines = self.bus.listen(self._on_line_status)
+        self._unlisten_lines = self.bus.listen(self._on_line_status, every_node=True)
         while True:
             try:
                 await self.publisher.load()

@@ -289,3 +289,29 @@ class WebhookDeliveryRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     delivered_at: Mapped[datetime | None]
+
+
+class ClusterNodeRow(Base):
+    """A gateway host of a cluster (`node.name`), with the heartbeat of its running instance."""
+
+    __tablename__ = "cluster_nodes"
+
+    name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    instance: Mapped[str] = mapped_column(String(36))  # changes at every start
+    http_url: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime]
+    last_seen: Mapped[datetime]
+
+
+class LeaseRow(Base):
+    """Who may act for a while: `line:ID` (the node that sends on a line) or `duties` (the node
+    that does the once-per-cluster work). Held until `expires_at` unless renewed."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    line_id: Mapped[int | None] = mapped_column(ForeignKey("lines.id"), unique=True)
+    node: Mapped[str] = mapped_column(String(63))
+    instance: Mapped[str] = mapped_column(String(36))
+    acquired_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
