@@ -228,3 +228,50 @@ async def handset_inbox(sim_url: str, phone: str) -> list[dict[str, Any]]:
         body = await response.json()
         messages: list[dict[str, Any]] = body["messages"] if isinstance(body, dict) else body
         return messages
+
+
+class SimProcess:
+    """`sms-gateway sim` in its own process: modems whose stored texts outlive a node."""
+
+    def __init__(self, directory: Path, modems: int) -> None:
+        self.directory = directory
+        self.count = modems
+        self.process: asyncio.subprocess.Process | None = None
+        self.control = ""
+        self.modems: list[dict[str, Any]] = []
+
+    async def start(self) -> SimProcess:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "gateway", "sim", "--modems", str(self.count),
+            "--dir", str(self.directory / "dev"), cwd=self.directory,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        )
+        assert self.process.stdout is not None
+        described = json.loads(await asyncio.wait_for(self.process.stdout.readline(), 30))
+        self.control = described["control"]
+        self.modems = described["modems"]
+        return self
+
+    def modem_configs(self, prefix: str) -> list[dict[str, Any]]:
+        return [
+            {"name": f"{prefix}{i + 1}", "number": modem["msisdn"], "device": modem["device"]}
+            for i, modem in enumerate(self.modems)
+        ]
+
+    async def send(self, http: aiohttp.ClientSession, phone: str, to: str, text: str) -> None:
+        async with http.post(
+            f"{self.control}/handsets/{phone}/send", json={"to": to, "text": text}
+        ) as response:
+            assert response.status == 200, await response.text()
+
+    async def stop(self) -> None:
+        if self.process is None:
+            return
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(20):
+            await self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.feed_eof()
+        self.process = None
