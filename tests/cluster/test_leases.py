@@ -88,9 +88,9 @@ async def test_three_nodes_starting_at_once_on_an_empty_database_migrate_it_once
                     LEFT JOIN leases l ON l.node = n.name GROUP BY n.name""")
                 return sorted((r["name"], r["lines"]) for r in rows) == [
                     ("n0", 2), ("n1", 1), ("n2", 1)
-                ] or sorted(r["name"] for r in rows) == ["n0", "n1", "n2"] and all(
+                ] or (sorted(r["name"] for r in rows) == ["n0", "n1", "n2"] and all(
                     r["lines"] >= 1 for r in rows
-                )
+                ))
 
             await wait_for(three_alive_with_lines)
             migrated = [node.name for node in nodes for _ in node.log_events("store.migrated")]
