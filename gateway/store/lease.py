@@ -210,7 +210,8 @@ class LeaseRepository:
             has_duties = duties and connection.execute(_TAKE_DUTIES, base).first() is not None
             lapsed = connection.execute(_LAPSED).all()
             logged.extend(insert_events(connection, [
-                ("line.status", _down_event_data(row, LAPSED_ERROR.format(node=row.lease_node)))
+                ("line.status", _down_event_data(row, LAPSED_ERROR.format(node=row.lease_node))
+                 | {"node": row.lease_node})
                 for row in lapsed
             ], at))
             return Heartbeat(lines=held, duties=has_duties, acquired=acquired,

@@ -11,7 +11,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import structlog
+import logging
+
 from sqlalchemy import Connection, exc, text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -21,7 +22,8 @@ from gateway.store.database import StoreSettings, create_engine, normalise_url, 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-log = structlog.get_logger("gateway.store.migrate")
+# Standard logging: silent in the command line tools, routed to the daemon's log when it runs.
+log = logging.getLogger("gateway.store.migrate")
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Taken for the whole upgrade on PostgreSQL so two daemons starting at once do not race.
@@ -97,7 +99,7 @@ def _run(connection: Connection, action: str, revision: str) -> None:
     after = _current(connection)
     if after != before:
         # (Several nodes starting together: one of them logs this, the others found it done.)
-        log.info("store.migrated", from_revision=before, to_revision=after)
+        log.info("store.migrated", extra={"from_revision": before, "to_revision": after})
 
 
 def _current(connection: Connection) -> str | None:

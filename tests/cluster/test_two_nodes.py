@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +68,15 @@ async def test_agent_on_b_answers_a_text_from_a_and_the_reply_leaves_through_a(
 
             cluster = await wait_for(both_nodes_own_their_line)
             assert all(node["last_seen"] for node in cluster["nodes"])
+            lines = {line["name"]: line for line in (await agent_b.get("/api/lines"))["lines"]}
+            assert lines["east"]["node"] == "site-a" and lines["west"]["node"] == "site-b"
+            status = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "gateway", "status", "--config", str(a.config_path),
+                stdout=asyncio.subprocess.PIPE,
+            )
+            shown = (await status.communicate())[0].decode()
+            assert "this is node site-a" in shown, shown
+            assert re.search(r"node site-b\s+up .*lines: west", shown), shown
 
             ws = await agent_b.events()
             await _next_event(ws, "ready")

@@ -55,6 +55,7 @@ export function renderLines(list, lines) {
         h("span", { "aria-hidden": "true" }, bars), signal.text),
       h("span", { class: "line-reg" }, line.registration ? line.registration.replace("_", " ") : "registration unknown"),
       h("span", { class: "line-queue" }, `queue ${line.queue_depth ?? 0}`),
+      line.node ? h("span", { class: "line-node", title: "The gateway host this line's modem is on" }, `on ${line.node}`) : null,
     );
   });
   if (!items.length) items.push(h("li", { class: "line line-none" }, "No lines configured"));
