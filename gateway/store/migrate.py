@@ -7,11 +7,10 @@ alembic_version table alone, which spares the daemon some 10 MB of resident memo
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-import logging
 
 from sqlalchemy import Connection, exc, text
 from sqlalchemy.engine import URL

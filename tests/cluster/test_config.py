@@ -18,12 +18,15 @@ def _problems(data: dict[str, object]) -> str:
 
 def test_a_node_on_postgresql_is_accepted() -> None:
     config = parse_config({"database": PG, "node": {"name": "site-a_1"}})
-    assert config.node is not None and config.node.name == "site-a_1"
+    assert config.node is not None
+    assert config.node.name == "site-a_1"
 
 
 def test_a_cluster_node_on_sqlite_is_refused_with_the_reason() -> None:
     text = _problems({"node": {"name": "site-a"}})
-    assert "node" in text and "PostgreSQL" in text and "SQLite serves one host only" in text
+    assert "node" in text
+    assert "PostgreSQL" in text
+    assert "SQLite serves one host only" in text
 
 
 @pytest.mark.parametrize("name", ["Site-A", "site a", "", "x" * 64, "site.a"])
@@ -34,4 +37,5 @@ def test_node_names_are_lower_case_letters_digits_dash_underscore(name: str) -> 
 def test_a_lease_shorter_than_three_heartbeats_is_refused() -> None:
     text = _problems({"database": PG, "node": {"name": "a", "heartbeat_interval_s": 5,
                                                "lease_ttl_s": 10}})
-    assert "node.lease_ttl_s" in text and "three heartbeats" in text
+    assert "node.lease_ttl_s" in text
+    assert "three heartbeats" in text

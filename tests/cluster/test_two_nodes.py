@@ -69,7 +69,8 @@ async def test_agent_on_b_answers_a_text_from_a_and_the_reply_leaves_through_a(
             cluster = await wait_for(both_nodes_own_their_line)
             assert all(node["last_seen"] for node in cluster["nodes"])
             lines = {line["name"]: line for line in (await agent_b.get("/api/lines"))["lines"]}
-            assert lines["east"]["node"] == "site-a" and lines["west"]["node"] == "site-b"
+            assert lines["east"]["node"] == "site-a"
+            assert lines["west"]["node"] == "site-b"
             status = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "gateway", "status", "--config", str(a.config_path),
                 stdout=asyncio.subprocess.PIPE,
