@@ -174,6 +174,10 @@ class Daemon:
     async def _start(self) -> None:
         config = self.config
         config.data_dir.mkdir(parents=True, exist_ok=True)
+        if config.node is not None:
+            from gateway.cluster import check_listen
+
+            await check_listen(config.database_url)  # before anything else: see SCALING.md
         self.store = store = await Store.open(
             config.database_url, default_region=config.default_region
         )

@@ -3,7 +3,7 @@
 Imported only when config.yaml has a `node:` section; a lone daemon never loads it.
 """
 
-from gateway.cluster.feed import ClusterBus, EventFeed, ListenUnsupportedError
+from gateway.cluster.feed import ClusterBus, EventFeed, ListenUnsupportedError, check_listen
 from gateway.cluster.member import ClusterMember
 
-__all__ = ["ClusterBus", "ClusterMember", "EventFeed", "ListenUnsupportedError"]
+__all__ = ["ClusterBus", "ClusterMember", "EventFeed", "ListenUnsupportedError", "check_listen"]

@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 
 from gateway.bus import BusEvent, EventBus
 from gateway.pipeline import backoff_s
-from gateway.store import Store, StoreError
+from gateway.store import Store, StoreError, StoreUnavailableError
 
 log = structlog.get_logger("gateway.cluster.feed")
 
@@ -48,6 +48,42 @@ PGBOUNCER_HINT = (
     " through pgbouncer, use pool_mode = session for it (transaction and statement pooling drop"
     " notifications), or point the node straight at PostgreSQL; see docs/SCALING.md"
 )
+
+
+async def _check_listen(database_url: str) -> None:
+    """NOTIFY sent on one connection must reach LISTEN on another, as the feed needs; raises
+    ListenUnsupportedError otherwise (a pooler in transaction mode). Plain simple-protocol
+    statements only, so that the check itself works through any pooler."""
+    dsn = asyncpg_dsn(database_url)
+    token = secrets.token_hex(8)
+    arrived: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def heard(_connection: object, _pid: int, _channel: str, payload: str) -> None:
+        if payload == token and not arrived.done():
+            arrived.set_result(None)
+
+    listener = await asyncpg.connect(dsn, statement_cache_size=0)
+    try:
+        await listener.add_listener(PROBE_CHANNEL, heard)
+        sender = await asyncpg.connect(dsn, statement_cache_size=0)
+        try:
+            await sender.execute(f"NOTIFY {PROBE_CHANNEL}, '{token}'")
+        finally:
+            await sender.close()
+        async with asyncio.timeout(PROBE_TIMEOUT_S):
+            await arrived
+    except TimeoutError:
+        raise ListenUnsupportedError(PGBOUNCER_HINT) from None
+    finally:
+        listener.terminate()
+
+
+async def check_listen(database_url: str) -> None:
+    """_check_listen, with a database that cannot be reached told as StoreUnavailableError."""
+    try:
+        await _check_listen(database_url)
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+        raise StoreUnavailableError(f"database unavailable: {error}") from error
 
 
 class ClusterBus(EventBus):
@@ -92,19 +128,12 @@ class EventFeed:
         self._local: dict[int, BusEvent] = {}
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self._listening = asyncio.Event()
-        self._probes: dict[str, asyncio.Future[None]] = {}
 
     async def start(self) -> None:
         """From the log's newest seq on; fails when LISTEN cannot work (see PGBOUNCER_HINT)."""
         self.delivered = self._target = await self._store.events.last_seq()
         self._bus.feed = self
         connection = await self._connect()
-        try:
-            await self._probe()
-        except BaseException:
-            await connection.close()
-            raise
         loop = asyncio.get_running_loop()
         self._tasks = [
             loop.create_task(self._pump(), name="cluster-feed"),
@@ -130,12 +159,7 @@ class EventFeed:
         if self._target > self.delivered:
             self._wake.set()
 
-    def _on_notify(self, _connection: object, _pid: int, channel: str, payload: str) -> None:
-        if channel == PROBE_CHANNEL:
-            probe = self._probes.pop(payload, None)
-            if probe is not None and not probe.done():
-                probe.set_result(None)
-            return
+    def _on_notify(self, _connection: object, _pid: int, _channel: str, payload: str) -> None:
         with contextlib.suppress(ValueError):
             seq = int(payload)
             if seq > self._target:
@@ -192,24 +216,7 @@ class EventFeed:
     async def _connect(self) -> asyncpg.Connection:
         connection: asyncpg.Connection = await asyncpg.connect(self._dsn)
         await connection.add_listener(CHANNEL, self._on_notify)
-        await connection.add_listener(PROBE_CHANNEL, self._on_notify)
         return connection
-
-    async def _probe(self) -> None:
-        """NOTIFY from another connection must come back on the LISTEN one."""
-        token = secrets.token_hex(8)
-        arrived = asyncio.get_running_loop().create_future()
-        self._probes[token] = arrived
-        sender: asyncpg.Connection = await asyncpg.connect(self._dsn)
-        try:
-            await sender.execute("SELECT pg_notify($1, $2)", PROBE_CHANNEL, token)
-            async with asyncio.timeout(PROBE_TIMEOUT_S):
-                await arrived
-        except TimeoutError:
-            raise ListenUnsupportedError(PGBOUNCER_HINT) from None
-        finally:
-            self._probes.pop(token, None)
-            await sender.close()
 
     async def _listen(self, connection: asyncpg.Connection | None) -> None:
         """Keep a LISTEN connection; after each reconnect catch up from the log, since
