@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CONFIG ?= config.yaml
 
-.PHONY: run test lint bench install uninstall clean
+.PHONY: run test lint bench bench-cluster cluster-demo install uninstall clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,15 @@ test: lint
 
 bench: $(STAMP)
 	$(PY) bench/run.py
+
+# Two nodes on the local PostgreSQL (docs/SCALING.md); PG_URL names the server to use.
+PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+
+bench-cluster: $(STAMP)
+	GATEWAY_TEST_PG_URL=$(PG_URL) $(PY) bench/cluster.py
+
+cluster-demo: $(STAMP)
+	$(PY) scripts/cluster_demo.py --server $(PG_URL)
 
 # As root: the service into PREFIX (default /opt/sms-gateway); see docs/ADMIN.md.
 install:

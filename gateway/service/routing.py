@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
+
 from gateway.bus import BusEvent, EventBus
 from gateway.log import get_logger
 from gateway.service.optout import is_opt_out
@@ -171,7 +173,13 @@ class Router:
             opt_out = True
         elif is_opt_out(message.text, self._settings.opt_in_words):
             opt_out = False
-        outcome = await self._cases.route_inbound(message_id, self._clock(), opt_out=opt_out)
+        try:
+            outcome = await self._cases.route_inbound(message_id, self._clock(), opt_out=opt_out)
+        except IntegrityError:
+            # Another process (a node of the cluster) filed a text of the same contact at the
+            # same moment and its request or case is committed now: routing again finds it.
+            log.info("routing lost a race; routing again", message_id=message_id)
+            outcome = await self._cases.route_inbound(message_id, self._clock(), opt_out=opt_out)
         events = outcome.events
         if outcome.kind == "request_created" and outcome.request is not None:
             offer = self._offer(outcome.request.id)
