@@ -184,14 +184,19 @@ class ClusterMember:
             duties=True, ttl_s=settings.lease_ttl_s,
         )
         until = sent_at + settings.lease_ttl_s - LEASE_SAFETY_S
+        now = loop.time()
+        if now - sent_at > settings.lease_ttl_s / 2:
+            log.warning("cluster.heartbeat_slow", took_s=round(now - sent_at, 3))
         self.beats += 1
         self._publisher.publish(result.events)
         for line_id, wanted in self._wanted.items():
             if line_id in result.lines:
+                lapsed = wanted.until <= now
                 wanted.until = until
                 if line_id in result.acquired:
                     log.info("cluster.line_taken", line_id=line_id, node=self.name)
-                    wanted.wake()
+                if lapsed:
+                    wanted.wake()  # its sender stopped when the lease lapsed here
             elif wanted.until > float("-inf"):
                 wanted.until = float("-inf")
                 log.warning("cluster.line_held_elsewhere", line_id=line_id, node=self.name)

@@ -15,6 +15,7 @@ between two sends instead of two.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
@@ -27,7 +28,7 @@ from gateway.modem.errors import (
     SubmitUnconfirmedError,
 )
 from gateway.pipeline.publish import Publisher
-from gateway.store import Part, PartUpdate, Store, StoreUnavailableError
+from gateway.store import ConflictError, Part, PartUpdate, Store, StoreUnavailableError
 from gateway.store.claims import LeaseLostError, LineOwner, PartNotClaimedError
 
 log = structlog.get_logger("gateway.pipeline.outbound")
@@ -140,6 +141,15 @@ class LineSender:
         attempt = update.part.attempts
         log_part = self._log.bind(message_id=part.message_id, part_id=part.id, seq=part.seq)
         outbound = self._store.outbound
+        if self._owner is not None and not self._can_send():
+            # The node's lease on the line lapsed since the part was claimed: not sent, and
+            # another node may own the line now (it marks what is left `sending` unknown).
+            now = self._clock()
+            with contextlib.suppress(ConflictError):
+                await self._settle(
+                    lambda: outbound.mark_part_retry(part.id, "the line's lease lapsed", now, now)
+                )
+            return None
         try:
             mr = await self._send_part(part.pdu, part.tpdu_length or len(part.pdu) // 2 - 1)
         except SubmitUnconfirmedError as error:

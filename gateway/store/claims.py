@@ -1,8 +1,11 @@
 """Claiming outbound parts in a cluster: only the node holding a line's lease sends on it.
 
 The check runs in the transaction that commits a part as `sending`, with the part row taken
-FOR UPDATE SKIP LOCKED, so two nodes can never both commit one part for sending, and a lease
-cannot change hands while a claim is being committed (the lease row is share-locked).
+FOR UPDATE SKIP LOCKED, so two nodes can never both commit one part for sending. The lease row
+is not locked (a heartbeat must never queue behind the busy path): a claim that commits just as
+its lease passes to another node is harmless, because its node checks its own, earlier, lease
+deadline again right before AT+CMGS, and the node taking a line over marks the parts it finds
+`sending` unknown.
 """
 
 from __future__ import annotations
@@ -34,7 +37,6 @@ _CHECK = text("""
     SELECT 1 FROM leases
     WHERE line_id = (SELECT line_id FROM message_parts WHERE id = :part_id)
       AND instance = :instance AND expires_at > clock_timestamp()
-    FOR SHARE
 """)
 _CLAIM = text("""
     SELECT id FROM message_parts WHERE id = :part_id AND status = 'queued'

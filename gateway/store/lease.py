@@ -26,6 +26,7 @@ from gateway.store.events import insert_events
 from gateway.store.outbound import mark_line_sending_unknown
 
 DUTIES = "duties"
+STOPPED = "stopped"  # the instance of a node that stopped cleanly
 LAPSED_ERROR = "node {node} stopped renewing its lease on this line"
 
 
@@ -69,19 +70,24 @@ _REGISTER = text(f"""
     ON CONFLICT (name) DO UPDATE SET
         instance = excluded.instance, http_url = excluded.http_url,
         started_at = excluded.started_at, last_seen = excluded.last_seen
-    WHERE cluster_nodes.instance = excluded.instance
+    WHERE cluster_nodes.instance IN (excluded.instance, '{STOPPED}')
        OR cluster_nodes.last_seen < clock_timestamp() - {_INTERVAL}
     RETURNING name
+""")
+# A clean stop: the name is free at once for the next start.
+_STOPPED = text(f"""
+    UPDATE cluster_nodes SET instance = '{STOPPED}' WHERE name = :name AND instance = :instance
 """)
 _LAST_SEEN = text("SELECT last_seen FROM cluster_nodes WHERE name = :name")
 _BEAT = text("""
     UPDATE cluster_nodes SET last_seen = clock_timestamp(), http_url = :http_url
     WHERE name = :name AND instance = :instance RETURNING name
 """)
-# Lines held before this heartbeat by someone else or no one: taking them over needs a look at
-# the parts the previous holder left `sending`. FOR UPDATE: two nodes wanting one line queue.
+# Who held the lines before this heartbeat: a line taken from someone else (or no one) needs a
+# look at the parts the previous holder left `sending`. No lock: the upsert below succeeds only
+# for a lease that is this instance's or has expired, whatever this read saw.
 _HOLDERS = text("""
-    SELECT line_id, instance FROM leases WHERE line_id = ANY(:ids) ORDER BY line_id FOR UPDATE
+    SELECT line_id, instance FROM leases WHERE line_id = ANY(:ids)
 """).bindparams(bindparam("ids", type_=ARRAY(Integer)))
 _TAKE_LINES = text(f"""
     INSERT INTO leases (name, line_id, node, instance, acquired_at, expires_at)
@@ -125,7 +131,8 @@ _DOWN = text("""
 """).bindparams(bindparam("ids", type_=ARRAY(Integer)))
 _NODES = text("""
     SELECT n.name, n.last_seen, n.started_at, n.http_url,
-           n.last_seen >= clock_timestamp() - make_interval(secs => :ttl) AS alive,
+           n.last_seen >= clock_timestamp() - make_interval(secs => :ttl)
+           AND n.instance <> 'stopped' AS alive,
            coalesce(array_agg(l.name ORDER BY l.name)
                     FILTER (WHERE l.name IS NOT NULL), '{}') AS lines
     FROM cluster_nodes n
@@ -227,6 +234,7 @@ class LeaseRepository:
             ids = [row.line_id for row in connection.execute(
                 _RELEASE_ALL, {"instance": owner.instance}
             ) if row.line_id is not None]
+            connection.execute(_STOPPED, {"name": owner.node, "instance": owner.instance})
             return _show_down(connection, ids, f"node {owner.node} stopped", at)
 
         return await self._db.run_write(write)

@@ -107,7 +107,7 @@ class Node:
         directory.mkdir(parents=True, exist_ok=True)
         self.log_path = directory / "daemon.log"
         config: dict[str, Any] = {
-            "node": {"name": name, "heartbeat_interval_s": 0.5, "lease_ttl_s": 3.0,
+            "node": {"name": name, "heartbeat_interval_s": 0.5, "lease_ttl_s": 4.0,
                      "event_poll_interval_s": 0.5},
             "database": database,
             "data_dir": str(directory / "data"),
