@@ -201,13 +201,16 @@ class ModemConfig(LineConfig):
         return value
 
 
+DEFAULT_LEASE_TTL_S = 10.0
+
+
 class NodeConfig(Section):
     """This host in a cluster of gateways sharing one PostgreSQL database (see docs/SCALING.md).
     Without a `node:` section the daemon runs alone, as before."""
 
     name: str
     heartbeat_interval_s: PositiveSeconds = 2.0
-    lease_ttl_s: PositiveSeconds = 10.0
+    lease_ttl_s: PositiveSeconds = DEFAULT_LEASE_TTL_S
     event_poll_interval_s: PositiveSeconds = 1.0
 
     @field_validator("name")

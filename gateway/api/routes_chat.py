@@ -19,9 +19,8 @@ from gateway.api.bodies import (
     read_body,
 )
 from gateway.api.errors import ApiError
-from gateway.api.keys import CLOCK, STORE, WORKFLOW
+from gateway.api.keys import CLOCK, WORKFLOW
 from gateway.sms.counter import count_segments
-from gateway.store.lease import LeaseRepository
 
 routes = web.RouteTableDef()
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -135,12 +134,7 @@ async def reassign_case(request: web.Request) -> web.Response:
 @access(scope="lines:read")
 async def list_lines(request: web.Request) -> web.Response:
     views = await request.app[WORKFLOW].chat.lines(principal(request))
-    store = request.app[STORE]
-    # In a cluster: the node each line's modem is on now (None when no node holds it).
-    owners = {} if store.db.is_sqlite else await LeaseRepository(store.db).owners()
-    return web.json_response(
-        {"lines": [serialize.line(v) | {"node": owners.get(v.line.id)} for v in views]}
-    )
+    return web.json_response({"lines": [serialize.line(v) for v in views]})
 
 
 @routes.get("/api/compose/preview")

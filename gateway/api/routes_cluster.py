@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.api.auth import access
-from gateway.api.keys import CONFIG, STORE
-from gateway.config_sections import NodeConfig
-from gateway.store.lease import LeaseRepository
+from gateway.api.auth import access, principal
+from gateway.api.keys import CONFIG, WORKFLOW
+from gateway.config_sections import DEFAULT_LEASE_TTL_S
 
 routes = web.RouteTableDef()
 
@@ -15,14 +14,10 @@ routes = web.RouteTableDef()
 @routes.get("/api/cluster")
 @access(role="supervisor", scope="supervise")
 async def cluster(request: web.Request) -> web.Response:
-    """Every node that ever joined, newest heartbeat first known; a lone daemon (no `node:`
-    in config.yaml) lists none."""
-    store = request.app[STORE]
-    if store.db.is_sqlite:
-        return web.json_response({"nodes": []})
+    """Every node that joined the cluster; a lone daemon (no `node:` in config.yaml) lists none."""
     node = request.app[CONFIG].node
-    ttl_s = (node or NodeConfig(name="x")).lease_ttl_s
-    nodes = await LeaseRepository(store.db).nodes(ttl_s)
+    ttl_s = node.lease_ttl_s if node is not None else DEFAULT_LEASE_TTL_S
+    nodes = await request.app[WORKFLOW].chat.cluster_nodes(principal(request), ttl_s)
     return web.json_response({"nodes": [
         {"name": n.name, "last_seen": n.last_seen.isoformat(), "lines": list(n.lines),
          "alive": n.alive, "http": n.http_url}

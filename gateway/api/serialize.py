@@ -126,6 +126,7 @@ def line(value: LineView) -> dict[str, Any]:
         "registration": health.get("registration"), "queue_depth": value.queue_depth,
         "can_send": bool(health.get("can_send", False)), "last_error": health.get("last_error"),
         "last_inbound_at": time(value.last_inbound_at), "last_seen": time(value.line.last_seen),
+        "node": value.node,
     }
 
 

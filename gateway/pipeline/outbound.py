@@ -21,13 +21,13 @@ from datetime import datetime, timedelta
 
 import structlog
 
+from gateway.bus import Publisher
 from gateway.modem.errors import (
     CmsError,
     LineUnavailableError,
     ModemError,
     SubmitUnconfirmedError,
 )
-from gateway.pipeline.publish import Publisher
 from gateway.store import ConflictError, Part, PartUpdate, Store, StoreUnavailableError
 from gateway.store.claims import LeaseLostError, LineOwner, PartNotClaimedError
 

@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Literal
 
+from gateway.bus import Publisher
 from gateway.log import get_logger
 from gateway.service import access
 from gateway.service.access import Principal
@@ -27,7 +28,6 @@ from gateway.service.errors import (
     TextTooLongError,
 )
 from gateway.service.phone import normalise_phone
-from gateway.service.publisher import EventPublisher
 from gateway.service.routing import Presence, Router
 from gateway.service.settings import ChatSettings
 from gateway.service.views import (
@@ -45,10 +45,8 @@ from gateway.sms.counter import count_segments
 from gateway.sms.model import PduError
 from gateway.sms.pdu import encode_submit
 from gateway.store import errors as store_errors
-from gateway.store.accounts_repo_api import AccountsRepository
-from gateway.store.cases_repo_api import CaseChange, CasesRepository
-from gateway.store.domain import Case, Line, User
-from gateway.store.lines_repo_api import LineStatsRepository
+from gateway.store.domain import Case, CaseChange, Line, User
+from gateway.store.lease import NodeInfo
 from gateway.store.store import Store
 
 log = get_logger(__name__)
@@ -61,7 +59,7 @@ class ChatService:
         self,
         *,
         store: Store,
-        publisher: EventPublisher,
+        publisher: Publisher,
         router: Router,
         presence: Presence,
         address_provider: AddressProvider,
@@ -70,9 +68,10 @@ class ChatService:
         wake_outbound: Callable[[], None],
     ) -> None:
         self._store = store
-        self._cases = CasesRepository(store.db)
-        self._accounts = AccountsRepository(store.db)
-        self._stats = LineStatsRepository(store.db)
+        self._cases = store.cases
+        self._requests = store.requests
+        self._accounts = store.accounts
+        self._stats = store.line_stats
         self._publisher = publisher
         self._router = router
         self._presence = presence
@@ -99,7 +98,7 @@ class ChatService:
         return {line.id: line for line in await self._store.lines.list_all()}
 
     async def _case(self, case_id: int) -> Case:
-        case = await self._cases.get_case(case_id)
+        case = await self._cases.get(case_id)
         if case is None:
             raise NotFoundError(f"no case {case_id}")
         return case
@@ -127,7 +126,7 @@ class ChatService:
 
     async def list_requests(self, principal: Principal) -> list[RequestView]:
         access.require_scope(principal, "requests:read")
-        requests = await self._cases.pending_requests()
+        requests = await self._requests.pending()
         if self._settings.routing_mode == "round_robin" and not principal.sees_all_cases:
             requests = [
                 r for r in requests
@@ -142,7 +141,7 @@ class ChatService:
                 message = await self._store.messages.get(request.message_id)
                 preview = (message.text if message.is_text and message.text is not None
                            else f"[{message.placeholder_reason or 'not a text message'}]")
-            recent = await self._cases.most_recent_case(request.contact_id)
+            recent = await self._cases.most_recent(request.contact_id)
             contact = await self._store.contacts.get(request.contact_id)
             views.append(RequestView(
                 request=request, line=lines.get(request.line_id), preview=preview[:PREVIEW_CHARS],
@@ -159,12 +158,12 @@ class ChatService:
         case_id: int | None = None,
     ) -> AnswerView:
         access.require_scope(principal, "requests:answer")
-        request = await self._cases.get_request(request_id)
+        request = await self._requests.get(request_id)
         if request is None:
             raise NotFoundError(f"no request {request_id}")
         continue_id = None
         if action == "continue":
-            recent = await self._cases.most_recent_case(request.contact_id)
+            recent = await self._cases.most_recent(request.contact_id)
             continue_id = case_id if case_id is not None else (recent.id if recent else None)
             if continue_id is None:
                 raise InvalidInputError("this number has no earlier case to continue",
@@ -172,7 +171,7 @@ class ChatService:
         elif case_id is not None:
             raise InvalidInputError('case_id is only given with action "continue"')
         try:
-            outcome = await self._cases.answer_request(
+            outcome = await self._requests.answer_request(
                 request_id, principal.user_id, self._clock(), continue_case_id=continue_id
             )
         except store_errors.RequestAlreadyHandledError as error:
@@ -282,7 +281,7 @@ class ChatService:
         page = page[-limit:] if has_more else page
         cases = {c.id: c for c in await self._cases.list_cases(contact_id=case.contact_id,
                                                                   limit=10_000)}
-        starts = await self._stats.case_starts(c for c in cases)
+        starts = await self._cases.case_starts(c for c in cases)
         entries = []
         for message in page:
             start = message.sort_at
@@ -393,11 +392,18 @@ class ChatService:
         access.require_scope(principal, "lines:read")
         depths = await self._stats.queue_depths()
         last = await self._stats.last_inbound()
+        owners = await self._store.leases.owners()
         return [
             LineView(line, depths.get(line.id, 0), last.get(line.id),
-                     dict(self.line_health.get(line.id, {})))
+                     dict(self.line_health.get(line.id, {})), owners.get(line.id))
             for line in await self._store.lines.list_all()
         ]
+
+    async def cluster_nodes(self, principal: Principal, ttl_s: float) -> list[NodeInfo]:
+        """The gateway nodes sharing the database (docs/SCALING.md)."""
+        access.require_role(principal, "supervisor")
+        access.require_scope(principal, "supervise")
+        return await self._store.leases.nodes(ttl_s)
 
     async def agents(self, principal: Principal) -> list[AgentPresence]:
         access.require_role(principal, "supervisor")

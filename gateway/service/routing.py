@@ -16,15 +16,15 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
-from gateway.bus import BusEvent, EventBus
+from gateway.bus import BusEvent, EventBus, Publisher
 from gateway.log import get_logger
 from gateway.service.optout import is_opt_out
-from gateway.service.publisher import EventPublisher
 from gateway.service.settings import ChatSettings
-from gateway.store.cases_repo_api import CasesRepository, RouteOutcome
+from gateway.store.domain import RouteOutcome
 from gateway.store.errors import StoreError, StoreUnavailableError
 from gateway.store.events import EventRepository
 from gateway.store.messages import MessageRepository
+from gateway.store.requests import RequestsRepository
 
 log = get_logger(__name__)
 STORE_RETRY_S = 1.0
@@ -84,16 +84,16 @@ class Router:
         self,
         *,
         bus: EventBus,
-        cases: CasesRepository,
+        requests: RequestsRepository,
         messages: MessageRepository,
         events: EventRepository,
-        publisher: EventPublisher,
+        publisher: Publisher,
         presence: Presence,
         settings: ChatSettings,
         clock: Callable[[], datetime],
     ) -> None:
         self._bus = bus
-        self._cases = cases
+        self._requests = requests
         self._messages = messages
         self._events = events
         self._publisher = publisher
@@ -157,7 +157,7 @@ class Router:
         """Route every inbound message that neither a case nor a pending request holds."""
         routed = 0
         while True:
-            ids = await self._cases.unrouted_inbound(self._settings.sweep_batch)
+            ids = await self._requests.unrouted_inbound(self._settings.sweep_batch)
             if not ids:
                 return routed
             for message_id in ids:
@@ -174,12 +174,12 @@ class Router:
         elif is_opt_out(message.text, self._settings.opt_in_words):
             opt_out = False
         try:
-            outcome = await self._cases.route_inbound(message_id, self._clock(), opt_out=opt_out)
+            outcome = await self._requests.route_inbound(message_id, self._clock(), opt_out=opt_out)
         except IntegrityError:
             # Another process (a node of the cluster) filed a text of the same contact at the
             # same moment and its request or case is committed now: routing again finds it.
             log.info("routing lost a race; routing again", message_id=message_id)
-            outcome = await self._cases.route_inbound(message_id, self._clock(), opt_out=opt_out)
+            outcome = await self._requests.route_inbound(message_id, self._clock(), opt_out=opt_out)
         events = outcome.events
         if outcome.kind == "request_created" and outcome.request is not None:
             offer = self._offer(outcome.request.id)
@@ -209,8 +209,8 @@ class Router:
         offer = self.offers[request_id] = Offer(agent, self._clock())
         return offer
 
-    async def pending_count(self) -> list[int]:
-        return [request.id for request in await self._cases.pending_requests()]
+    async def pending_count(self) -> int:
+        return len(await self._requests.pending())
 
     def offered_to(self, request_id: int) -> int | None:
         offer = self.offers.get(request_id)
@@ -220,13 +220,13 @@ class Router:
         """Marks overdue requests and moves stale round-robin offers to the next agent."""
         now = self._clock()
         if self.marks_overdue():
-            events = await self._cases.mark_overdue(
+            events = await self._requests.mark_overdue(
                 now - timedelta(seconds=self._settings.overdue_after_s), now
             )
             self._publisher.publish(events)
         if self._settings.routing_mode != "round_robin":
             return
-        pending = {request.id for request in await self._cases.pending_requests()}
+        pending = {request.id for request in await self._requests.pending()}
         for request_id in list(self.offers):
             if request_id not in pending:
                 del self.offers[request_id]

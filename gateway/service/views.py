@@ -79,6 +79,7 @@ class LineView:
     queue_depth: int
     last_inbound_at: datetime | None
     health: dict[str, Any]  # the latest line.status details (signal, registration, ...)
+    node: str | None = None  # in a cluster: the node whose modem holds the line now
 
 
 @dataclass(frozen=True, slots=True)

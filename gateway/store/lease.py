@@ -240,6 +240,10 @@ class LeaseRepository:
         return await self._db.run_write(write)
 
     async def nodes(self, ttl_s: float) -> list[NodeInfo]:
+        """Every node that joined; none on SQLite (a cluster needs PostgreSQL)."""
+        if self._db.is_sqlite:
+            return []
+
         def read(connection: Connection) -> list[NodeInfo]:
             return [
                 NodeInfo(name=row.name, last_seen=row.last_seen, started_at=row.started_at,
@@ -250,7 +254,9 @@ class LeaseRepository:
         return await self._db.run_read(read)
 
     async def owners(self) -> dict[int, str]:
-        """The node holding each leased line now."""
+        """The node holding each leased line now (none on SQLite)."""
+        if self._db.is_sqlite:
+            return {}
 
         def read(connection: Connection) -> dict[int, str]:
             return {row.line_id: row.node for row in connection.execute(_OWNERS)}
