@@ -1,19 +1,22 @@
-"""The once-per-cluster work, done by the node holding the `duties` lease: the outgoing webhooks
-and the marking of overdue requests. Every node runs the rest (routing of its own inbound, its
-senders, its agents' websockets)."""
+"""The once-per-cluster work, done by the node holding the `duties` lease: the outgoing webhooks,
+the marking of overdue requests, and with `sending.failover: other_line` moving the replies
+waiting on the lines of a node that is gone to a line another node holds. Every node runs the
+rest (routing of its own inbound, its senders, its agents' websockets)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Callable
 from datetime import datetime
 
 import structlog
 from aiohttp import web
 
-from gateway.bus import EventBus
+from gateway.bus import EventBus, Publisher
 from gateway.config import Config
 from gateway.service.webhooks import WebhookDispatcher
-from gateway.store import Store
+from gateway.store import Store, StoreError
 
 log = structlog.get_logger("gateway.cluster.duties")
 
@@ -30,6 +33,8 @@ class ClusterDuties:
         self._clock = clock
         self._held = False
         self._dispatcher: WebhookDispatcher | None = None
+        self._failover: asyncio.Task[None] | None = None
+        self._publisher = Publisher(bus)
 
     @property
     def held(self) -> bool:
@@ -54,3 +59,38 @@ class ClusterDuties:
         elif not held and self._dispatcher is not None:
             dispatcher, self._dispatcher = self._dispatcher, None
             await dispatcher.stop()
+        if held and self._config.sending.failover == "other_line" and self._failover is None:
+            self._failover = asyncio.get_running_loop().create_task(
+                self._failover_loop(), name="cluster-failover"
+            )
+        elif not held and self._failover is not None:
+            task, self._failover = self._failover, None
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _failover_loop(self) -> None:
+        after_s = self._config.sending.failover_after_s
+        while True:
+            await asyncio.sleep(after_s / 2)
+            try:
+                await self.fail_over_abandoned(after_s)
+            except StoreError as error:
+                log.warning("cluster.failover_failed", error=str(error))
+
+    async def fail_over_abandoned(self, after_s: float) -> None:
+        """Replies waiting on lines no node has held for `after_s` move to a line a live node
+        holds (never a message of which a part has left: see FailoverRepository)."""
+        abandoned = await self._store.leases.abandoned_lines(after_s)
+        if not abandoned:
+            return
+        held = sorted(await self._store.leases.owners())
+        if not held:
+            return
+        for line_id in abandoned:
+            target = held[line_id % len(held)]  # spread over the lines that can take them
+            events = await self._store.failover.move_unsent(line_id, target, now=self._clock())
+            if events:
+                log.warning("cluster.failover_moved", from_line=line_id, to_line=target,
+                            messages=[e.data.get("id") for e in events])
+            self._publisher.publish(events)

@@ -144,9 +144,10 @@ class ClusterMember:
     def _on_event(self, event: BusEvent) -> None:
         """A part queued (by an agent on any node) on a line of ours wakes its sender."""
         data = event.data
-        queued = (event.type == "message.created" and data.get("direction") == "out") or (
-            event.type == "message.status" and data.get("status") == "queued"
-        )
+        queued = (
+            event.type in ("message.created", "message.updated")  # new, or moved by failover
+            and data.get("direction") == "out"
+        ) or (event.type == "message.status" and data.get("status") == "queued")
         if queued:
             wanted = self._wanted.get(data.get("line_id"))  # type: ignore[arg-type]
             if wanted is not None:

@@ -141,6 +141,15 @@ _NODES = text("""
     LEFT JOIN lines l ON l.id = ls.line_id
     GROUP BY n.name ORDER BY n.name
 """)
+# Lines no node holds, shown down for `after` seconds, with replies waiting: what failover moves.
+_ABANDONED = text("""
+    SELECT l.id FROM lines l
+    WHERE l.status = 'down' AND l.last_seen < clock_timestamp() - make_interval(secs => :after)
+      AND NOT EXISTS (SELECT 1 FROM leases s
+                      WHERE s.line_id = l.id AND s.expires_at > clock_timestamp())
+      AND EXISTS (SELECT 1 FROM message_parts p WHERE p.line_id = l.id AND p.status = 'queued')
+    ORDER BY l.id
+""")
 _OWNERS = text("""
     SELECT line_id, node FROM leases
     WHERE line_id IS NOT NULL AND expires_at > clock_timestamp()
@@ -250,6 +259,14 @@ class LeaseRepository:
                          http_url=row.http_url, alive=bool(row.alive), lines=tuple(row.lines))
                 for row in connection.execute(_NODES, {"ttl": ttl_s})
             ]
+
+        return await self._db.run_read(read)
+
+    async def abandoned_lines(self, after_s: float) -> list[int]:
+        """Lines that no node has held for `after_s` seconds and that have parts queued."""
+
+        def read(connection: Connection) -> list[int]:
+            return [row.id for row in connection.execute(_ABANDONED, {"after": after_s})]
 
         return await self._db.run_read(read)
 

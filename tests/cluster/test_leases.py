@@ -101,3 +101,45 @@ async def test_three_nodes_starting_at_once_on_an_empty_database_migrate_it_once
             assert len(duties) == 1
         finally:
             await asyncio.gather(*(node.stop() for node in nodes))
+
+
+async def test_replies_on_a_dead_nodes_line_fail_over_to_a_line_of_another_node(
+    tmp_path: Path,
+) -> None:
+    failover = {"sending": {"failover": "other_line", "failover_after_s": 1.0}}
+    async with pg_database() as url:
+        a = Node("node-a", tmp_path / "a", url, demo=True, extra=failover,
+                 modems=[{"name": "east", "number": "+15550600001", "simulator": True}])
+        b = Node("node-b", tmp_path / "b", url, extra=failover,
+                 modems=[{"name": "west", "number": "+15550600002", "simulator": True}])
+        agent: Agent | None = None
+        try:
+            await a.start()
+            await b.start()
+            agent = await Agent(b, "agent", "agent-demo").login()
+            await a.kill()
+
+            async def east_down() -> bool:
+                rows = await sql(url, "SELECT status FROM lines WHERE name = 'east'")
+                return rows[0]["status"] == "down"
+
+            await wait_for(east_down)
+            status, body = await agent.post("/api/cases", {"phone": CUSTOMERS[0], "line": "east"})
+            assert status in (200, 201), body
+            status, body = await agent.post(
+                f"/api/cases/{body['case']['id']}/messages", {"text": "sent the other way"}
+            )
+            assert status in (200, 201), body
+
+            async def delivered_through_b() -> bool:
+                return any("other way" in str(m)
+                           for m in await handset_inbox(b.sim_url, CUSTOMERS[0]))
+
+            await wait_for(delivered_through_b, 60)
+            [row] = await sql(url, "SELECT l.name FROM messages m JOIN lines l"
+                                   " ON l.id = m.line_id WHERE m.direction = 'out'")
+            assert row["name"] == "west"
+        finally:
+            if agent is not None:
+                await agent.close()
+            await asyncio.gather(a.stop(), b.stop())
