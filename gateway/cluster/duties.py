@@ -11,11 +11,11 @@ from collections.abc import Callable
 from datetime import datetime
 
 import structlog
-from aiohttp import web
 
 from gateway.bus import EventBus, Publisher
 from gateway.config import Config
 from gateway.service.webhooks import WebhookDispatcher
+from gateway.service.workflow import Workflow
 from gateway.store import Store, StoreError
 
 log = structlog.get_logger("gateway.cluster.duties")
@@ -25,8 +25,8 @@ class ClusterDuties:
     def __init__(
         self, config: Config, store: Store, bus: EventBus, clock: Callable[[], datetime]
     ) -> None:
-        # The API app gets no webhooks of its own: they are sent from here, by one node.
-        self.app_config = config.model_copy(update={"webhooks": ()})
+        # The node's workflow gets no webhooks of its own: they are sent from here, by one node.
+        self.service_config = config.model_copy(update={"webhooks": ()})
         self._config = config
         self._store = store
         self._bus = bus
@@ -40,11 +40,9 @@ class ClusterDuties:
     def held(self) -> bool:
         return self._held
 
-    def attach(self, app: web.Application) -> None:
-        """Overdue marking in the app's workflow happens while this node holds the duties."""
-        from gateway.api.keys import WORKFLOW
-
-        app[WORKFLOW].router.marks_overdue = lambda: self._held
+    def attach(self, workflow: Workflow) -> None:
+        """Overdue marking in the node's workflow happens while this node holds the duties."""
+        workflow.router.marks_overdue = lambda: self._held
 
     async def set_held(self, held: bool) -> None:
         self._held = held

@@ -24,8 +24,8 @@ import asyncpg
 import structlog
 from sqlalchemy.engine import make_url
 
+from gateway.backoff import Backoff, Retries
 from gateway.bus import BusEvent, EventBus
-from gateway.pipeline import backoff_s
 from gateway.store import Store, StoreError, StoreUnavailableError
 
 log = structlog.get_logger("gateway.cluster.feed")
@@ -34,8 +34,7 @@ CHANNEL = "gateway_events"
 PROBE_CHANNEL = "gateway_probe"
 READ_PAGE = 500
 PROBE_TIMEOUT_S = 5.0
-RECONNECT_INITIAL_S = 0.2
-RECONNECT_MAX_S = 10.0
+RECONNECT = Backoff(initial_s=0.2, max_s=10.0)
 
 
 class ListenUnsupportedError(StoreError):
@@ -221,22 +220,21 @@ class EventFeed:
     async def _listen(self, connection: asyncpg.Connection | None) -> None:
         """Keep a LISTEN connection; after each reconnect catch up from the log, since
         notifications sent while it was down are gone."""
-        attempt = 0
+        retries = Retries(RECONNECT)
         while True:
             try:
                 if connection is None:
                     connection = await self._connect()
                     log.info("cluster.listen_reconnected")
                     self._wake.set()
-                attempt = 0
+                retries.reset()
                 closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
                 connection.add_termination_listener(functools.partial(_set_done, closed))
                 await _until_closed(connection, closed, self._poll_interval_s)
                 log.warning("cluster.listen_connection_lost")
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-                attempt += 1
-                delay = backoff_s(attempt, RECONNECT_INITIAL_S, RECONNECT_MAX_S)
-                (log.warning if attempt == 1 else log.debug)(
+                delay = retries.next_delay_s()
+                (log.warning if retries.failures == 1 else log.debug)(
                     "cluster.listen_failed", error=str(error), retry_in_s=delay
                 )
                 await asyncio.sleep(delay)

@@ -22,10 +22,9 @@ from typing import Any
 
 import structlog
 
-from gateway.bus import BusEvent
+from gateway.bus import BusEvent, Publisher
 from gateway.cluster.feed import ClusterBus, EventFeed
 from gateway.config import Config, NodeConfig
-from gateway.pipeline import Publisher
 from gateway.store import Store, StoreError
 from gateway.store.claims import LineOwner
 from gateway.store.lease import LeaseRepository, NodeNameTakenError
