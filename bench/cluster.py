@@ -167,16 +167,31 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 await b.start()
                 await _all_lines_held(url)
                 results.update(await fan_out(a, b, sims[0], args.fanout_s))
+                print("fan-out measured", flush=True)
                 results["inbound_parts_per_s"] = await inbound(url, sims, args.messages)
+                print("inbound measured", flush=True)
+                await _all_routed(url)  # else the restart below would route them first
                 await asyncio.gather(a.stop(), b.stop())
                 await queue_backlog(url, args.messages)
                 await asyncio.gather(a.start(), b.start())
                 results["outbound_parts_per_s"] = await outbound_rate(url, args.messages)
             finally:
-                await asyncio.gather(a.stop(), b.stop())
+                await asyncio.gather(a.stop(), b.stop(), return_exceptions=True)
                 for sim in sims:
                     await sim.stop()
     return results
+
+
+async def _all_routed(url: str) -> None:
+    async def routed() -> bool:
+        rows = await sql(url, """
+            SELECT count(*) AS n FROM messages m
+            WHERE m.direction = 'in' AND m.case_id IS NULL AND NOT EXISTS (
+                SELECT 1 FROM requests r WHERE r.contact_id = m.contact_id
+                AND r.status = 'pending')""")
+        return int(rows[0]["n"]) == 0
+
+    await wait_for(routed, 600, 0.5)
 
 
 async def _all_lines_held(url: str) -> None:

@@ -22,8 +22,8 @@ from sqlalchemy.engine import make_url
 DATABASE = "gateway_cluster_demo"
 NODES = (
     # name, HTTP port, simulator control port, its lines
-    ("site-a", 8080, 8081, (("east-1", "+15550001001"), ("east-2", "+15550001002"))),
-    ("site-b", 8090, 8091, (("west-1", "+15550002001"), ("west-2", "+15550002002"))),
+    ("site-a", 8180, 8181, (("east-1", "+15550001001"), ("east-2", "+15550001002"))),
+    ("site-b", 8190, 8191, (("west-1", "+15550002001"), ("west-2", "+15550002002"))),
 )
 
 

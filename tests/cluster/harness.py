@@ -24,7 +24,8 @@ from sqlalchemy.engine import make_url
 from tests.conftest import require_tool
 
 PG_URL = os.environ.get("GATEWAY_TEST_PG_URL")
-STARTUP_TIMEOUT_S = 60.0
+STARTUP_TIMEOUT_S = 120.0
+STOP_TIMEOUT_S = 60.0
 
 
 def free_port() -> int:
@@ -169,9 +170,15 @@ class Node:
             return
         if self.process.returncode is None:
             self.process.send_signal(signum)
-        async with asyncio.timeout(30):
+        try:
+            async with asyncio.timeout(STOP_TIMEOUT_S):
+                await self.process.wait()
+        except TimeoutError:
+            self.process.kill()
             await self.process.wait()
-        self.process = None
+            raise AssertionError(f"node {self.name} did not stop:\n{self.log()[-3000:]}") from None
+        finally:
+            self.process = None
 
 
 class Agent:
