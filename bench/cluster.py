@@ -3,10 +3,10 @@
 Every part is a real process: two `sms-gateway run` nodes, each with its own `sms-gateway sim`
 process of eight modems, on one new database of the local PostgreSQL (dropped afterwards).
 Figures:
-- event fan-out: texts arrive on node A's modems at 20 per second; each message.created event
-  is timed on a websocket held on A (A sends it right after its commit) and on a websocket held
-  on B (B hears of it by NOTIFY and reads it from the log); p50 and p99 of the difference. Both
-  websockets are read by this process, so both times come from one clock;
+- event fan-out: while texts arrive on node A's modems at 20 per second, this process commits
+  an event to the log 20 times a second (as a node does: same repository, same trigger) and
+  times it from the return of its commit to its arrival on a websocket held on node B (B hears
+  of it by NOTIFY and reads it from the log); one clock, p50 and p99;
 - inbound parts/s: both nodes' handsets send at once (one bulk request per simulator), from just
   before the requests until every message is a committed row (counted in the database);
 - outbound parts/s: parts committed as `queued` while the nodes are stopped (an agent backlog,
@@ -62,38 +62,38 @@ async def _timed_events(ws: aiohttp.ClientWebSocketResponse, seen: dict[int, flo
     async for message in ws:
         if message.type == aiohttp.WSMsgType.TEXT:
             event = json.loads(message.data)
-            if event["type"] == "message.created":
+            if event["type"] == "bench.ping":
                 seen.setdefault(event["seq"], time.perf_counter())
 
 
-async def fan_out(a: Node, b: Node, sim: SimProcess, seconds: float) -> dict[str, float]:
-    on_a: dict[int, float] = {}
+async def fan_out(url: str, b: Node, sim: SimProcess, seconds: float) -> dict[str, float]:
+    """Commit-to-websocket delay across nodes, while texts flow into A at 20 a second."""
     on_b: dict[int, float] = {}
-    agents = [await Agent(a, "supervisor", "supervisor-demo").login(),
-              await Agent(b, "supervisor", "supervisor-demo").login()]
-    sockets = [await agents[0].events(), await agents[1].events()]
-    readers = [asyncio.create_task(_timed_events(sockets[0], on_a)),
-               asyncio.create_task(_timed_events(sockets[1], on_b))]
+    committed: dict[int, float] = {}
+    agent = await Agent(b, "supervisor", "supervisor-demo").login()
+    socket = await agent.events()
+    reader = asyncio.create_task(_timed_events(socket, on_b))
+    store = await Store.open(url, migrate=False)
     try:
         count = int(seconds * 20)
         async with aiohttp.ClientSession() as http:
             for n in range(count):
                 modem = sim.modems[n % len(sim.modems)]
                 await sim.send(http, f"+1555700{n % 50:04d}", modem["msisdn"], f"fan {n}")
+                event = await store.events.append("bench.ping", {"n": n})
+                committed[event.seq] = time.perf_counter()  # the commit has returned
                 await asyncio.sleep(1 / 20)
 
         async def all_seen() -> bool:
-            return len(on_a) >= count and set(on_a) <= set(on_b)
+            return set(committed) <= set(on_b)
 
         await wait_for(all_seen, 120)
     finally:
-        for task in readers:
-            task.cancel()
-        for socket in sockets:
-            await socket.close()
-        for agent in agents:
-            await agent.close()
-    delays = sorted(1000 * (on_b[seq] - on_a[seq]) for seq in on_a)
+        reader.cancel()
+        await socket.close()
+        await agent.close()
+        await store.close()
+    delays = sorted(1000 * (on_b[seq] - at) for seq, at in committed.items())
     return {"fanout_p50_ms": statistics.median(delays),
             "fanout_p99_ms": delays[min(len(delays) - 1, int(len(delays) * 0.99))],
             "fanout_samples": len(delays)}
@@ -166,7 +166,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 await a.start()
                 await b.start()
                 await _all_lines_held(url)
-                results.update(await fan_out(a, b, sims[0], args.fanout_s))
+                results.update(await fan_out(url, b, sims[0], args.fanout_s))
                 print("fan-out measured", flush=True)
                 results["inbound_parts_per_s"] = await inbound(url, sims, args.messages)
                 print("inbound measured", flush=True)
