@@ -23,8 +23,6 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from gateway.config_errors import ConfigError, ConfigProblem, problems_from_validation_error
 from gateway.config_sections import (
@@ -42,6 +40,7 @@ from gateway.config_sections import (
     Section,
     SendingConfig,
     SimulatorConfig,
+    SmppLineConfig,
     WebhookConfig,
     split_host_port,
 )
@@ -64,6 +63,7 @@ __all__ = [
     "RoutingConfig",
     "SendingConfig",
     "SimulatorConfig",
+    "SmppLineConfig",
     "WebhookConfig",
     "find_config_path",
     "load_config",
@@ -90,6 +90,7 @@ class Config(Section):
         Discriminator(_modems_kind),
     ] = ()
     lines: tuple[LineConfig, ...] = ()
+    smpp: tuple[SmppLineConfig, ...] = ()
     driver: DriverConfig = DriverConfig()
     discovery: DiscoveryConfig = DiscoveryConfig()
     sending: SendingConfig = SendingConfig()
@@ -122,6 +123,11 @@ class Config(Section):
     def _database(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return None
+        # SQLAlchemy is imported here, not at the top: commands that only read the configuration
+        # (`sms-gateway status`) start without it.
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
         try:
             url = make_url(value)
         except ArgumentError as exc:
@@ -167,7 +173,16 @@ class Config(Section):
                     )
                 else:
                     seen[value] = index
-        if self.node is not None and make_url(self.database_url).get_backend_name() != "postgresql":
+        names = {entry.name: f"{section}[{i}]" for i, entry in enumerate(entries)}
+        for index, smpp_line in enumerate(self.smpp):
+            if smpp_line.name in names:
+                problems.append(ConfigProblem(
+                    f"smpp[{index}].name",
+                    f"{smpp_line.name} is already used by {names[smpp_line.name]}",
+                ))
+            names[smpp_line.name] = f"smpp[{index}]"
+        # (The URL is normalised by _database above: a PostgreSQL one uses asyncpg.)
+        if self.node is not None and not self.database_url.startswith("postgresql"):
             problems.append(ConfigProblem(
                 "node", "a cluster of nodes shares one PostgreSQL database: set database:"
                 " postgresql://... on every node (SQLite serves one host only)",
@@ -186,6 +201,8 @@ class Config(Section):
     @property
     def sqlite_path(self) -> Path | None:
         """The database file when the store is SQLite (None for PostgreSQL or in-memory)."""
+        from sqlalchemy.engine import make_url
+
         url = make_url(self.database_url)
         if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
             return None

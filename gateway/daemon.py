@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +26,7 @@ from gateway.api.site import start_site
 from gateway.bus import EventBus
 from gateway.config import Config
 from gateway.config_reload import plan_reload
-from gateway.config_sections import LineConfig, ModemConfig
+from gateway.config_sections import LineConfig, ModemConfig, SmppLineConfig
 from gateway.control import ControlServer, create_control_app, socket_path
 from gateway.discovery import AutoModems
 from gateway.modem import ModemSupervisor, Opener
@@ -36,11 +36,14 @@ from gateway.pipeline import InboundHandler, LineSender, Publisher
 from gateway.pipeline.failover import Failover
 from gateway.pipeline.lines import LineBoard
 from gateway.pipeline.modems import modem_settings
+from gateway.pipeline.smpp_lines import SmppLines
 from gateway.pipeline.status import StatusReport
 from gateway.service.workflow import Workflow
 from gateway.sim.inprocess import InProcessSimulator, SimTransport
+from gateway.sim.smsc import SimSmsc
 from gateway.sim.transport import open_in_memory
 from gateway.store import Store
+from gateway.store.files import private_folder
 from gateway.tasks import TaskRunner
 
 if TYPE_CHECKING:
@@ -94,6 +97,8 @@ class Daemon:
         self.sim_control_url: str | None = None
         self.app: web.Application | None = None
         self.auto: AutoModems | None = None
+        self.smpp: SmppLines | None = None
+        self._smscs: list[SimSmsc] = []
 
     # start-up -------------------------------------------------------------------------------
 
@@ -107,14 +112,17 @@ class Daemon:
     async def _start(self) -> None:
         """The start-up order; each step only uses what the steps before it built."""
         await self._open_store()
-        if any(m.simulator for m in self.config.modem_list):
+        if any(m.simulator for m in self.config.modem_list) or any(
+            s.simulator for s in self.config.smpp
+        ):
             self.sim = self._simulator(self.config)
         # With `modems: auto` the lines exist (shown down) before their modem turns up.
-        await self._ensure_lines(self.config.line_list)
+        await self._ensure_lines((*self.config.line_list, *self.config.smpp))
         self._build_pipeline()
         await self._start_service()
         await self._start_servers()
         await self._start_modems()
+        await self._start_smpp()
         self.notifier.ready(self.status_summary())
         report = self.report
         assert report is not None
@@ -128,7 +136,7 @@ class Daemon:
     async def _open_store(self) -> None:
         """The store, migrated; parts a crash left `sending` become `unknown` (never resent)."""
         config = self.config
-        config.data_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(config.data_dir)  # 0750 whatever the umask: it holds the database
         if config.node is not None:
             from gateway.cluster import check_listen
 
@@ -161,6 +169,7 @@ class Daemon:
             reassembly_timeout_s=config.inbound.reassembly_timeout_s,
             report_window_s=config.sending.status_report_window_s,
             clock=self.clock,
+            quarantine_after_attempts=config.inbound.quarantine_after_attempts,
         )
         self.tasks.spawn("partial-release", self.inbound.run_release_loop)
         self.report = StatusReport(store, board, self.line_ids, self.clock)
@@ -182,13 +191,17 @@ class Daemon:
         assert self.workflow is not None
         config = self.config
         self._control = ControlServer(
-            socket_path(config.data_dir), create_control_app(self.status, self.wake_outbound)
+            socket_path(config.data_dir), create_control_app(
+                self.status, self.wake_outbound,
+                login_limits=lambda: self.workflow.accounts if self.workflow else None,
+            )
         )
         await self._control.start()
         self.app = self.build_app(self.workflow)
         http = config.http
         self._web, self.http_url = await start_site(
-            self.app, http.host, http.port, tls_cert=http.tls_cert, tls_key=http.tls_key
+            self.app, http.host, http.port, tls_cert=http.tls_cert, tls_key=http.tls_key,
+            header_timeout_s=http.header_timeout_s,
         )
         if self.cluster is not None:
             self.cluster.http_url = self.http_url
@@ -217,7 +230,7 @@ class Daemon:
             delivery_delay_s=sim.delivery_delay_s, status_report_delay_s=sim.status_report_delay_s,
         )
 
-    async def _ensure_lines(self, lines: tuple[LineConfig, ...]) -> None:
+    async def _ensure_lines(self, lines: Sequence[LineConfig | SmppLineConfig]) -> None:
         assert self.store is not None
         for line_config in lines:
             if line_config.name not in self.line_ids:
@@ -304,6 +317,32 @@ class Daemon:
             cluster.want(line_id, sender.wake)
         self._sender_tasks[modem.name] = self.tasks.spawn(f"sender-{modem.name}", sender.run)
         await supervisor.start()
+
+    async def _start_smpp(self) -> None:
+        """A session and a sender per SMPP account; a simulated SMSC first for the accounts
+        marked `simulator: true`, on the in-process network."""
+        assert self.store is not None
+        assert self.board is not None
+        assert self.inbound is not None
+        for account in self.config.smpp:
+            if account.simulator and self.sim is not None:
+                smsc = SimSmsc(self.sim.network, host=account.host, port=account.port,
+                               system_id=account.system_id, password=account.password,
+                               number=account.number)
+                await smsc.start()
+                self._smscs.append(smsc)
+        self.smpp = SmppLines(
+            store=self.store, publisher=self.publisher, board=self.board, inbound=self.inbound,
+            line_ids=self.line_ids, sending=self.config.sending, driver=self.config.driver,
+            store_retry_initial_s=self.config.inbound.db_retry_interval_s, clock=self.clock,
+        )
+        for account in self.config.smpp:
+            session, sender = self.smpp.build(account)
+            self.senders[account.name] = sender
+            self._sender_tasks[account.name] = self.tasks.spawn(
+                f"sender-{account.name}", sender.run
+            )
+            await session.start()
 
     async def _remove_modem(self, name: str) -> None:
         if self.cluster is not None and name in self.line_ids:
@@ -415,6 +454,12 @@ class Daemon:
             await self._remove_modem(name)
         for name in list(self.supervisors):
             await self._remove_modem(name)
+        if self.smpp is not None:
+            await self.smpp.stop()  # unbinds, after the senders finished their part in flight
+            self.smpp = None
+        for smsc in self._smscs:
+            await smsc.stop()
+        self._smscs.clear()
         await self.tasks.close()
         if self.board is not None:
             await self.board.close()

@@ -8,11 +8,13 @@ from typing import Any
 from gateway.service.views import (
     REQUEST_NAME,
     AgentPresence,
+    CasePageView,
     CaseSummary,
     CaseView,
     HistoryEntry,
     HistoryPage,
     LineView,
+    RequestPageView,
     RequestView,
     call_id,
 )
@@ -55,6 +57,27 @@ def request(value: RequestView, now: datetime) -> dict[str, Any]:
         "waiting_s": max(0.0, (now - r.created_at).total_seconds()), "preview": value.preview,
         "overdue": r.overdue, "opted_out": value.opted_out,
         "recent_case": case_summary(value.recent_case),
+    }
+
+
+def request_page(value: RequestPageView, now: datetime) -> dict[str, Any]:
+    requests = [request(v, now) for v in value.requests]
+    oldest = None
+    if value.oldest is not None:
+        oldest = requests[0] if requests and requests[0]["id"] == value.oldest.request.id \
+            else request(value.oldest, now)
+    return {
+        "requests": requests, "count": value.count, "oldest": oldest,
+        "has_more": value.has_more,
+        "next_after": requests[-1]["id"] if value.has_more and requests else None,
+    }
+
+
+def case_page(value: CasePageView) -> dict[str, Any]:
+    cases = [case(v) for v in value.cases]
+    return {
+        "cases": cases, "count": value.count, "has_more": value.has_more,
+        "next_before": cases[-1]["id"] if value.has_more and cases else None,
     }
 
 

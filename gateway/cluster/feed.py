@@ -1,7 +1,7 @@
 """Every node's events on this node's bus, in seq order: the event log followed live.
 
 A commit on any node wakes the others through NOTIFY (a trigger on the event log sends the
-newest seq; see migration 0002), and each node also reads the log every `poll_interval_s`, so
+newest seq; see migration 0004), and each node also reads the log every `poll_interval_s`, so
 a lost notification, a dropped LISTEN connection or a database failover delays events but loses
 none. On PostgreSQL the log's seq order is its commit order (appends are serialised, see
 gateway.store.events), so once seq N is visible every event before it is too, and reading the

@@ -39,7 +39,8 @@ IDLE_CHECK_S = 30.0
 # A commit the database refused is retried after `inbound.db_retry_interval_s`, doubling to this.
 STORE_RETRY_MAX_S = 30.0
 
-SendPart = Callable[[str, int], Awaitable[int]]
+# A part's hex PDU and TPDU length -> the modem's TP-MR, or the message id an SMPP SMSC gave.
+SendPart = Callable[[str, int], Awaitable[int | str]]
 Clock = Callable[[], datetime]
 
 
@@ -156,7 +157,7 @@ class LineSender:
             log_part.warning("outbound.unconfirmed", error=str(error))
             await self._settle(lambda: outbound.mark_part_unknown(part.id, reason, self._clock()))
         except CmsError as error:
-            reason = f"+CMS ERROR: {error.code}"
+            reason = f"+CMS ERROR: {error.code}" if error.code is not None else str(error)
             if error.retryable and attempt <= self._retry_limit:
                 await self._retry(part, attempt, reason)
             else:

@@ -90,3 +90,18 @@ class AgentPresence:
     online: bool
     open_cases: int
     last_seen: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestPageView:
+    requests: tuple[RequestView, ...]  # oldest first
+    count: int  # every request the caller may answer, on all pages
+    oldest: RequestView | None  # the first of all pages: who has waited longest
+    has_more: bool  # newer requests follow; ask again with after=<last request's id>
+
+
+@dataclass(frozen=True, slots=True)
+class CasePageView:
+    cases: tuple[CaseView, ...]  # newest first
+    count: int  # every case the filter matches, on all pages
+    has_more: bool  # older cases follow; ask again with before=<last case's id>

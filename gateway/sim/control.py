@@ -1,6 +1,10 @@
 """The simulator's control API (JSON over HTTP): handsets send and read, faults are inflicted.
 
 create_control_app(network) is self-contained, so the daemon can mount the same app in-process.
+A web page elsewhere must not forge a customer's text through a visitor's browser: requests that
+change anything must be application/json (which a cross-origin page cannot send without a CORS
+preflight, never answered here) and are refused when the browser says they come from another
+site or origin (Sec-Fetch-Site, Origin).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from gateway.sim.handset import Handset, InboxMessage
 from gateway.sim.modem import SimModem
 from gateway.sim.network import SimNetwork
 from gateway.sms import PduError
+from gateway.sms.address import encode_originator
 
 NETWORK_KEY = web.AppKey("network", SimNetwork)
 MAX_TEXT_LENGTH = 10_000
@@ -33,9 +38,22 @@ def _error_response(status: int, code: str, message: str) -> web.Response:
     return web.json_response({"error": {"code": code, "message": message}}, status=status)
 
 
+def _refuse_foreign(request: web.Request) -> None:
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+        raise ApiError(403, "cross_origin", "requests from another site are refused")
+    origin = request.headers.get("Origin")
+    if origin is not None and origin != f"{request.scheme}://{request.host}":
+        raise ApiError(403, "cross_origin", f"origin {origin} is refused")
+    if request.content_type != "application/json":
+        raise ApiError(415, "unsupported_media_type", "send the body as application/json")
+
+
 @web.middleware
 async def _errors(request: web.Request, handler: Any) -> web.StreamResponse:
     try:
+        _refuse_foreign(request)
         response: web.StreamResponse = await handler(request)
     except ApiError as exc:
         return _error_response(exc.status, exc.code, exc.message)
@@ -49,11 +67,21 @@ async def _errors(request: web.Request, handler: Any) -> web.StreamResponse:
 async def _json_object(request: web.Request) -> dict[str, Any]:
     try:
         body = await request.json(loads=json.loads)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         raise ApiError(400, "bad_json", "the body is not valid JSON") from None
     if not isinstance(body, dict):
         raise ApiError(400, "bad_json", "the body must be a JSON object")
     return body
+
+
+def _sender(msisdn: str, where: str = "") -> str:
+    """A handset's number, refused unless the network can put it in a PDU as the sender (a
+    number, or an alphanumeric ID of up to 11 GSM characters)."""
+    try:
+        encode_originator(msisdn)
+    except PduError as exc:
+        raise ApiError(400, "bad_sender", f"{where}{exc.reason}") from None
+    return msisdn
 
 
 def _modem(request: web.Request) -> SimModem:
@@ -114,7 +142,7 @@ async def handset_send(request: web.Request) -> web.Response:
     to = body.get("to")
     if not isinstance(to, str) or not to.strip():
         raise ApiError(400, "bad_request", '"to" must be a non-empty string')
-    handset: Handset = network.handset(request.match_info["msisdn"])
+    handset: Handset = network.handset(_sender(request.match_info["msisdn"]))
     text = body.get("text")
     pdus = body.get("pdus")
     try:
@@ -159,7 +187,7 @@ async def handsets_send_bulk(request: web.Request) -> web.Response:
             raise ApiError(
                 400, "bad_request", f'messages[{n}] needs string "from", "to" and "text"'
             )
-        checked.append((sender, to, text))
+        checked.append((_sender(sender, f"messages[{n}]: "), to, text))
     parts = [network.handset(sender).send(to, text) for sender, to, text in checked]
     return web.json_response({"sent": len(parts), "parts": sum(parts)})
 
@@ -215,6 +243,44 @@ async def network_faults(request: web.Request) -> web.Response:
     return web.json_response(network.describe())
 
 
+def _smsc(request: web.Request) -> Any:
+    smscs = request.app[NETWORK_KEY].smscs
+    if not smscs:
+        raise ApiError(404, "no_smsc", "the simulator runs no SMSC (start it with --smsc)")
+    return next(iter(smscs.values()))
+
+
+async def smsc_detail(request: web.Request) -> web.Response:
+    return web.json_response(_smsc(request).status())
+
+
+async def smsc_faults(request: web.Request) -> web.Response:
+    """drop, throttle {times}, no_response {times}, refuse_bind {times},
+    delay_receipts {seconds}, clear."""
+    smsc = _smsc(request)
+    body = await _json_object(request)
+    kind = body.pop("kind", None)
+    if not isinstance(kind, str):
+        raise ApiError(400, "bad_request", '"kind" must be a string')
+    try:
+        smsc.apply_fault(kind, body)
+    except FaultError as exc:
+        raise ApiError(400, "bad_fault", str(exc)) from None
+    return web.json_response(smsc.status())
+
+
+async def smsc_settings(request: web.Request) -> web.Response:
+    """{"mo_concat": "udh" | "sar" | "payload"}: how long messages reach the ESME."""
+    smsc = _smsc(request)
+    body = await _json_object(request)
+    try:
+        if "mo_concat" in body:
+            smsc.set_mo_concat(body["mo_concat"])
+    except FaultError as exc:
+        raise ApiError(400, "bad_request", str(exc)) from None
+    return web.json_response(smsc.status())
+
+
 async def network_detail(request: web.Request) -> web.Response:
     return web.json_response(request.app[NETWORK_KEY].describe())
 
@@ -230,4 +296,7 @@ def create_control_app(network: SimNetwork) -> web.Application:
     app.router.add_post("/modems/{name}/faults", modem_faults)
     app.router.add_get("/network", network_detail)
     app.router.add_post("/network/faults", network_faults)
+    app.router.add_get("/smsc", smsc_detail)
+    app.router.add_post("/smsc/faults", smsc_faults)
+    app.router.add_post("/smsc/settings", smsc_settings)
     return app

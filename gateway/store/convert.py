@@ -51,6 +51,7 @@ def part(row: PartRow | AnyRow) -> domain.Part:
         tp_mr=row.tp_mr, attempts=row.attempts, next_attempt_at=row.next_attempt_at,
         last_error=row.last_error, pdu_hash=row.pdu_hash, created_at=row.created_at,
         sending_at=row.sending_at, sent_at=row.sent_at, done_at=row.done_at,
+        smsc_message_id=row.smsc_message_id,
     )
 
 
@@ -77,7 +78,7 @@ def event(row: EventRow | AnyRow) -> domain.Event:
     return domain.Event(seq=row.seq, type=row.type, data=row.data, created_at=row.created_at)
 
 
-def case(row: CaseRow, phone: str) -> domain.Case:
+def case(row: CaseRow | AnyRow, phone: str) -> domain.Case:
     return domain.Case(
         id=row.id, contact_id=row.contact_id, phone=phone, line_id=row.line_id,
         status=cast(domain.CaseStatus, row.status), agent_id=row.agent_id, address=row.address,
@@ -86,7 +87,7 @@ def case(row: CaseRow, phone: str) -> domain.Case:
     )
 
 
-def request(row: RequestRow, phone: str) -> domain.ChatRequest:
+def request(row: RequestRow | AnyRow, phone: str) -> domain.ChatRequest:
     return domain.ChatRequest(
         id=row.id, contact_id=row.contact_id, phone=phone, line_id=row.line_id,
         message_id=row.message_id, status=cast(domain.RequestStatus, row.status),

@@ -24,6 +24,7 @@ from gateway.store.database import Database, utc_now
 from gateway.store.domain import Event, InboundPart, InboundResult, Message
 from gateway.store.events import insert_events
 from gateway.store.messages import read_messages
+from gateway.store.storable import storable_or_none, storable_text
 
 DEFAULT_PARTIAL_RELEASE_S = 60.0
 _RACE_RETRIES = 3
@@ -100,9 +101,10 @@ def _part_values(line_id: int, item: _Prepared, now: datetime) -> dict[str, Any]
     return {
         "line_id": line_id, "seq": concat.seq if concat else 1,
         "total": concat.total if concat else 1, "concat_ref": concat.ref if concat else None,
-        "ref_bits": concat.ref_bits if concat else None, "pdu": part.pdu, "tpdu_length": None,
-        "user_data": part.user_data, "text": part.text, "encoding": part.encoding,
-        "placeholder_reason": part.placeholder_reason, "status": "received", "tp_mr": None,
+        "ref_bits": concat.ref_bits if concat else None, "pdu": storable_text(part.pdu),
+        "tpdu_length": None, "user_data": part.user_data, "text": storable_or_none(part.text),
+        "encoding": part.encoding, "placeholder_reason": storable_or_none(part.placeholder_reason),
+        "status": "received", "tp_mr": None, "smsc_message_id": None,
         "attempts": 0, "next_attempt_at": None, "last_error": None, "pdu_hash": item.hashed,
         "dedupe_key": item.key, "created_at": now, "sending_at": None, "sent_at": None,
         "done_at": None,
@@ -136,7 +138,8 @@ def assemble(parts: Sequence[PartContent], total: int) -> _Assembled:
     non_text = [p for p in parts if not _is_text(p)]
     if non_text:
         first = min(non_text, key=lambda p: p.seq)
-        return _Assembled(None, False, first.placeholder_reason or "not text", missing)
+        reason = storable_or_none(first.placeholder_reason) or "not text"
+        return _Assembled(None, False, reason, missing)
     pieces: list[str] = []
     run: list[PartContent] = []
 
@@ -157,7 +160,7 @@ def assemble(parts: Sequence[PartContent], total: int) -> _Assembled:
             flush()
             pieces.append(MISSING_PART_MARKER.format(seq=seq, total=total))
     flush()
-    return _Assembled("".join(pieces), True, None, missing)
+    return _Assembled(storable_text("".join(pieces)), True, None, missing)
 
 
 _M, _P = tables.messages, tables.parts
@@ -167,6 +170,12 @@ _SEEN = select(_P.c.dedupe_key).where(
 )
 _SEEN_ONE = select(_P.c.dedupe_key).where(
     _P.c.line_id == bindparam("line_id"), _P.c.dedupe_key == bindparam("key")
+)
+# SMPP has no SCTS: an SMSC's redelivery is the same PDU body again, shortly after.
+_REDELIVERED = select(_P.c.pdu_hash).where(
+    _P.c.line_id == bindparam("line_id"),
+    _P.c.pdu_hash.in_(bindparam("hashes", expanding=True)),
+    _P.c.created_at >= bindparam("since", type_=_P.c.created_at.type),
 )
 _INSERT_MESSAGES = insert(_M).returning(*_M.c, sort_by_parameter_order=True)
 # Rows whose every column is in hand only need their ids back.
@@ -241,10 +250,13 @@ class InboundRepository:
         parts: Sequence[InboundPart],
         now: datetime | None = None,
         concat_window_s: float = DEFAULT_CONCAT_WINDOW_S,
+        redelivery_window_s: float | None = None,
     ) -> InboundResult:
         """Commit parts read from a modem in one transaction. When this returns, every part is
         durable (new or already there) and the modem copies may be deleted. Batches are much
-        cheaper per part than single calls."""
+        cheaper per part than single calls. With `redelivery_window_s` (SMPP lines, whose
+        PDUs carry no timestamp), a part whose PDU this line stored that recently is the
+        SMSC delivering it again, and is not stored twice."""
         at = now or utc_now()
         window = timedelta(seconds=concat_window_s)
         region = self._db.settings.default_region
@@ -257,7 +269,7 @@ class InboundRepository:
             for attempt in range(_RACE_RETRIES):
                 try:
                     return await self._db.run_write(
-                        lambda c: _record(c, line_id, prepared, at, window)
+                        lambda c: _record(c, line_id, prepared, at, window, redelivery_window_s)
                     )
                 except IntegrityError:
                     # Another process stored one of these parts meanwhile; nothing of ours was
@@ -311,6 +323,7 @@ def _record(
     prepared: Sequence[_Prepared],
     now: datetime,
     window: timedelta,
+    redelivery_window_s: float | None = None,
 ) -> InboundResult:
     keys = sorted({item.key for item in prepared})
     seen = set(
@@ -318,8 +331,16 @@ def _record(
         if len(keys) == 1
         else sql.values(connection, _SEEN, {"line_id": line_id, "keys": keys})
     )
+    redelivered: set[str] = set()
+    if redelivery_window_s is not None:
+        redelivered = set(sql.values(connection, _REDELIVERED, {
+            "line_id": line_id, "hashes": sorted({item.hashed for item in prepared}),
+            "since": now - timedelta(seconds=redelivery_window_s),
+        }))
     fresh: list[_Prepared] = []
     for item in prepared:
+        if item.hashed in redelivered:
+            continue
         if item.key not in seen:
             seen.add(item.key)
             fresh.append(item)
@@ -433,8 +454,9 @@ def _multipart_message(
         {
             "direction": "in", "line_id": line_id, "contact_id": contact_id, "text": None,
             "encoding": part.encoding, "status": "receiving", "is_text": part.text is not None,
-            "placeholder_reason": part.placeholder_reason, "missing_parts": None,
-            "parts_total": concat.total, "parts_received": 0, "complete": False,
+            "placeholder_reason": storable_or_none(part.placeholder_reason),
+            "missing_parts": None, "parts_total": concat.total, "parts_received": 0,
+            "complete": False,
             "concat_ref": concat.ref, "concat_ref_bits": concat.ref_bits, "error": None,
             "scts": part.scts, "received_at": now, "released_at": None, "queued_at": None,
             "sent_at": None, "delivered_at": None, "sort_at": part.scts, "client_id": None,

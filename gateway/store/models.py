@@ -177,6 +177,8 @@ class PartRow(Base):
         Index("ix_message_parts_report", "line_id", "tp_mr", "status"),
         Index("ix_message_parts_due", "line_id", "status", "next_attempt_at"),
         Index("ix_message_parts_status", "status"),
+        Index("ix_message_parts_receipt", "line_id", "smsc_message_id"),
+        Index("ix_message_parts_redelivery", "line_id", "pdu_hash"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -196,6 +198,7 @@ class PartRow(Base):
     placeholder_reason: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16))
     tp_mr: Mapped[int | None] = mapped_column(Integer)
+    smsc_message_id: Mapped[str | None] = mapped_column(String(65))  # SMPP lines' TP-MR
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
     next_attempt_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -289,6 +292,20 @@ class WebhookDeliveryRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     delivered_at: Mapped[datetime | None]
+
+
+class QuarantineRow(Base):
+    """A message read from a modem that could not be stored after its retries; kept with its
+    raw PDU so nothing is lost, and so the modem copy can be deleted and the line go on."""
+
+    __tablename__ = "quarantine"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("lines.id"), index=True)
+    pdu: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class ClusterNodeRow(Base):

@@ -121,7 +121,7 @@ async def test_replies_on_a_dead_nodes_line_fail_over_to_a_line_of_another_node(
 
             async def east_down() -> bool:
                 rows = await sql(url, "SELECT status FROM lines WHERE name = 'east'")
-                return rows[0]["status"] == "down"
+                return bool(rows[0]["status"] == "down")
 
             await wait_for(east_down)
             status, body = await agent.post("/api/cases", {"phone": CUSTOMERS[0], "line": "east"})

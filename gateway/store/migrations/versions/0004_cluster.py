@@ -1,7 +1,7 @@
 """Cluster: nodes with their heartbeat, leases of lines and duties, NOTIFY of new events
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0004
+Revises: 0003
 
 On PostgreSQL a statement trigger on `events` sends NOTIFY gateway_events with the newest seq
 it inserted; NOTIFY is transactional, so it is heard exactly when the events are visible.
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002"
-down_revision: str | None = "0001"
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | None = None
 depends_on: str | None = None
 
