@@ -238,6 +238,16 @@ class InboundConfig(Section):
     db_retry_interval_s: PositiveSeconds = 5.0
 
 
+def check_region(value: str) -> str:
+    if value.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(f"not a known region code such as US, GB, DE (got {value!r})")
+    return value.upper()
+
+
+class PhoneConfig(Section):
+    default_region: Annotated[str, AfterValidator(check_region)] = "US"
+
+
 class RoutingConfig(Section):
     mode: Literal["ring_all", "round_robin"] = "ring_all"
     overdue_after_s: PositiveSeconds = 120.0

@@ -35,6 +35,31 @@ SendPart = Callable[[str, int], Awaitable[int]]
 Clock = Callable[[], datetime]
 
 
+# What a +CMS ERROR means for the agent who wrote the message (TS 24.011 RP-cause, TS 27.005).
+_CMS_REASONS = {
+    1: "the network says this number is not in use",
+    8: "the operator has barred this number",
+    10: "the network refused it (call barred)",
+    21: "the network refused the message",
+    27: "the recipient's phone is out of service",
+    28: "the network cannot read this number",
+    29: "the network refused it (facility rejected)",
+    30: "the network does not know this recipient",
+    50: "this SIM may not send messages",
+    96: "the network found the message malformed",
+    304: "the modem found the message malformed",
+    330: "the SIM has no message centre number set",
+}
+
+
+def cms_reason(code: int | None) -> str:
+    """A +CMS ERROR as a sentence an agent can act on, with the code for an administrator."""
+    if code is None:
+        return "the modem refused the message (+CMS ERROR)"
+    sentence = _CMS_REASONS.get(code, "the modem or network refused the message")
+    return f"{sentence} (+CMS ERROR: {code})"
+
+
 def backoff_s(attempt: int, initial_s: float, max_s: float) -> float:
     """Delay before retry number `attempt` (1-based): doubling from `initial_s`, capped."""
     return float(min(max_s, initial_s * 2 ** max(0, attempt - 1)))
@@ -136,7 +161,7 @@ class LineSender:
             log_part.warning("outbound.unconfirmed", error=str(error))
             await self._settle(lambda: outbound.mark_part_unknown(part.id, reason, self._clock()))
         except CmsError as error:
-            reason = f"+CMS ERROR: {error.code}"
+            reason = cms_reason(error.code)
             if error.retryable and attempt <= self._retry_limit:
                 await self._retry(part, attempt, reason)
             else:

@@ -26,7 +26,7 @@ from gateway.service.errors import (
     PermissionDeniedError,
     TextTooLongError,
 )
-from gateway.service.phone import normalise_phone
+from gateway.service.phone import cannot_reply_reason, dial_address, reply_address, sender_kind
 from gateway.service.publisher import EventPublisher
 from gateway.service.routing import Presence, Router
 from gateway.service.settings import ChatSettings
@@ -39,6 +39,7 @@ from gateway.service.views import (
     HistoryPage,
     LineView,
     RequestView,
+    SenderView,
     SendResult,
 )
 from gateway.sms.counter import count_segments
@@ -47,7 +48,7 @@ from gateway.sms.pdu import encode_submit
 from gateway.store import errors as store_errors
 from gateway.store.accounts_repo_api import AccountsRepository
 from gateway.store.cases_repo_api import CaseChange, CasesRepository
-from gateway.store.domain import Case, Line, User
+from gateway.store.domain import Case, Contact, Line, User
 from gateway.store.lines_repo_api import LineStatsRepository
 from gateway.store.store import Store
 
@@ -118,6 +119,7 @@ class ChatService:
             line=lines.get(case.line_id) if case.line_id is not None else None,
             opted_out=contact.opted_out,
             address_error=error,
+            sender=_sender(contact),
         )
 
     def _publish(self, change: CaseChange) -> None:
@@ -147,7 +149,7 @@ class ChatService:
             views.append(RequestView(
                 request=request, line=lines.get(request.line_id), preview=preview[:PREVIEW_CHARS],
                 recent_case=_summary(recent, users) if recent is not None else None,
-                opted_out=contact.opted_out,
+                opted_out=contact.opted_out, sender=_sender(contact),
             ))
         return views
 
@@ -176,10 +178,7 @@ class ChatService:
                 request_id, principal.user_id, self._clock(), continue_case_id=continue_id
             )
         except store_errors.RequestAlreadyHandledError as error:
-            raise AlreadyAnsweredError(
-                f"request {request_id} was already {error.status}"
-                + (" by another agent" if error.status == "answered" else "")
-            ) from error
+            raise AlreadyAnsweredError(await self._taken_by(request_id, error.status)) from error
         except store_errors.NotFoundError as error:
             raise NotFoundError(str(error)) from error
         except store_errors.ConflictError as error:
@@ -188,6 +187,17 @@ class ChatService:
         case = await self._search_address(outcome.case)
         view = await self._case_view(case)
         return AnswerView(view, await self.history(principal, case.id, None, 50))
+
+    async def _taken_by(self, request_id: int, status: str) -> str:
+        """Tell the agent who lost an answer race who took the customer."""
+        request = await self._cases.get_request(request_id)
+        who = None
+        if request is not None and request.answered_by is not None:
+            who = (await self._users()).get(request.answered_by)
+        if status == "answered":
+            taker = who.username if who is not None else "another agent"
+            return f"{taker} answered this customer first; the chat is in their cases."
+        return "This request is no longer waiting: the customer's texts are already in a case."
 
     async def _search_address(self, case: Case) -> Case:
         """Start the search; wait a moment for it so a quick directory fills the answer."""
@@ -217,14 +227,23 @@ class ChatService:
     ) -> tuple[CaseView, bool]:
         """Agent-initiated chat: the number's open case (whoever has it) or a new one."""
         access.require_scope(principal, "cases:write")
-        number = normalise_phone(phone, self._settings.default_region)
+        known = await self._store.contacts.find_by_number(phone)
+        if known is not None and known.address is not None:
+            # A number the network gave (e.g. one too short to read): write to it as it wrote.
+            dialled = reply_address(known)
+        else:
+            dialled = dial_address(phone, self._settings.default_region)
+        number = dialled.number
         line_id = None
         if line_name is not None:
             line = await self._store.lines.find_by_name(line_name)
             if line is None:
                 raise InvalidInputError(f"no line named {line_name!r}", code="unknown_line")
             line_id = line.id
-        contact = await self._store.contacts.ensure(number, self._clock())
+        contact = await self._store.contacts.ensure(
+            known.number if known is not None else number, self._clock(),
+            dialled=(dialled.number, dialled.type.ton, dialled.npi),
+        )
         try:
             change = await self._cases.open_case(contact.id, line_id, principal.user_id,
                                                  self._clock())
@@ -283,6 +302,7 @@ class ChatService:
         cases = {c.id: c for c in await self._cases.list_cases(contact_id=case.contact_id,
                                                                   limit=10_000)}
         starts = await self._stats.case_starts(c for c in cases)
+        users = await self._users()
         entries = []
         for message in page:
             start = message.sort_at
@@ -290,7 +310,9 @@ class ChatService:
                 opened = cases[message.case_id].opened_at
                 first = starts.get(message.case_id, opened)
                 start = min(opened, first)
-            entries.append(HistoryEntry(message, (message.sort_at - start).total_seconds()))
+            author = users.get(message.created_by) if message.created_by is not None else None
+            entries.append(HistoryEntry(message, (message.sort_at - start).total_seconds(),
+                                        author.username if author is not None else None))
         return HistoryPage(tuple(entries), has_more)
 
     async def send(
@@ -324,6 +346,10 @@ class ChatService:
                 f" the limit is {self._settings.max_parts}"
             )
         contact = await self._store.contacts.get(case.contact_id)
+        to = reply_address(contact)
+        reason = cannot_reply_reason(to)
+        if reason is not None:
+            raise ConflictError(reason, code="cannot_reply")
         if contact.opted_out and not override_opt_out:
             raise ConflictError(
                 f"{case.phone} has opted out (texted an opt-out word); confirm to send anyway",
@@ -338,16 +364,18 @@ class ChatService:
         ref_bits = self._settings.concat_ref_bits
         try:
             encoded = encode_submit(
-                text, case.phone, ref=secrets.randbelow(1 << ref_bits), ref_bits=ref_bits,
+                text, to, ref=secrets.randbelow(1 << ref_bits), ref_bits=ref_bits,
                 status_report=self._settings.status_reports,
                 validity_minutes=self._settings.validity_minutes,
                 max_parts=self._settings.max_parts,
             )
         except PduError as error:
-            raise InvalidInputError(error.reason) from error
+            raise InvalidInputError(
+                f"{to.number} cannot be written to: {error.reason}", code="invalid_address"
+            ) from error
         now = self._clock()
         result = await self._store.outbound.queue_outbound(
-            line_id=line_id, to=case.phone, text=text, encoded=encoded, client_id=client_id,
+            line_id=line_id, to=to, text=text, encoded=encoded, client_id=client_id,
             case_id=case.id, created_by=principal.user_id, now=now,
         )
         self._publisher.publish(result.events)
@@ -409,6 +437,12 @@ class ChatService:
             for user in await self._accounts.list_users()
             if not user.disabled or counts.get(user.id)
         ]
+
+
+def _sender(contact: Contact) -> SenderView:
+    address = reply_address(contact)
+    return SenderView(address.number, address.type.value, sender_kind(address),
+                      cannot_reply_reason(address))
 
 
 def _with_address(case: Case, address: str | None) -> Case:

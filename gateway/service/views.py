@@ -17,6 +17,16 @@ def call_id(phone: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class SenderView:
+    """The customer's address as the network gave it, and whether replies can reach it."""
+
+    address: str  # exactly as received (or as dialled): digits, '+' and digits, or a name
+    type: str  # the type of number: international, national, unknown, alphanumeric, ...
+    kind: str  # international, national, short_code, alphanumeric or other
+    cannot_reply_reason: str | None  # a sentence when nothing can be sent to it
+
+
+@dataclass(frozen=True, slots=True)
 class CaseSummary:
     """A contact's most recent case, shown in a request so the agent can offer to continue it."""
 
@@ -35,6 +45,7 @@ class RequestView:
     preview: str
     recent_case: CaseSummary | None
     opted_out: bool
+    sender: SenderView | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +56,7 @@ class CaseView:
     line: Line | None
     opted_out: bool
     address_error: str | None  # why the address search gave nothing, when it failed
+    sender: SenderView | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +65,7 @@ class HistoryEntry:
     # Seconds from the start of the interaction (the first message of its case, or of the
     # history when it is in no case) to this message.
     since_start_s: float
+    sent_by: str | None = None  # the username of the agent who sent it (outbound)
 
 
 @dataclass(frozen=True, slots=True)

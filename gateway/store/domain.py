@@ -46,6 +46,10 @@ class Contact:
     opted_out: bool
     opted_out_at: datetime | None
     created_at: datetime
+    # Where replies go, exactly as the network gave it (None: implied by `number`).
+    address: str | None = None
+    address_ton: int | None = None
+    address_npi: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +127,8 @@ class InboundPart:
     user_data: bytes = b""
     concat: Concat | None = None
     placeholder_reason: str | None = None
+    sender_ton: int | None = None  # the originator's type of number and numbering plan
+    sender_npi: int | None = None
 
     @classmethod
     def undecodable(cls, pdu: str, reason: str) -> InboundPart:
