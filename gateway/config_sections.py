@@ -252,6 +252,7 @@ class RoutingConfig(Section):
     mode: Literal["ring_all", "round_robin"] = "ring_all"
     overdue_after_s: PositiveSeconds = 120.0
     round_robin_offer_s: PositiveSeconds = 30.0
+    offline_after_s: PositiveSeconds = 60.0
 
 
 class AddressSearchConfig(Section):

@@ -66,6 +66,7 @@ def request(value: RequestView, now: datetime) -> dict[str, Any]:
         "waiting_s": max(0.0, (now - r.created_at).total_seconds()), "preview": value.preview,
         "overdue": r.overdue, "opted_out": value.opted_out,
         "recent_case": case_summary(value.recent_case), "sender": sender(value.sender),
+        "case_id": r.case_id, "away_agent": value.away_agent,
     }
 
 

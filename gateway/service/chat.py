@@ -146,10 +146,13 @@ class ChatService:
                            else f"[{message.placeholder_reason or 'not a text message'}]")
             recent = await self._cases.most_recent_case(request.contact_id)
             contact = await self._store.contacts.get(request.contact_id)
+            away = None
+            if request.case_id is not None and recent is not None and recent.id == request.case_id:
+                away = users[recent.agent_id].username if recent.agent_id in users else None
             views.append(RequestView(
                 request=request, line=lines.get(request.line_id), preview=preview[:PREVIEW_CHARS],
                 recent_case=_summary(recent, users) if recent is not None else None,
-                opted_out=contact.opted_out, sender=_sender(contact),
+                opted_out=contact.opted_out, sender=_sender(contact), away_agent=away,
             ))
         return views
 

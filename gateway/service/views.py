@@ -46,6 +46,7 @@ class RequestView:
     recent_case: CaseSummary | None
     opted_out: bool
     sender: SenderView | None = None
+    away_agent: str | None = None  # the away agent whose open case this text arrived in
 
 
 @dataclass(frozen=True, slots=True)

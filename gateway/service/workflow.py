@@ -49,10 +49,10 @@ class Workflow:
         self.settings = settings
         self.clock = clock
         cases = CasesRepository(store.db)
-        self.presence = Presence()
+        self.presence = Presence(clock)
         self.publisher = EventPublisher(bus, cases)
         self.router = Router(
-            bus=bus, cases=cases, messages=store.messages, events=store.events,
+            bus=bus, cases=cases, db=store.db, messages=store.messages, events=store.events,
             publisher=self.publisher, presence=self.presence, settings=settings, clock=clock,
         )
         self.address_provider = address_provider or NoAddressProvider()

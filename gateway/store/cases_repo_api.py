@@ -251,11 +251,14 @@ class CasesRepository:
                 raise RequestAlreadyHandledError(request_id, row.status)
             phone = await _phone(session, row.contact_id)
             events: list[Event] = []
+            takeover = row.case_id is not None  # a text in an away agent's open case
+            if takeover:
+                continue_case_id = row.case_id
             if continue_case_id is not None:
                 case_row = await session.get(CaseRow, continue_case_id)
                 if case_row is None or case_row.contact_id != row.contact_id:
                     raise NotFoundError("case", continue_case_id)
-                if case_row.status != "closed":
+                if case_row.status != "closed" and not (takeover and case_row.status == "open"):
                     raise InvalidTransitionError("case", case_row.id, case_row.status, "open")
                 case_row.status = "open"
                 case_row.agent_id = agent_id
