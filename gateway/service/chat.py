@@ -243,6 +243,10 @@ class ChatService:
             if line is None:
                 raise InvalidInputError(f"no line named {line_name!r}", code="unknown_line")
             line_id = line.id
+        else:
+            # The line a Send will use, shown on the case from the start.
+            lines = await self._store.lines.list_all()
+            line_id = lines[0].id if lines else None
         contact = await self._store.contacts.ensure(
             known.number if known is not None else number, self._clock(),
             dialled=(dialled.number, dialled.type.ton, dialled.npi),

@@ -149,6 +149,7 @@ async def test_an_agent_chat_stores_the_number_it_dials(
     case = body["case"]
     dialled = "12345" if typed == "12345" else "+15557654321"
     assert (case["phone"], case["sender"]["address"]) == (dialled, dialled)
+    assert case["line"]["name"] == "demo"  # the line a Send will use, shown from the start
     status, body = await agent.call("POST", f"/api/cases/{case['id']}/messages",
                                     {"text": "Hello from us"})
     assert status == 201, body
