@@ -49,6 +49,7 @@ from gateway.store import errors as store_errors
 from gateway.store.accounts_repo_api import AccountsRepository
 from gateway.store.cases_repo_api import CaseChange, CasesRepository
 from gateway.store.domain import Case, Contact, Line, User
+from gateway.store.handback import raise_request_for_case
 from gateway.store.lines_repo_api import LineStatsRepository
 from gateway.store.store import Store
 
@@ -406,6 +407,17 @@ class ChatService:
             raise CaseClosedError(f"case {case_id} is already closed") from error
         self._publish(change)
         return await self._case_view(change.case)
+
+    async def hand_back(self, principal: Principal, case_id: int) -> None:
+        """The agent leaves: the case rings the others as a request; answering continues it."""
+        access.require_scope(principal, "cases:write")
+        case = await self._case(case_id)
+        access.require_case_owner(principal, case)
+        if case.status != "open":
+            raise CaseClosedError("This case is already closed.")
+        raised = await raise_request_for_case(self._store.db, case_id, None, self._clock())
+        if raised is not None:
+            self._publisher.publish(raised[1])
 
     async def reassign(self, principal: Principal, case_id: int, username: str) -> CaseView:
         access.require_role(principal, "supervisor")

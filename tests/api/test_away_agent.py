@@ -67,3 +67,21 @@ async def test_an_agent_with_a_console_open_keeps_the_text_in_their_case(env: En
         assert (await bob.get("/api/requests"))[1]["requests"] == []
     finally:
         await ws.close()
+
+
+async def test_an_agent_logging_out_hands_a_case_back_and_another_continues_it(
+    env: Env,
+) -> None:
+    alice = await env.login("alice")
+    bob = await env.login("bob")
+    await env.text_in("my order is late")
+    [request] = (await alice.get("/api/requests"))[1]["requests"]
+    case = await _answer(alice, request["id"])
+    status, body = await bob.post(f"/api/cases/{case['id']}/handback")
+    assert status == 403, body
+    status, body = await alice.post(f"/api/cases/{case['id']}/handback")
+    assert (status, body) == (200, {"ok": True})
+    [ring] = (await bob.get("/api/requests"))[1]["requests"]
+    assert (ring["case_id"], ring["preview"]) == (case["id"], "my order is late")
+    taken = await _answer(bob, ring["id"])
+    assert (taken["id"], taken["agent"]) == (case["id"], "bob")
