@@ -103,7 +103,7 @@ class ChatService:
     async def _case(self, case_id: int) -> Case:
         case = await self._cases.get_case(case_id)
         if case is None:
-            raise NotFoundError(f"no case {case_id}")
+            raise NotFoundError(f"There is no case #{case_id}.")
         return case
 
     async def _case_view(self, case: Case) -> CaseView:
@@ -167,7 +167,7 @@ class ChatService:
         access.require_scope(principal, "requests:answer")
         request = await self._cases.get_request(request_id)
         if request is None:
-            raise NotFoundError(f"no request {request_id}")
+            raise NotFoundError("This request is no longer waiting: it was answered or withdrawn.")
         continue_id = None
         if action == "continue":
             recent = await self._cases.most_recent_case(request.contact_id)
@@ -184,9 +184,11 @@ class ChatService:
         except store_errors.RequestAlreadyHandledError as error:
             raise AlreadyAnsweredError(await self._taken_by(request_id, error.status)) from error
         except store_errors.NotFoundError as error:
-            raise NotFoundError(str(error)) from error
+            raise NotFoundError("The case to continue no longer exists.") from error
         except store_errors.ConflictError as error:
-            raise ConflictError(str(error)) from error
+            raise ConflictError(
+                "This customer already has an open case: it is in the supervisor's list."
+            ) from error
         self._publisher.publish(outcome.events)
         case = await self._search_address(outcome.case)
         view = await self._case_view(case)
@@ -264,8 +266,10 @@ class ChatService:
         if change.created:
             case = await self._search_address(case)
         elif not access.can_view_case(principal, case):
+            holder = (await self._users()).get(case.agent_id or 0)
+            name = holder.username if holder is not None else "another agent"
             raise ConflictError(
-                f"{number} already has open case {case.id} with another agent",
+                f"{number} is already in a chat with {name} (case #{case.id}).",
                 code="case_open_elsewhere",
             )
         return await self._case_view(case), change.created
@@ -335,7 +339,9 @@ class ChatService:
         access.require_scope(principal, "messages:send")
         case = await self._case(case_id)
         if case.agent_id != principal.user_id and not principal.sees_all_cases:
-            raise PermissionDeniedError(f"case {case_id} is assigned to another agent")
+            raise PermissionDeniedError(
+                f"Case #{case_id} is now with another agent: your message was not sent."
+            )
         if client_id is not None:
             existing = await self._store.messages.find_by_client_id(client_id)
             if existing is not None:
@@ -344,9 +350,11 @@ class ChatService:
                                         code="client_id_reused")
                 return SendResult(existing, created=False)
         if case.status != "open":
-            raise CaseClosedError(f"case {case_id} is closed")
+            raise CaseClosedError(
+                f"Case #{case_id} is closed: start a new chat to write to this customer."
+            )
         if not text.strip():
-            raise InvalidInputError("text is empty")
+            raise InvalidInputError("The message is empty.")
         count = count_segments(text, self._settings.max_parts)
         if count.too_long:
             raise TextTooLongError(
@@ -367,7 +375,8 @@ class ChatService:
         if line_id is None:
             lines = await self._store.lines.list_all()
             if not lines:
-                raise ConflictError("no line is configured to send on", code="no_line")
+                raise ConflictError("No line is set up to send on: ask an administrator.",
+                                    code="no_line")
             line_id = lines[0].id
         ref_bits = self._settings.concat_ref_bits
         try:
@@ -404,7 +413,7 @@ class ChatService:
         try:
             change = await self._cases.close_case(case_id, principal.user_id, self._clock())
         except store_errors.InvalidTransitionError as error:
-            raise CaseClosedError(f"case {case_id} is already closed") from error
+            raise CaseClosedError(f"Case #{case_id} is already closed.") from error
         self._publish(change)
         return await self._case_view(change.case)
 
