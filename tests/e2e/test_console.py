@@ -159,7 +159,7 @@ def test_only_one_of_two_agents_gets_the_request(gateway: Gateway, consoles: Con
     expect(request_card(bob, customer)).to_have_count(0)  # gone at once for the other agent
     # Bob answers the same request a moment too late (as if he clicked at the same time).
     bob.evaluate("(request) => window.smsConsole.answer(request, 'new')", stale)
-    expect(bob.locator(".banner", has_text="already answered")).to_be_visible()
+    expect(bob.locator(".banner", has_text="alice answered this customer first")).to_be_visible()
     expect(bob.locator(".tab", has_text=customer)).to_have_count(0)
     close_case(window)
 
