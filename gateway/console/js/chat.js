@@ -122,6 +122,8 @@ export function pendingElement(item, { onDiscard, onRetry, onEdit, onOverride })
     state = h("p", { class: "pending-state" },
       h("span", { "aria-hidden": "true" }, "… "),
       item.error ? `Pending: ${item.error}` : "Pending: waiting for the server to confirm");
+    // Retrying on its own; the agent may still give up on it (it was never queued).
+    if (item.error) actions = [h("button", { type: "button", onclick: () => onDiscard(item) }, "Discard")];
   }
   return h("li", { class: "msg msg-out msg-pending", dataset: { clientId: item.client_id, pending: item.state } },
     h("div", { class: "bubble" },

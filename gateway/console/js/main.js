@@ -191,9 +191,15 @@ class App {
     const rank = (c) => (saved.includes(c.id) ? saved.indexOf(c.id) : saved.length);
     const cases = [...(data.cases || [])].sort((a, b) => rank(a) - rank(b)
       || (Date.parse(a.opened_at) || 0) - (Date.parse(b.opened_at) || 0) || a.id - b.id);
+    const gone = saved.filter((id) => !cases.some((c) => c.id === id) && !this.windows.has(id));
+    if (gone.length) {
+      this.flash(`While you were away, ${gone.map((id) => `case #${id}`).join(", ")}`
+        + ` ${gone.length > 1 ? "were" : "was"} closed or taken over by another agent.`, "info");
+    }
     for (const c of cases) {
       if (!this.windows.has(c.id)) await this.openCase(c.id, { focus: false, caseData: c });
     }
+    this.saveTabOrder();
   }
 
   savedTabOrder() {
