@@ -163,3 +163,43 @@ def test_reassign_needs_a_chosen_agent(gateway: Gateway, consoles: Consoles) -> 
     expect(sam.locator("#supervisor")).to_contain_text("Choose the agent to give case")
     expect(row).to_contain_text("alice")
     close_case(case_window(alice, customer))
+
+
+def test_many_requests_and_tabs_keep_every_control_on_screen(
+    gateway: Gateway, consoles: Consoles
+) -> None:
+    waiting = [new_customer() for _ in range(12)]
+    chats = [new_customer() for _ in range(10)]
+    page = consoles.login("alice")
+    api = gateway.api_session("alice")
+    for customer in waiting:
+        gateway.text(customer, "Waiting in line")
+    for customer in chats:
+        api("POST", "/api/cases", {"phone": customer})
+    expect(page.locator(".request")).to_have_count(12)
+    expect(page.locator(".tab:not(.tab-supervisor)")).to_have_count(10)
+    start = page.get_by_role("button", name="Start SMS chat")
+    expect(start).to_be_in_viewport()
+    expect(page.locator("#dialpad-number")).to_be_in_viewport()
+    last = page.locator(".tab").last
+    last.click()  # reachable: the tab strip scrolls
+    expect(last).to_be_in_viewport()
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    for customer in waiting:
+        close_case(answer(page, customer))
+    for customer in chats:
+        page.locator(".tab", has_text=customer).click()
+        close_case(case_window(page, customer))
+
+
+def test_a_chat_the_agent_starts_shows_its_line_and_its_address_search_ends(
+    gateway: Gateway, consoles: Consoles
+) -> None:
+    customer = new_customer()
+    page = consoles.login("bob")
+    page.locator("#dialpad-number").fill(customer.removeprefix("+1"))  # the local format
+    page.get_by_role("button", name="Start SMS chat").click()
+    window = case_window(page, customer)
+    expect(window.locator(".case-facts")).to_contain_text("demo (+15550100)")
+    expect(window.locator(".case-address")).to_have_text("Address: No address found")
+    close_case(window)
