@@ -157,8 +157,9 @@ class LineSender:
         try:
             mr = await self._send_part(part.pdu, part.tpdu_length or len(part.pdu) // 2 - 1)
         except SubmitUnconfirmedError as error:
-            reason = f"sent to the modem but not confirmed: {error}"
-            log_part.warning("outbound.unconfirmed", error=str(error))
+            reason = ("the modem took it but never confirmed sending it: it may or may not have"
+                      " gone, so it is not sent again by itself")
+            log_part.warning("outbound.unconfirmed", error=str(error), reason=reason)
             await self._settle(lambda: outbound.mark_part_unknown(part.id, reason, self._clock()))
         except CmsError as error:
             reason = cms_reason(error.code)
@@ -169,12 +170,14 @@ class LineSender:
                 await self._fail(part, reason)
         except LineUnavailableError as error:
             # Nothing reached the modem: the part waits for the line.
-            reason = str(error)
+            self._log.info("outbound.line_unavailable", part_id=part.id, error=str(error))
+            reason = f"line {self.line_name} is not connected: it waits until the line is back"
             now = self._clock()
             await self._settle(lambda: outbound.mark_part_retry(part.id, reason, now, now))
         except ModemError as error:
             # No prompt, ERROR, or the port went away before the PDU was written: not sent.
-            reason = str(error)
+            self._log.info("outbound.modem_error", part_id=part.id, error=str(error))
+            reason = f"the modem on line {self.line_name} did not take it"
             if attempt <= self._retry_limit:
                 await self._retry(part, attempt, reason)
             else:
