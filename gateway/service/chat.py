@@ -26,21 +26,21 @@ from gateway.service.errors import (
     PermissionDeniedError,
     TextTooLongError,
 )
-from gateway.service.phone import cannot_reply_reason, dial_address, reply_address, sender_kind
+from gateway.service.phone import cannot_reply_reason, dial_address, reply_address
 from gateway.service.publisher import EventPublisher
 from gateway.service.routing import Presence, Router
 from gateway.service.settings import ChatSettings
 from gateway.service.views import (
     AgentPresence,
     AnswerView,
-    CaseSummary,
     CaseView,
     HistoryEntry,
     HistoryPage,
     LineView,
     RequestView,
-    SenderView,
     SendResult,
+    case_summary,
+    sender_view,
 )
 from gateway.sms.counter import count_segments
 from gateway.sms.model import PduError
@@ -48,7 +48,7 @@ from gateway.sms.pdu import encode_submit
 from gateway.store import errors as store_errors
 from gateway.store.accounts_repo_api import AccountsRepository
 from gateway.store.cases_repo_api import CaseChange, CasesRepository
-from gateway.store.domain import Case, Contact, Line, User
+from gateway.store.domain import Case, Line, User
 from gateway.store.handback import raise_request_for_case
 from gateway.store.lines_repo_api import LineStatsRepository
 from gateway.store.store import Store
@@ -114,13 +114,13 @@ class ChatService:
         if case.address_status == "error":
             address, error = None, case.address
         return CaseView(
-            case=case if address == case.address else _with_address(case, address),
+            case=case if address == case.address else replace(case, address=address),
             agent=users[case.agent_id].username if case.agent_id in users else None,
             closed_by=users[case.closed_by].username if case.closed_by in users else None,
             line=lines.get(case.line_id) if case.line_id is not None else None,
             opted_out=contact.opted_out,
             address_error=error,
-            sender=_sender(contact),
+            sender=sender_view(contact),
         )
 
     def _publish(self, change: CaseChange) -> None:
@@ -152,8 +152,8 @@ class ChatService:
                 away = users[recent.agent_id].username if recent.agent_id in users else None
             views.append(RequestView(
                 request=request, line=lines.get(request.line_id), preview=preview[:PREVIEW_CHARS],
-                recent_case=_summary(recent, users) if recent is not None else None,
-                opted_out=contact.opted_out, sender=_sender(contact), away_agent=away,
+                recent_case=case_summary(recent, users) if recent is not None else None,
+                opted_out=contact.opted_out, sender=sender_view(contact), away_agent=away,
             ))
         return views
 
@@ -465,21 +465,3 @@ class ChatService:
             for user in await self._accounts.list_users()
             if not user.disabled or counts.get(user.id)
         ]
-
-
-def _sender(contact: Contact) -> SenderView:
-    address = reply_address(contact)
-    return SenderView(address.number, address.type.value, sender_kind(address),
-                      cannot_reply_reason(address))
-
-
-def _with_address(case: Case, address: str | None) -> Case:
-    return replace(case, address=address)
-
-
-def _summary(case: Case, users: dict[int, User]) -> CaseSummary:
-    return CaseSummary(
-        id=case.id, status=case.status, opened_at=case.opened_at, closed_at=case.closed_at,
-        closed_by=users[case.closed_by].username if case.closed_by in users else None,
-        agent=users[case.agent_id].username if case.agent_id in users else None,
-    )

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from gateway.store.domain import Case, ChatRequest, Line, Message
+from gateway.service.phone import cannot_reply_reason, reply_address, sender_kind
+from gateway.store.domain import Case, ChatRequest, Contact, Line, Message, User
 
 REQUEST_NAME = "SMS Chat Request"
 
@@ -103,3 +104,18 @@ class AgentPresence:
     online: bool
     open_cases: int
     last_seen: datetime | None
+
+
+def sender_view(contact: Contact) -> SenderView:
+    """The contact's reply address as the API shows it, and why it cannot be written to."""
+    address = reply_address(contact)
+    return SenderView(address.number, address.type.value, sender_kind(address),
+                      cannot_reply_reason(address))
+
+
+def case_summary(case: Case, users: dict[int, User]) -> CaseSummary:
+    return CaseSummary(
+        id=case.id, status=case.status, opened_at=case.opened_at, closed_at=case.closed_at,
+        closed_by=users[case.closed_by].username if case.closed_by in users else None,
+        agent=users[case.agent_id].username if case.agent_id in users else None,
+    )
