@@ -8,9 +8,9 @@ grow without bound: it reconnects and catches up from the log with `since`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 DEFAULT_SUBSCRIBER_QUEUE_SIZE = 1000
 
@@ -76,3 +76,30 @@ class EventBus:
         """Call `callback` synchronously for every event; returns the unsubscribe callable."""
         self._listeners.add(callback)
         return lambda: self._listeners.discard(callback)
+
+
+class LoggedEvent(Protocol):
+    """An event as the store's log holds it (gateway.store.Event)."""
+
+    @property
+    def seq(self) -> int: ...
+
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def data(self) -> Mapping[str, Any]: ...
+
+
+class Publisher:
+    """Puts logged events on the bus once their transaction has committed: the one way the
+    pipeline and the service publish."""
+
+    def __init__(self, bus: EventBus) -> None:
+        self._bus = bus
+
+    def publish(self, events: Iterable[LoggedEvent | None]) -> None:
+        """Publishes in the order given; None stands for "nothing changed" and is skipped."""
+        for event in events:
+            if event is not None:
+                self._bus.publish(BusEvent(event.seq, event.type, dict(event.data)))

@@ -17,11 +17,11 @@ from aiohttp import WSMsgType, web
 
 from gateway.api.auth import access, check_origin, principal
 from gateway.api.bodies import query_int
-from gateway.api.keys import STORE, WEBSOCKETS, WORKFLOW
+from gateway.api.keys import WEBSOCKETS, WORKFLOW
 from gateway.bus import BusEvent, EventBus, SubscriberOverflowError, Subscription
 from gateway.service.access import Principal
-from gateway.service.publisher import EventPublisher
-from gateway.store.store import Store
+from gateway.service.event_log import EventLog
+from gateway.service.visibility import EventVisibility
 
 routes = web.RouteTableDef()
 MAX_REPLAY_EVENTS = 5000
@@ -34,35 +34,35 @@ class _Stream:
         self,
         ws: web.WebSocketResponse,
         who: Principal,
-        publisher: EventPublisher,
-        store: Store,
+        visibility: EventVisibility,
+        log: EventLog,
         subscription: Subscription,
     ) -> None:
         self.ws = ws
         self.subscription = subscription
         self.who = who
-        self.publisher = publisher
-        self.store = store
+        self.visibility = visibility
+        self.log = log
         self.last_seq = 0
 
     async def send(self, seq: int, type_: str, data: dict[str, Any]) -> None:
         if seq and seq <= self.last_seq:
             return
-        if type_ != "resync" and not await self.publisher.visible_to(self.who, type_, data):
+        if type_ != "resync" and not await self.visibility.visible_to(self.who, type_, data):
             self.last_seq = max(self.last_seq, seq)
             return
         await self.ws.send_str(json.dumps({"seq": seq, "type": type_, "data": data}))
         self.last_seq = max(self.last_seq, seq)
 
     async def resync(self) -> None:
-        latest = await self.store.events.last_seq()
+        latest = await self.log.last_seq()
         self.last_seq = 0
         await self.send(latest, "resync", {"seq": latest})
 
     async def replay(self, since: int) -> int:
         """Send the log after `since`; returns how many events were read."""
-        first = await self.store.events.first_seq()
-        latest = await self.store.events.last_seq()
+        first = await self.log.first_seq()
+        latest = await self.log.last_seq()
         if since > latest or (first is not None and since < first - 1 and since < latest):
             await self.resync()
             return 0
@@ -72,7 +72,7 @@ class _Stream:
         self.last_seq = since
         count = 0
         while True:
-            events = await self.store.events.since(self.last_seq, REPLAY_PAGE)
+            events = await self.log.since(self.last_seq, REPLAY_PAGE)
             if not events:
                 return count
             for event in events:
@@ -99,19 +99,19 @@ async def events(request: web.Request) -> web.StreamResponse:
     check_origin(request, required=who.via == "session")
     since = query_int(request, "since", default=None, low=0, high=2**62)
     workflow = request.app[WORKFLOW]
-    store = request.app[STORE]
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S)
     await ws.prepare(request)
     sockets = request.app[WEBSOCKETS]
     sockets.add(ws)
     workflow.presence.connected(who.user_id)
-    stream = _Stream(ws, who, workflow.publisher, store, workflow.bus.subscribe())
+    stream = _Stream(ws, who, workflow.visibility, workflow.event_log,
+                     workflow.bus.subscribe())
     writer: asyncio.Task[None] | None = None
     try:
         if since is not None:
             replayed = await stream.replay(since)
         else:
-            stream.last_seq = await store.events.last_seq()
+            stream.last_seq = await workflow.event_log.last_seq()
             replayed = 0
         await ws.send_str(json.dumps(
             {"seq": stream.last_seq, "type": "ready", "data": {"replayed": replayed}}

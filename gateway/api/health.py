@@ -18,7 +18,7 @@ from prometheus_client import (
 )
 
 from gateway.api.auth import access
-from gateway.api.keys import REGISTRY, STORE, WEBSOCKETS, WORKFLOW
+from gateway.api.keys import REGISTRY, WEBSOCKETS, WORKFLOW
 
 routes = web.RouteTableDef()
 OPENAPI_PATH = Path(__file__).with_name("openapi.yaml")
@@ -60,7 +60,7 @@ async def metrics_middleware(request: web.Request, handler: Any) -> web.StreamRe
 @access(public=True)
 async def healthz(request: web.Request) -> web.Response:
     try:
-        seq = await request.app[STORE].events.last_seq()
+        seq = await request.app[WORKFLOW].event_log.last_seq()
     except Exception as error:  # any database failure means not healthy
         return web.json_response({"status": "unavailable", "error": type(error).__name__},
                                  status=503)
@@ -72,7 +72,7 @@ async def healthz(request: web.Request) -> web.Response:
 async def metrics(request: web.Request) -> web.Response:
     app = request.app
     workflow = app[WORKFLOW]
-    app[METRICS].pending_requests.set(len(await workflow.router.pending_count()))
+    app[METRICS].pending_requests.set(await workflow.router.pending_count())
     app[METRICS].websockets.set(len(app[WEBSOCKETS]))
     app[METRICS].agents_online.set(len(workflow.presence.online))
     body = generate_latest(app[REGISTRY])

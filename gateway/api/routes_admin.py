@@ -32,11 +32,9 @@ async def list_users(request: web.Request) -> web.Response:
 @access(role="admin", scope="admin")
 async def create_user(request: web.Request) -> web.Response:
     body = await read_body(request, CreateUserBody)
-    accounts = request.app[WORKFLOW].accounts
-    user, generated = await accounts.add_user(body.username, body.role, body.password)
-    await accounts.repo.audit(user_id=principal(request).user_id, action="user.add",
-                              target=f"user:{user.id}", details={"role": user.role},
-                              now=request.app[WORKFLOW].clock())
+    user, generated = await request.app[WORKFLOW].accounts.add_user(
+        body.username, body.role, body.password, by=principal(request).user_id
+    )
     return web.json_response({"user": serialize.user(user), "password": generated}, status=201)
 
 
@@ -45,9 +43,7 @@ async def create_user(request: web.Request) -> web.Response:
 async def update_user(request: web.Request) -> web.Response:
     body = await read_body(request, UpdateUserBody)
     accounts = request.app[WORKFLOW].accounts
-    user = await accounts.repo.get_user(path_id(request))
-    if user is None:
-        raise ApiError(404, "not_found", "no such user")
+    user = await accounts.get_user(path_id(request))
     by = principal(request).user_id
     if body.disabled and user.id == by:
         raise ApiError(409, "conflict", "an admin cannot disable their own account")
@@ -94,7 +90,7 @@ async def audit_log(request: web.Request) -> web.Response:
     limit = query_int(request, "limit", default=100, low=1, high=1000)
     before = query_int(request, "before", default=None, low=1, high=MAX_LOG_ID)
     assert limit is not None
-    entries = await request.app[WORKFLOW].accounts.repo.audit_log(limit=limit, before_id=before)
+    entries = await request.app[WORKFLOW].accounts.audit_log(limit, before_id=before)
     return web.json_response({"entries": [
         {"id": e.id, "user_id": e.user_id, "action": e.action, "target": e.target,
          "details": e.details, "at": serialize.time(e.at)}

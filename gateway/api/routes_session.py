@@ -48,8 +48,7 @@ async def logout(request: web.Request) -> web.Response:
 async def me(request: web.Request) -> web.Response:
     auth = request[AUTH]
     who = auth.principal
-    user = await request.app[WORKFLOW].accounts.repo.get_user(who.user_id)
-    assert user is not None
+    user = await request.app[WORKFLOW].accounts.get_user(who.user_id)
     return web.json_response({
         "user": serialize.user(user), "via": who.via,
         "scopes": sorted(who.scopes) if who.via == "token" else None,

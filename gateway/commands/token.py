@@ -11,7 +11,6 @@ from gateway.commands.check_config import add_config_argument, load_config_or_ex
 from gateway.service.access import SCOPES
 from gateway.service.accounts import AccountService
 from gateway.service.errors import ServiceError
-from gateway.store.accounts_repo_api import AccountsRepository
 from gateway.store.database import utc_now
 from gateway.store.store import Store
 
@@ -44,7 +43,7 @@ async def _run(args: argparse.Namespace) -> int:
     config = load_config_or_exit(args)
     store = await Store.open(config.database_url, default_region=config.default_region)
     try:
-        accounts = AccountService(AccountsRepository(store.db), clock=utc_now,
+        accounts = AccountService(store.accounts, clock=utc_now,
                                   session_ttl_s=config.http.session_ttl_s)
         if args.token_action == "create":
             created = await accounts.create_token(args.name, args.user,

@@ -11,7 +11,6 @@ from typing import Any
 from gateway.commands.check_config import add_config_argument, load_config_or_exit
 from gateway.service.accounts import AccountService
 from gateway.service.errors import ServiceError
-from gateway.store.accounts_repo_api import AccountsRepository
 from gateway.store.database import utc_now
 from gateway.store.store import Store
 
@@ -61,7 +60,7 @@ async def _run(args: argparse.Namespace) -> int:
     config = load_config_or_exit(args)
     store = await Store.open(config.database_url, default_region=config.default_region)
     try:
-        accounts = AccountService(AccountsRepository(store.db), clock=utc_now,
+        accounts = AccountService(store.accounts, clock=utc_now,
                                   session_ttl_s=config.http.session_ttl_s)
         action = args.user_action
         if action == "add":

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 
 import structlog
 
+from gateway.bus import Publisher
 from gateway.modem.model import InboundItem
-from gateway.pipeline.publish import Publisher
 from gateway.sms import decode_pdu
 from gateway.sms.model import Deliver, PduError, StatusReport, Submit
 from gateway.store import InboundPart, Store

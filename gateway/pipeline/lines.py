@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass
 
 import structlog
 
+from gateway.bus import Publisher
 from gateway.modem.model import LineState
-from gateway.pipeline.publish import Publisher
 from gateway.store import Store, StoreError
 
 log = structlog.get_logger("gateway.pipeline.lines")

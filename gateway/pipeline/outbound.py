@@ -20,13 +20,13 @@ from datetime import datetime, timedelta
 
 import structlog
 
+from gateway.bus import Publisher
 from gateway.modem.errors import (
     CmsError,
     LineUnavailableError,
     ModemError,
     SubmitUnconfirmedError,
 )
-from gateway.pipeline.publish import Publisher
 from gateway.store import Part, PartUpdate, Store, StoreUnavailableError
 
 log = structlog.get_logger("gateway.pipeline.outbound")

@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Literal
 
+from gateway.bus import Publisher
 from gateway.log import get_logger
 from gateway.service import access
 from gateway.service.access import Principal
@@ -27,7 +28,6 @@ from gateway.service.errors import (
     TextTooLongError,
 )
 from gateway.service.phone import cannot_reply_reason, dial_address, reply_address
-from gateway.service.publisher import EventPublisher
 from gateway.service.routing import Presence, Router
 from gateway.service.settings import ChatSettings
 from gateway.service.views import (
@@ -46,11 +46,7 @@ from gateway.sms.counter import count_segments
 from gateway.sms.model import PduError
 from gateway.sms.pdu import encode_submit
 from gateway.store import errors as store_errors
-from gateway.store.accounts_repo_api import AccountsRepository
-from gateway.store.cases_repo_api import CaseChange, CasesRepository
-from gateway.store.domain import Case, Line, User
-from gateway.store.handback import raise_request_for_case
-from gateway.store.lines_repo_api import LineStatsRepository
+from gateway.store.domain import Case, CaseChange, Line, User
 from gateway.store.store import Store
 
 log = get_logger(__name__)
@@ -63,7 +59,7 @@ class ChatService:
         self,
         *,
         store: Store,
-        publisher: EventPublisher,
+        publisher: Publisher,
         router: Router,
         presence: Presence,
         address_provider: AddressProvider,
@@ -72,9 +68,10 @@ class ChatService:
         wake_outbound: Callable[[], None],
     ) -> None:
         self._store = store
-        self._cases = CasesRepository(store.db)
-        self._accounts = AccountsRepository(store.db)
-        self._stats = LineStatsRepository(store.db)
+        self._cases = store.cases
+        self._requests = store.requests
+        self._accounts = store.accounts
+        self._stats = store.line_stats
         self._publisher = publisher
         self._router = router
         self._presence = presence
@@ -101,7 +98,7 @@ class ChatService:
         return {line.id: line for line in await self._store.lines.list_all()}
 
     async def _case(self, case_id: int) -> Case:
-        case = await self._cases.get_case(case_id)
+        case = await self._cases.get(case_id)
         if case is None:
             raise NotFoundError(f"There is no case #{case_id}.")
         return case
@@ -130,7 +127,7 @@ class ChatService:
 
     async def list_requests(self, principal: Principal) -> list[RequestView]:
         access.require_scope(principal, "requests:read")
-        requests = await self._cases.pending_requests()
+        requests = await self._requests.pending()
         if self._settings.routing_mode == "round_robin" and not principal.sees_all_cases:
             requests = [
                 r for r in requests
@@ -145,7 +142,7 @@ class ChatService:
                 message = await self._store.messages.get(request.message_id)
                 preview = (message.text if message.is_text and message.text is not None
                            else f"[{message.placeholder_reason or 'not a text message'}]")
-            recent = await self._cases.most_recent_case(request.contact_id)
+            recent = await self._cases.most_recent(request.contact_id)
             contact = await self._store.contacts.get(request.contact_id)
             away = None
             if request.case_id is not None and recent is not None and recent.id == request.case_id:
@@ -165,12 +162,12 @@ class ChatService:
         case_id: int | None = None,
     ) -> AnswerView:
         access.require_scope(principal, "requests:answer")
-        request = await self._cases.get_request(request_id)
+        request = await self._requests.get(request_id)
         if request is None:
             raise NotFoundError("This request is no longer waiting: it was answered or withdrawn.")
         continue_id = None
         if action == "continue":
-            recent = await self._cases.most_recent_case(request.contact_id)
+            recent = await self._cases.most_recent(request.contact_id)
             continue_id = case_id if case_id is not None else (recent.id if recent else None)
             if continue_id is None:
                 raise InvalidInputError("this number has no earlier case to continue",
@@ -178,7 +175,7 @@ class ChatService:
         elif case_id is not None:
             raise InvalidInputError('case_id is only given with action "continue"')
         try:
-            outcome = await self._cases.answer_request(
+            outcome = await self._requests.answer_request(
                 request_id, principal.user_id, self._clock(), continue_case_id=continue_id
             )
         except store_errors.RequestAlreadyHandledError as error:
@@ -196,7 +193,7 @@ class ChatService:
 
     async def _taken_by(self, request_id: int, status: str) -> str:
         """Tell the agent who lost an answer race who took the customer."""
-        request = await self._cases.get_request(request_id)
+        request = await self._requests.get(request_id)
         who = None
         if request is not None and request.answered_by is not None:
             who = (await self._users()).get(request.answered_by)
@@ -313,7 +310,7 @@ class ChatService:
         page = page[-limit:] if has_more else page
         cases = {c.id: c for c in await self._cases.list_cases(contact_id=case.contact_id,
                                                                   limit=10_000)}
-        starts = await self._stats.case_starts(c for c in cases)
+        starts = await self._cases.case_starts(c for c in cases)
         users = await self._users()
         entries = []
         for message in page:
@@ -424,7 +421,7 @@ class ChatService:
         access.require_case_owner(principal, case)
         if case.status != "open":
             raise CaseClosedError("This case is already closed.")
-        raised = await raise_request_for_case(self._store.db, case_id, None, self._clock())
+        raised = await self._requests.raise_for_case(case_id, None, self._clock())
         if raised is not None:
             self._publisher.publish(raised[1])
 

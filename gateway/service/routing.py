@@ -14,18 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from gateway.bus import BusEvent, EventBus
+from gateway.bus import BusEvent, EventBus, Publisher
 from gateway.log import get_logger
 from gateway.service.optout import is_opt_out
-from gateway.service.publisher import EventPublisher
 from gateway.service.settings import ChatSettings
-from gateway.store.cases_repo_api import CasesRepository, RouteOutcome
-from gateway.store.database import Database
-from gateway.store.domain import Event
+from gateway.store.domain import Event, RouteOutcome
 from gateway.store.errors import StoreError, StoreUnavailableError
 from gateway.store.events import EventRepository
-from gateway.store.handback import raise_request_for_case
 from gateway.store.messages import MessageRepository
+from gateway.store.requests import RequestsRepository
 
 log = get_logger(__name__)
 STORE_RETRY_S = 1.0
@@ -98,18 +95,16 @@ class Router:
         self,
         *,
         bus: EventBus,
-        cases: CasesRepository,
-        db: Database,
+        requests: RequestsRepository,
         messages: MessageRepository,
         events: EventRepository,
-        publisher: EventPublisher,
+        publisher: Publisher,
         presence: Presence,
         settings: ChatSettings,
         clock: Callable[[], datetime],
     ) -> None:
         self._bus = bus
-        self._cases = cases
-        self._db = db
+        self._requests = requests
         self._messages = messages
         self._events = events
         self._publisher = publisher
@@ -171,7 +166,7 @@ class Router:
         """Route every inbound message that neither a case nor a pending request holds."""
         routed = 0
         while True:
-            ids = await self._cases.unrouted_inbound(self._settings.sweep_batch)
+            ids = await self._requests.unrouted_inbound(self._settings.sweep_batch)
             if not ids:
                 return routed
             for message_id in ids:
@@ -187,7 +182,7 @@ class Router:
             opt_out = True
         elif is_opt_out(message.text, self._settings.opt_in_words):
             opt_out = False
-        outcome = await self._cases.route_inbound(message_id, self._clock(), opt_out=opt_out)
+        outcome = await self._requests.route_inbound(message_id, self._clock(), opt_out=opt_out)
         events = outcome.events
         if outcome.kind == "attached" and outcome.case is not None:
             events += await self._ring_if_agent_away(outcome.case.id, outcome.case.agent_id,
@@ -216,7 +211,7 @@ class Router:
         away = self._presence.away_s(agent_id) if agent_id is not None else None
         if away is None or away < self._settings.offline_after_s:
             return ()
-        raised = await raise_request_for_case(self._db, case_id, message_id, self._clock())
+        raised = await self._requests.raise_for_case(case_id, message_id, self._clock())
         if raised is None:
             return ()
         request, events = raised
@@ -239,8 +234,8 @@ class Router:
         offer = self.offers[request_id] = Offer(agent, self._clock())
         return offer
 
-    async def pending_count(self) -> list[int]:
-        return [request.id for request in await self._cases.pending_requests()]
+    async def pending_count(self) -> int:
+        return len(await self._requests.pending())
 
     def offered_to(self, request_id: int) -> int | None:
         offer = self.offers.get(request_id)
@@ -249,13 +244,13 @@ class Router:
     async def tick(self) -> None:
         """Marks overdue requests and moves stale round-robin offers to the next agent."""
         now = self._clock()
-        events = await self._cases.mark_overdue(
+        events = await self._requests.mark_overdue(
             now - timedelta(seconds=self._settings.overdue_after_s), now
         )
         self._publisher.publish(events)
         if self._settings.routing_mode != "round_robin":
             return
-        pending = {request.id for request in await self._cases.pending_requests()}
+        pending = {request.id for request in await self._requests.pending()}
         for request_id in list(self.offers):
             if request_id not in pending:
                 del self.offers[request_id]

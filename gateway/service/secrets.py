@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 
@@ -72,7 +71,3 @@ def new_api_token() -> str:
 def secret_digest(secret: str) -> str:
     """What is stored for a session or API token: the secret itself never reaches the database."""
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
-
-
-def constant_time_equal(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))

@@ -26,7 +26,7 @@ from gateway.log import get_logger
 from gateway.store.errors import StoreError, StoreUnavailableError
 from gateway.store.events import EventRepository
 from gateway.store.store import Store
-from gateway.store.webhooks_repo_api import WebhookDeliveriesRepository, WebhookDelivery
+from gateway.store.webhook_deliveries import WebhookDelivery
 
 log = get_logger(__name__)
 
@@ -73,7 +73,7 @@ class WebhookDispatcher:
         webhooks: Sequence[WebhookConfig],
         clock: Callable[[], datetime],
     ) -> None:
-        self._repo = WebhookDeliveriesRepository(store.db)
+        self._repo = store.webhook_deliveries
         self._events: EventRepository = store.events
         self._bus = bus
         self._clock = clock

@@ -11,18 +11,17 @@ import contextlib
 from collections.abc import Callable
 from datetime import datetime
 
-from gateway.bus import BusEvent, EventBus
+from gateway.bus import BusEvent, EventBus, Publisher
 from gateway.log import get_logger
 from gateway.service.accounts import AccountService
 from gateway.service.address import AddressProvider, NoAddressProvider
 from gateway.service.chat import ChatService
-from gateway.service.publisher import EventPublisher
+from gateway.service.event_log import EventLog
 from gateway.service.ratelimit import LoginLimits
 from gateway.service.routing import Presence, Router
 from gateway.service.secrets import Passwords
 from gateway.service.settings import ChatSettings
-from gateway.store.accounts_repo_api import AccountsRepository
-from gateway.store.cases_repo_api import CasesRepository
+from gateway.service.visibility import EventVisibility
 from gateway.store.errors import StoreUnavailableError
 from gateway.store.store import Store
 
@@ -48,11 +47,12 @@ class Workflow:
         self.bus = bus
         self.settings = settings
         self.clock = clock
-        cases = CasesRepository(store.db)
         self.presence = Presence(clock)
-        self.publisher = EventPublisher(bus, cases)
+        self.publisher = Publisher(bus)
+        self.visibility = EventVisibility(store.cases)
+        self.event_log = EventLog(store.events)
         self.router = Router(
-            bus=bus, cases=cases, db=store.db, messages=store.messages, events=store.events,
+            bus=bus, requests=store.requests, messages=store.messages, events=store.events,
             publisher=self.publisher, presence=self.presence, settings=settings, clock=clock,
         )
         self.address_provider = address_provider or NoAddressProvider()
@@ -62,23 +62,23 @@ class Workflow:
             wake_outbound=wake_outbound,
         )
         self.accounts = AccountService(
-            AccountsRepository(store.db), clock=clock, session_ttl_s=session_ttl_s,
+            store.accounts, clock=clock, session_ttl_s=session_ttl_s,
             passwords=passwords, login_limits=login_limits,
         )
         self._tasks: list[asyncio.Task[None]] = []
-        self._unlisten_lines: Callable[[], None] | None = None
+        self._unlisten: Callable[[], None] | None = None
 
-    def _on_line_status(self, event: BusEvent) -> None:
+    def _on_bus_event(self, event: BusEvent) -> None:
         if event.type == "line.status" and isinstance(event.data.get("id"), int):
             self.chat.note_line_status(event.data["id"], dict(event.data))
-        self.publisher.observe(event.type, event.data)
+        self.visibility.observe(event)
 
     async def start(self) -> None:
         self.router.listen()
-        self._unlisten_lines = self.bus.listen(self._on_line_status)
+        self._unlisten = self.bus.listen(self._on_bus_event)
         while True:
             try:
-                await self.publisher.load()
+                await self.visibility.load()
                 swept = await self.router.sweep()
                 break
             except StoreUnavailableError as error:
@@ -93,9 +93,9 @@ class Workflow:
 
     async def stop(self) -> None:
         self.router.stop_listening()
-        if self._unlisten_lines is not None:
-            self._unlisten_lines()
-            self._unlisten_lines = None
+        if self._unlisten is not None:
+            self._unlisten()
+            self._unlisten = None
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

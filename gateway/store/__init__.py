@@ -2,7 +2,7 @@
 
 from gateway.store.database import StoreSettings
 from gateway.store.domain import (
-    AnswerResult,
+    AnswerOutcome,
     ApiToken,
     AuditEntry,
     Case,
@@ -18,7 +18,7 @@ from gateway.store.domain import (
     Part,
     PartUpdate,
     QueueResult,
-    RequestChange,
+    RouteOutcome,
     Session,
     User,
 )
@@ -37,7 +37,7 @@ from gateway.store.migrate import upgrade_database
 from gateway.store.store import Store
 
 __all__ = [
-    "AnswerResult",
+    "AnswerOutcome",
     "ApiToken",
     "AuditEntry",
     "Case",
@@ -60,7 +60,7 @@ __all__ = [
     "PartUpdate",
     "QueueResult",
     "RequestAlreadyHandledError",
-    "RequestChange",
+    "RouteOutcome",
     "Session",
     "Store",
     "StoreError",

@@ -1,226 +1,264 @@
-"""Cases: an agent's conversation with one phone number. At most one open case per contact."""
+"""Cases: an agent's conversation with one phone number. At most one open case per contact (a
+partial unique index says so), opened by answering a request (gateway.store.requests) or by an
+agent starting a chat.
+
+Each change appends its events to the log and its audit entry in the same transaction, and
+returns the events so the caller publishes them after the commit.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.store import convert
-from gateway.store.database import Database, utc_now
-from gateway.store.domain import AddressStatus, Case, CaseChange, CaseStatus
+from gateway.store.accounts import add_audit
+from gateway.store.database import Database
+from gateway.store.domain import AddressStatus, Case, CaseChange, CaseStatus, Event
 from gateway.store.errors import CaseAlreadyOpenError, InvalidTransitionError, NotFoundError
+from gateway.store.event_data import case_event_data, request_event_data
 from gateway.store.events import append_event
-from gateway.store.models import CaseRow, ContactRow, MessageRow
+from gateway.store.models import CaseRow, ContactRow, MessageRow, RequestRow, UserRow
 
 
-def case_data(case: Case, **extra: Any) -> dict[str, Any]:
-    return {
-        "id": case.id, "contact_id": case.contact_id, "phone": case.phone,
-        "line_id": case.line_id, "status": case.status, "agent_id": case.agent_id,
-        "address": case.address, "address_status": case.address_status,
-        "opened_at": case.opened_at.isoformat(),
-        "closed_at": case.closed_at.isoformat() if case.closed_at else None,
-        "closed_by": case.closed_by, **extra,
-    }
+async def contact_phone(session: AsyncSession, contact_id: int) -> str:
+    number = await session.scalar(select(ContactRow.number).where(ContactRow.id == contact_id))
+    if number is None:
+        raise NotFoundError("contact", contact_id)
+    return number
 
 
-async def load_case(session: AsyncSession, case_id: int) -> Case:
-    row = (
-        await session.execute(
-            select(CaseRow, ContactRow.number)
-            .join(ContactRow, ContactRow.id == CaseRow.contact_id)
-            .where(CaseRow.id == case_id)
-            .execution_options(populate_existing=True)
-        )
-    ).first()
-    if row is None:
-        raise NotFoundError("case", case_id)
-    return convert.case(row[0], row[1])
-
-
-async def open_case_in(
-    session: AsyncSession,
-    contact_id: int,
-    line_id: int | None,
-    agent_id: int | None,
-    now: datetime,
-) -> tuple[Case, bool]:
-    """The contact's open case, or a new one; (case, created). Files the contact's unfiled
-    messages under it."""
-    existing = await session.scalar(
-        select(CaseRow.id).where(CaseRow.contact_id == contact_id, CaseRow.status == "open")
-    )
-    if existing is not None:
-        return await load_case(session, existing), False
-    row = CaseRow(
-        contact_id=contact_id, line_id=line_id, status="open", agent_id=agent_id, opened_at=now
-    )
-    session.add(row)
-    await session.flush()
-    await _file_unfiled_messages(session, contact_id, row.id)
-    return await load_case(session, row.id), True
-
-
-async def reopen_case_in(
-    session: AsyncSession, case_id: int, agent_id: int | None, now: datetime
-) -> Case:
-    """Continue a closed case: it is open again, with this agent."""
-    result = await session.execute(
-        update(CaseRow)
-        .where(CaseRow.id == case_id, CaseRow.status == "closed")
-        .values(status="open", agent_id=agent_id, closed_at=None, closed_by=None)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        current = await session.scalar(select(CaseRow.status).where(CaseRow.id == case_id))
-        if current is None:
-            raise NotFoundError("case", case_id)
-        raise InvalidTransitionError("case", case_id, current, "open")
-    case = await load_case(session, case_id)
-    await _file_unfiled_messages(session, case.contact_id, case_id)
-    return case
-
-
-async def _file_unfiled_messages(session: AsyncSession, contact_id: int, case_id: int) -> None:
+async def attach_unrouted(session: AsyncSession, contact_id: int, case_id: int) -> None:
+    """Files the contact's inbound texts that are in no case under this one."""
     await session.execute(
         update(MessageRow)
-        .where(MessageRow.contact_id == contact_id, MessageRow.case_id.is_(None))
+        .where(
+            MessageRow.contact_id == contact_id,
+            MessageRow.direction == "in",
+            MessageRow.case_id.is_(None),
+        )
         .values(case_id=case_id)
     )
 
 
-class CaseRepository:
+async def _cancel_pending(
+    session: AsyncSession, contact_id: int, case_id: int, now: datetime
+) -> list[Event]:
+    """A case opened by an agent settles the contact's waiting request: it stops ringing."""
+    rows = (
+        await session.execute(
+            select(RequestRow).where(
+                RequestRow.contact_id == contact_id, RequestRow.status == "pending"
+            )
+        )
+    ).scalars().all()
+    events = []
+    for row in rows:
+        row.status = "cancelled"
+        row.case_id = case_id
+        await session.flush()
+        request = convert.request(row, await contact_phone(session, contact_id))
+        events.append(await append_event(session, "request.cancelled",
+                                         request_event_data(request), now))
+    return events
+
+
+class CasesRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def open_case(
-        self,
-        contact_id: int,
-        line_id: int | None = None,
-        agent_id: int | None = None,
-        now: datetime | None = None,
-    ) -> CaseChange:
-        """The contact's open case if there is one (created=False, no event), else a new one
-        (case.opened). Never a second open case, even when two callers race."""
-        now = now or utc_now()
-        try:
-            async with self._db.write() as session:
-                case, created = await open_case_in(session, contact_id, line_id, agent_id, now)
-                event = None
-                if created:
-                    event = await append_event(session, "case.opened", case_data(case), now)
-                return CaseChange(case=case, event=event, created=created)
-        except IntegrityError:
-            current = await self.find_open(contact_id)
-            if current is None:
-                raise
-            return CaseChange(case=current, event=None, created=False)
-
-    async def continue_case(
-        self, case_id: int, agent_id: int | None, now: datetime | None = None
-    ) -> CaseChange:
-        now = now or utc_now()
-        try:
-            async with self._db.write() as session:
-                case = await reopen_case_in(session, case_id, agent_id, now)
-                event = await append_event(
-                    session, "case.opened", case_data(case, continued=True), now
+    async def get(self, case_id: int) -> Case | None:
+        async with self._db.read() as session:
+            found = (
+                await session.execute(
+                    select(CaseRow, ContactRow.number)
+                    .join(ContactRow, ContactRow.id == CaseRow.contact_id)
+                    .where(CaseRow.id == case_id)
                 )
-                return CaseChange(case=case, event=event)
-        except IntegrityError as error:
-            case = await self.get(case_id)
-            current = await self.find_open(case.contact_id)
-            if current is None:
-                raise
-            raise CaseAlreadyOpenError(case.contact_id, current.id) from error
-
-    async def close_case(
-        self, case_id: int, closed_by: int | None, now: datetime | None = None
-    ) -> CaseChange:
-        now = now or utc_now()
-        async with self._db.write() as session:
-            result = await session.execute(
-                update(CaseRow)
-                .where(CaseRow.id == case_id, CaseRow.status == "open")
-                .values(status="closed", closed_at=now, closed_by=closed_by)
-            )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                current = await load_case(session, case_id)
-                raise InvalidTransitionError("case", case_id, current.status, "closed")
-            case = await load_case(session, case_id)
-            event = await append_event(session, "case.closed", case_data(case), now)
-            return CaseChange(case=case, event=event)
-
-    async def assign(
-        self, case_id: int, agent_id: int | None, now: datetime | None = None
-    ) -> CaseChange:
-        """Reassign a case to another agent (or to nobody)."""
-        return await self._update(case_id, {"agent_id": agent_id}, now, reason="assigned")
-
-    async def set_address(
-        self,
-        case_id: int,
-        address: str | None,
-        address_status: AddressStatus,
-        now: datetime | None = None,
-    ) -> CaseChange:
-        return await self._update(
-            case_id, {"address": address, "address_status": address_status}, now,
-            reason="address",
-        )
-
-    async def _update(
-        self, case_id: int, values: dict[str, Any], now: datetime | None, reason: str
-    ) -> CaseChange:
-        now = now or utc_now()
-        async with self._db.write() as session:
-            result = await session.execute(
-                update(CaseRow).where(CaseRow.id == case_id).values(**values)
-            )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                raise NotFoundError("case", case_id)
-            case = await load_case(session, case_id)
-            event = await append_event(session, "case.updated", case_data(case, change=reason), now)
-            return CaseChange(case=case, event=event)
-
-    async def get(self, case_id: int) -> Case:
-        async with self._db.read() as session:
-            return await load_case(session, case_id)
-
-    async def find_open(self, contact_id: int) -> Case | None:
-        return await self._first(contact_id, "open")
-
-    async def most_recent(self, contact_id: int) -> Case | None:
-        """The contact's latest case, open or closed (what "continue" offers)."""
-        return await self._first(contact_id, None)
-
-    async def _first(self, contact_id: int, status: CaseStatus | None) -> Case | None:
-        query = select(CaseRow.id).where(CaseRow.contact_id == contact_id)
-        if status is not None:
-            query = query.where(CaseRow.status == status)
-        async with self._db.read() as session:
-            case_id = await session.scalar(
-                query.order_by(CaseRow.opened_at.desc(), CaseRow.id.desc()).limit(1)
-            )
-            return await load_case(session, case_id) if case_id is not None else None
+            ).one_or_none()
+            return convert.case(found[0], found[1]) if found is not None else None
 
     async def list_cases(
         self,
+        *,
         status: CaseStatus | None = None,
         agent_id: int | None = None,
+        contact_id: int | None = None,
         limit: int = 200,
     ) -> list[Case]:
-        """Newest first."""
-        query = select(CaseRow, ContactRow.number).join(
-            ContactRow, ContactRow.id == CaseRow.contact_id
+        query = (
+            select(CaseRow, ContactRow.number)
+            .join(ContactRow, ContactRow.id == CaseRow.contact_id)
+            .order_by(CaseRow.opened_at.desc(), CaseRow.id.desc())
+            .limit(limit)
         )
         if status is not None:
             query = query.where(CaseRow.status == status)
         if agent_id is not None:
             query = query.where(CaseRow.agent_id == agent_id)
-        query = query.order_by(CaseRow.opened_at.desc(), CaseRow.id.desc()).limit(limit)
+        if contact_id is not None:
+            query = query.where(CaseRow.contact_id == contact_id)
         async with self._db.read() as session:
-            return [convert.case(row, phone) for row, phone in (await session.execute(query)).all()]
+            rows = await session.execute(query)
+            return [convert.case(row, number) for row, number in rows]
+
+    async def most_recent(self, contact_id: int) -> Case | None:
+        """The contact's latest case, open or closed (what "continue" offers)."""
+        cases = await self.list_cases(contact_id=contact_id, limit=1)
+        return cases[0] if cases else None
+
+    async def open_case(
+        self, contact_id: int, line_id: int | None, agent_id: int, now: datetime
+    ) -> CaseChange:
+        """An agent-initiated chat: the contact's open case if there is one, else a new one.
+
+        A pending request from the same number is settled by the new case (it stops ringing).
+        When another process opens one at the same moment this raises CaseAlreadyOpenError
+        naming it; asking again returns it.
+        """
+        try:
+            return await self._open_case(contact_id, line_id, agent_id, now)
+        except sa_exc.IntegrityError as error:
+            current = await self._open_case_id(contact_id)
+            if current is None:
+                raise
+            raise CaseAlreadyOpenError(contact_id, current) from error
+
+    async def _open_case_id(self, contact_id: int) -> int | None:
+        async with self._db.read() as session:
+            value = await session.scalar(
+                select(CaseRow.id).where(CaseRow.contact_id == contact_id,
+                                         CaseRow.status == "open")
+            )
+            return int(value) if value is not None else None
+
+    async def _open_case(
+        self, contact_id: int, line_id: int | None, agent_id: int, now: datetime
+    ) -> CaseChange:
+        async with self._db.write() as session:
+            phone = await contact_phone(session, contact_id)
+            existing = (
+                await session.execute(
+                    select(CaseRow).where(CaseRow.contact_id == contact_id,
+                                          CaseRow.status == "open")
+                )
+            ).scalar_one_or_none()
+            if existing is not None:
+                return CaseChange(convert.case(existing, phone), (), created=False)
+            if line_id is None:
+                line_id = await session.scalar(
+                    select(MessageRow.line_id)
+                    .where(MessageRow.contact_id == contact_id)
+                    .order_by(MessageRow.sort_at.desc(), MessageRow.id.desc())
+                    .limit(1)
+                )
+            row = CaseRow(
+                contact_id=contact_id, line_id=line_id, status="open", agent_id=agent_id,
+                address_status="pending", opened_at=now,
+            )
+            session.add(row)
+            await session.flush()
+            events = await _cancel_pending(session, contact_id, row.id, now)
+            await attach_unrouted(session, contact_id, row.id)
+            case = convert.case(row, phone)
+            events.append(await append_event(
+                session, "case.opened", case_event_data(case) | {"outbound": True}, now
+            ))
+            add_audit(session, user_id=agent_id, action="case.open", target=f"case:{row.id}",
+                      details={"phone": phone}, now=now)
+            return CaseChange(case, tuple(events), created=True)
+
+    async def close_case(self, case_id: int, by: int, now: datetime) -> CaseChange:
+        async with self._db.write() as session:
+            row = await session.get(CaseRow, case_id)
+            if row is None:
+                raise NotFoundError("case", case_id)
+            if row.status != "open":
+                raise InvalidTransitionError("case", case_id, row.status, "closed")
+            row.status = "closed"
+            row.closed_at = now
+            row.closed_by = by
+            await session.flush()
+            case = convert.case(row, await contact_phone(session, row.contact_id))
+            event = await append_event(session, "case.closed",
+                                       case_event_data(case) | {"closed_by": by}, now)
+            add_audit(session, user_id=by, action="case.close", target=f"case:{case_id}",
+                      details={}, now=now)
+            return CaseChange(case, (event,))
+
+    async def reassign_case(
+        self, case_id: int, agent_id: int, by: int, now: datetime
+    ) -> CaseChange:
+        async with self._db.write() as session:
+            row = await session.get(CaseRow, case_id)
+            if row is None:
+                raise NotFoundError("case", case_id)
+            if await session.get(UserRow, agent_id) is None:
+                raise NotFoundError("user", agent_id)
+            previous = row.agent_id
+            row.agent_id = agent_id
+            await session.flush()
+            case = convert.case(row, await contact_phone(session, row.contact_id))
+            event = await append_event(
+                session, "case.updated",
+                case_event_data(case) | {"reason": "reassigned", "previous_agent_id": previous},
+                now,
+            )
+            add_audit(session, user_id=by, action="case.reassign", target=f"case:{case_id}",
+                      details={"from": previous, "to": agent_id}, now=now)
+            return CaseChange(case, (event,))
+
+    async def set_address(
+        self, case_id: int, status: AddressStatus, address: str | None, now: datetime
+    ) -> CaseChange:
+        async with self._db.write() as session:
+            row = await session.get(CaseRow, case_id)
+            if row is None:
+                raise NotFoundError("case", case_id)
+            row.address_status = status
+            row.address = address
+            await session.flush()
+            case = convert.case(row, await contact_phone(session, row.contact_id))
+            event = await append_event(
+                session, "case.updated", case_event_data(case) | {"reason": "address"}, now
+            )
+            return CaseChange(case, (event,))
+
+    async def open_case_agents(self) -> dict[int, int | None]:
+        async with self._db.read() as session:
+            rows = await session.execute(
+                select(CaseRow.id, CaseRow.agent_id).where(CaseRow.status == "open")
+            )
+            return {int(case_id): agent_id for case_id, agent_id in rows}
+
+    async def case_agent(self, case_id: int) -> int | None:
+        async with self._db.read() as session:
+            value = await session.scalar(select(CaseRow.agent_id).where(CaseRow.id == case_id))
+            return int(value) if value is not None else None
+
+    async def open_case_counts(self) -> dict[int, int]:
+        """Open cases per agent, for the supervisors' view of who holds what."""
+        async with self._db.read() as session:
+            rows = await session.execute(
+                select(CaseRow.agent_id, func.count())
+                .where(CaseRow.status == "open", CaseRow.agent_id.is_not(None))
+                .group_by(CaseRow.agent_id)
+            )
+            return {int(agent): int(count) for agent, count in rows if agent is not None}
+
+    async def case_starts(self, case_ids: Iterable[int]) -> dict[int, datetime]:
+        """The first shown message of each case: when its interaction began."""
+        wanted = list(set(case_ids))
+        if not wanted:
+            return {}
+        async with self._db.read() as session:
+            rows = await session.execute(
+                select(MessageRow.case_id, func.min(MessageRow.sort_at))
+                .where(MessageRow.case_id.in_(wanted), MessageRow.status != "receiving")
+                .group_by(MessageRow.case_id)
+            )
+            return {int(case): at for case, at in rows if case is not None}

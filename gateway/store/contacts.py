@@ -110,28 +110,6 @@ async def ensure_contact(session: AsyncSession, number: str, now: datetime) -> C
     return row
 
 
-async def ensure_contacts(
-    session: AsyncSession, numbers: Collection[str], now: datetime
-) -> dict[str, int]:
-    """Contact ids by (already normalised) number, creating the missing ones; race-free."""
-    if not numbers:
-        return {}
-    query = select(ContactRow.number, ContactRow.id).where(ContactRow.number.in_(numbers))
-    found: dict[str, int] = {number: cid for number, cid in (await session.execute(query)).all()}
-    missing = [number for number in numbers if number not in found]
-    if missing:
-        dialect = session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        await session.execute(
-            insert(ContactRow)
-            .values([{"number": n, "opted_out": False, "created_at": now} for n in missing])
-            .on_conflict_do_nothing(index_elements=["number"])
-        )
-        query = select(ContactRow.number, ContactRow.id).where(ContactRow.number.in_(missing))
-        found.update({number: cid for number, cid in (await session.execute(query)).all()})
-    return found
-
-
 _IDS = select(tables.contacts.c.number, tables.contacts.c.id).where(
     tables.contacts.c.number.in_(bindparam("numbers", expanding=True))
 )
@@ -148,7 +126,7 @@ _INSERT_NEW = {
 
 
 def contact_ids(connection: Connection, numbers: Collection[str], now: datetime) -> dict[str, int]:
-    """ensure_contacts for an operation run by Database.run_write."""
+    """ensure_contact for many numbers, in an operation run by Database.run_write."""
     if not numbers:
         return {}
     wanted = sorted(numbers)
@@ -193,38 +171,17 @@ class ContactRepository:
                 row.address, row.address_ton, row.address_npi = dialled
             return convert.contact(row)
 
-    async def get(self, contact_id: int) -> Contact:
-        async with self._db.read() as session:
-            row = await session.get(ContactRow, contact_id)
-            if row is None:
-                raise NotFoundError("contact", contact_id)
-            return convert.contact(row)
-
     async def find_by_number(self, number: str) -> Contact | None:
-        """Looks up a number in any format the default region understands."""
+        """The contact a number belongs to, in any format the default region reads (or exactly
+        as a sender wrote it: a short code, a name); None when there is none."""
         key = sender_number(number, self._db.settings.default_region)
         async with self._db.read() as session:
             row = await session.scalar(select(ContactRow).where(ContactRow.number == key))
             return convert.contact(row) if row is not None else None
 
-    async def set_opted_out(
-        self, contact_id: int, opted_out: bool, now: datetime | None = None
-    ) -> Contact:
-        async with self._db.write() as session:
-            await session.execute(
-                update(ContactRow)
-                .where(ContactRow.id == contact_id)
-                .values(opted_out=opted_out, opted_out_at=(now or utc_now()) if opted_out else None)
-            )
-            row = await session.get(ContactRow, contact_id, populate_existing=True)
-            if row is None:
-                raise NotFoundError("contact", contact_id)
-            return convert.contact(row)
-
-    async def set_name(self, contact_id: int, name: str | None) -> Contact:
-        async with self._db.write() as session:
+    async def get(self, contact_id: int) -> Contact:
+        async with self._db.read() as session:
             row = await session.get(ContactRow, contact_id)
             if row is None:
                 raise NotFoundError("contact", contact_id)
-            row.name = name
             return convert.contact(row)

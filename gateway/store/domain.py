@@ -242,25 +242,35 @@ class AuditEntry:
     at: datetime
 
 
+RouteKind = Literal["attached", "request_created", "request_updated", "skipped"]
+
+
 @dataclass(frozen=True, slots=True)
 class CaseChange:
+    """A case after a change, and the events to publish once it is committed (none when an open
+    case was reused as it was)."""
+
     case: Case
-    event: Event | None  # None when nothing changed (e.g. an open case reused)
+    events: tuple[Event, ...]
     created: bool = False
 
 
 @dataclass(frozen=True, slots=True)
-class RequestChange:
-    request: ChatRequest
-    event: Event | None  # None when a further text joined an already pending request
-    created: bool = False
+class RouteOutcome:
+    """Where routing filed an inbound message: its contact's open case, the contact's pending
+    request (updated or created), or nowhere (already routed, or not a customer's text)."""
+
+    kind: RouteKind
+    message_id: int
+    case: Case | None = None
+    request: ChatRequest | None = None
+    events: tuple[Event, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
-class AnswerResult:
+class AnswerOutcome:
     """The winning answer to a request: the request, its case, and the events to publish."""
 
     request: ChatRequest
     case: Case
-    case_created: bool
     events: tuple[Event, ...]

@@ -1,11 +1,12 @@
-"""Reading messages: one message, a contact's whole history across cases, a case's messages."""
+"""Reading messages: one message, by id or by client_id, and a contact's whole history across
+cases."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Connection, Select, and_, bindparam, or_, select, update
+from sqlalchemy import Connection, Select, and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.store import convert, sql, tables
@@ -80,13 +81,6 @@ async def load_messages(
     return {mid: found[mid] for mid in wanted if mid in found}
 
 
-async def load_message(session: AsyncSession, message_id: int) -> Message:
-    found = await load_messages(session, [message_id])
-    if message_id not in found:
-        raise NotFoundError("message", message_id)
-    return found[message_id]
-
-
 def _visible() -> Select[int]:
     # Inbound messages still waiting for parts are not shown until complete or released.
     return select(MessageRow.id).where(MessageRow.status != "receiving")
@@ -133,22 +127,3 @@ class MessageRepository:
             ids = list(await session.scalars(query))
             found = await load_messages(session, reversed(ids), with_parts=with_parts)
             return list(found.values())
-
-    async def for_case(self, case_id: int, with_parts: bool = True) -> list[Message]:
-        query = (
-            _visible()
-            .where(MessageRow.case_id == case_id)
-            .order_by(MessageRow.sort_at, MessageRow.id)
-        )
-        async with self._db.read() as session:
-            ids = list(await session.scalars(query))
-            return list((await load_messages(session, ids, with_parts=with_parts)).values())
-
-    async def set_case(self, message_ids: Sequence[int], case_id: int | None) -> None:
-        """File messages under a case (routing decides which)."""
-        if not message_ids:
-            return
-        async with self._db.write() as session:
-            await session.execute(
-                update(MessageRow).where(MessageRow.id.in_(message_ids)).values(case_id=case_id)
-            )

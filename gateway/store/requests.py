@@ -1,217 +1,288 @@
-"""SMS Chat Requests: a text from a number with no open case waits here until an agent answers.
+"""SMS Chat Requests: routing each inbound text to its open case or to the request queue, and
+answering requests. Answering is one conditional UPDATE, so of two agents answering at once
+exactly one wins.
 
-Answering is one conditional UPDATE, so of two agents answering at once exactly one wins.
+Each change appends its events to the log (and its audit entry) in the same transaction, and
+returns the events so the caller publishes them after the commit.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.store import convert
-from gateway.store.cases import case_data, open_case_in, reopen_case_in
-from gateway.store.database import Database, utc_now
-from gateway.store.domain import AnswerResult, ChatRequest, Event, RequestChange
-from gateway.store.errors import ConflictError, NotFoundError, RequestAlreadyHandledError
+from gateway.store.accounts import add_audit
+from gateway.store.cases import attach_unrouted, contact_phone
+from gateway.store.database import Database
+from gateway.store.domain import AnswerOutcome, ChatRequest, Event, RouteOutcome
+from gateway.store.errors import (
+    ConflictError,
+    InvalidTransitionError,
+    NotFoundError,
+    RequestAlreadyHandledError,
+)
+from gateway.store.event_data import case_event_data, request_event_data
 from gateway.store.events import append_event
-from gateway.store.models import CaseRow, ContactRow, RequestRow
+from gateway.store.models import CaseRow, ContactRow, LineRow, MessageRow, RequestRow
 
 
-def request_data(request: ChatRequest, **extra: Any) -> dict[str, Any]:
-    return {
-        "id": request.id, "contact_id": request.contact_id, "phone": request.phone,
-        "line_id": request.line_id, "message_id": request.message_id, "status": request.status,
-        "overdue": request.overdue, "created_at": request.created_at.isoformat(),
-        "answered_at": request.answered_at.isoformat() if request.answered_at else None,
-        "answered_by": request.answered_by, "case_id": request.case_id, **extra,
-    }
-
-
-async def _load(session: AsyncSession, request_id: int) -> ChatRequest:
-    row = (
-        await session.execute(
-            select(RequestRow, ContactRow.number)
-            .join(ContactRow, ContactRow.id == RequestRow.contact_id)
-            .where(RequestRow.id == request_id)
-            .execution_options(populate_existing=True)
-        )
-    ).first()
-    if row is None:
-        raise NotFoundError("request", request_id)
-    return convert.request(row[0], row[1])
-
-
-async def _pending_id(session: AsyncSession, contact_id: int) -> int | None:
-    return await session.scalar(
-        select(RequestRow.id).where(
-            RequestRow.contact_id == contact_id, RequestRow.status == "pending"
-        )
-    )
-
-
-class RequestRepository:
+class RequestsRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def create_request(
-        self,
-        contact_id: int,
-        line_id: int,
-        message_id: int | None,
-        now: datetime | None = None,
-    ) -> RequestChange:
-        """A new pending request (request.created), or the contact's pending one when it already
-        has one (created=False, no event): further texts join it instead of ringing again."""
-        now = now or utc_now()
-        try:
-            async with self._db.write() as session:
-                existing = await _pending_id(session, contact_id)
-                if existing is not None:
-                    return RequestChange(request=await _load(session, existing), event=None)
-                row = RequestRow(
-                    contact_id=contact_id, line_id=line_id, message_id=message_id,
-                    status="pending", overdue=False, created_at=now,
+    # -- routing
+
+    async def route_inbound(
+        self, message_id: int, now: datetime, *, opt_out: bool | None = None
+    ) -> RouteOutcome:
+        """Puts an inbound message where an agent sees it: its contact's open case, else the
+        contact's pending request, else a new request. Idempotent: a routed message is skipped.
+
+        `opt_out` True flags the contact as opted out, False clears the flag, None leaves it.
+        """
+        async with self._db.write() as session:
+            message = await session.get(MessageRow, message_id)
+            if message is None:
+                raise NotFoundError("message", message_id)
+            if message.direction != "in" or message.contact_id is None:
+                return RouteOutcome("skipped", message_id)
+            contact = await session.get(ContactRow, message.contact_id)
+            assert contact is not None
+            events: list[Event] = []
+            if opt_out is not None and contact.opted_out != opt_out:
+                contact.opted_out = opt_out
+                contact.opted_out_at = now if opt_out else None
+            if message.case_id is not None:
+                return RouteOutcome("skipped", message_id)
+            case_row = (
+                await session.execute(
+                    select(CaseRow).where(
+                        CaseRow.contact_id == contact.id, CaseRow.status == "open"
+                    )
                 )
-                session.add(row)
+            ).scalar_one_or_none()
+            if case_row is not None:
+                message.case_id = case_row.id
                 await session.flush()
-                request = await _load(session, row.id)
-                event = await append_event(session, "request.created", request_data(request), now)
-                return RequestChange(request=request, event=event, created=True)
-        except IntegrityError:
-            async with self._db.read() as session:
-                existing = await _pending_id(session, contact_id)
-                if existing is None:
-                    raise
-                return RequestChange(request=await _load(session, existing), event=None)
+                case = convert.case(case_row, contact.number)
+                data = case_event_data(case) | {
+                    "reason": "message", "message_id": message_id,
+                    "opted_out": contact.opted_out,
+                }
+                events.append(await append_event(session, "case.updated", data, now))
+                return RouteOutcome("attached", message_id, case=case, events=tuple(events))
+            pending = (
+                await session.execute(
+                    select(RequestRow).where(
+                        RequestRow.contact_id == contact.id, RequestRow.status == "pending"
+                    )
+                )
+            ).scalar_one_or_none()
+            if pending is not None:
+                # Further texts join the waiting request (the preview shows the newest one).
+                pending.message_id = message_id
+                await session.flush()
+                request = convert.request(pending, contact.number)
+                events.append(await append_event(
+                    session, "request.updated",
+                    request_event_data(request) | {"message_id": message_id}, now,
+                ))
+                return RouteOutcome("request_updated", message_id, request=request,
+                                    events=tuple(events))
+            row = RequestRow(
+                contact_id=contact.id, line_id=message.line_id, message_id=message_id,
+                status="pending", overdue=False, created_at=now,
+            )
+            session.add(row)
+            await session.flush()
+            request = convert.request(row, contact.number)
+            events.append(await append_event(
+                session, "request.created",
+                request_event_data(request) | {"message_id": message_id}, now,
+            ))
+            return RouteOutcome("request_created", message_id, request=request,
+                                events=tuple(events))
+
+    async def unrouted_inbound(self, limit: int) -> list[int]:
+        """Inbound messages that are in no case and whose contact has no pending request:
+        what a crash between the pipeline's commit and routing would leave behind."""
+        pending = select(RequestRow.id).where(
+            RequestRow.contact_id == MessageRow.contact_id, RequestRow.status == "pending"
+        )
+        async with self._db.read() as session:
+            rows = await session.execute(
+                select(MessageRow.id)
+                .where(
+                    MessageRow.direction == "in",
+                    MessageRow.case_id.is_(None),
+                    MessageRow.contact_id.is_not(None),
+                    MessageRow.status != "receiving",
+                    ~pending.exists(),
+                )
+                .order_by(MessageRow.sort_at, MessageRow.id)
+                .limit(limit)
+            )
+            return [int(value) for value in rows.scalars()]
+
+    # -- requests
+
+    async def get(self, request_id: int) -> ChatRequest | None:
+        async with self._db.read() as session:
+            row = await session.get(RequestRow, request_id)
+            if row is None:
+                return None
+            return convert.request(row, await contact_phone(session, row.contact_id))
+
+    async def pending(self, limit: int | None = None) -> list[ChatRequest]:
+        """Oldest first: the order agents should answer in."""
+        query = (
+            select(RequestRow, ContactRow.number)
+            .join(ContactRow, ContactRow.id == RequestRow.contact_id)
+            .where(RequestRow.status == "pending")
+            .order_by(RequestRow.created_at, RequestRow.id)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        async with self._db.read() as session:
+            rows = await session.execute(query)
+            return [convert.request(row, number) for row, number in rows]
 
     async def answer_request(
         self,
         request_id: int,
         agent_id: int,
+        now: datetime,
         *,
         continue_case_id: int | None = None,
-        now: datetime | None = None,
-    ) -> AnswerResult:
-        """Answer for `agent_id`: opens a new case (or reopens `continue_case_id`, which must be
-        a closed case of the same contact; an already open case of the contact is reused).
-        Raises RequestAlreadyHandledError for every answer but the first."""
-        try:
-            return await self._answer(request_id, agent_id, continue_case_id, now or utc_now())
-        except IntegrityError as error:
-            # Someone opened a case for this contact at the same moment; nothing was committed.
-            raise ConflictError(f"request {request_id}: the case changed meanwhile") from error
+    ) -> AnswerOutcome:
+        """The first agent to answer wins; a second gets RequestAlreadyHandledError.
 
-    async def _answer(
-        self, request_id: int, agent_id: int, continue_case_id: int | None, now: datetime
-    ) -> AnswerResult:
+        With `continue_case_id` the contact's closed case is reopened for the agent; otherwise a
+        new case is created. A request raised for an open case (raise_for_case) moves that case
+        to the agent. Messages waiting in the request join the case.
+        """
         async with self._db.write() as session:
-            result = await session.execute(
+            won = await session.execute(
                 update(RequestRow)
                 .where(RequestRow.id == request_id, RequestRow.status == "pending")
-                .values(status="answered", answered_at=now, answered_by=agent_id)
+                .values(status="answered", answered_by=agent_id, answered_at=now)
             )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                current = await _load(session, request_id)
-                raise RequestAlreadyHandledError(request_id, current.status)
-            request = await _load(session, request_id)
+            row = await session.get(RequestRow, request_id)
+            if row is None:
+                raise NotFoundError("request", request_id)
+            if getattr(won, "rowcount", 0) != 1:
+                raise RequestAlreadyHandledError(request_id, row.status)
+            phone = await contact_phone(session, row.contact_id)
             events: list[Event] = []
+            takeover = row.case_id is not None  # raised for an open case (see raise_for_case)
+            if takeover:
+                continue_case_id = row.case_id
             if continue_case_id is not None:
-                owner = await session.scalar(
-                    select(CaseRow.contact_id).where(CaseRow.id == continue_case_id)
-                )
-                if owner is None:
+                case_row = await session.get(CaseRow, continue_case_id)
+                if case_row is None or case_row.contact_id != row.contact_id:
                     raise NotFoundError("case", continue_case_id)
-                if owner != request.contact_id:
-                    raise ConflictError(
-                        f"case {continue_case_id} belongs to another phone number"
-                    )
-                case = await reopen_case_in(session, continue_case_id, agent_id, now)
-                created = False
-                events.append(
-                    await append_event(session, "case.opened", case_data(case, continued=True),
-                                       now)
-                )
+                if case_row.status != "closed" and not (takeover and case_row.status == "open"):
+                    raise InvalidTransitionError("case", case_row.id, case_row.status, "open")
+                case_row.status = "open"
+                case_row.agent_id = agent_id
+                case_row.closed_at = None
+                case_row.closed_by = None
+                case_row.line_id = row.line_id
             else:
-                case, created = await open_case_in(
-                    session, request.contact_id, request.line_id, agent_id, now
+                case_row = CaseRow(
+                    contact_id=row.contact_id, line_id=row.line_id, status="open",
+                    agent_id=agent_id, address_status="pending", opened_at=now,
                 )
-                if created:
-                    events.append(await append_event(session, "case.opened", case_data(case), now))
-            await session.execute(
-                update(RequestRow).where(RequestRow.id == request_id).values(case_id=case.id)
-            )
-            request = await _load(session, request_id)
-            events.insert(
-                0, await append_event(session, "request.answered", request_data(request), now)
-            )
-            return AnswerResult(request=request, case=case, case_created=created,
-                                events=tuple(events))
+                session.add(case_row)
+            try:
+                await session.flush()
+            except sa_exc.IntegrityError as error:
+                raise ConflictError(f"contact of request {request_id} already has an open case"
+                                    ) from error
+            row.case_id = case_row.id
+            await attach_unrouted(session, row.contact_id, case_row.id)
+            await session.flush()
+            request = convert.request(row, phone)
+            case = convert.case(case_row, phone)
+            events.append(await append_event(session, "request.answered",
+                                             request_event_data(request), now))
+            events.append(await append_event(
+                session, "case.opened",
+                case_event_data(case) | {"continued": continue_case_id is not None}, now,
+            ))
+            add_audit(session, user_id=agent_id, action="request.answer",
+                      target=f"request:{request_id}",
+                      details={"case_id": case.id, "continued": continue_case_id is not None},
+                      now=now)
+            return AnswerOutcome(request, case, tuple(events))
 
-    async def cancel_request(self, request_id: int, now: datetime | None = None) -> RequestChange:
-        now = now or utc_now()
+    async def raise_for_case(
+        self, case_id: int, message_id: int | None, now: datetime
+    ) -> tuple[ChatRequest, tuple[Event, ...]] | None:
+        """An open case handed to the other agents (its agent is away, or hands it back): a
+        pending request carrying `case_id`, previewing `message_id` (else the customer's latest
+        text), which answering takes over. None when the case is not open or its customer
+        already has a pending request (it rings already)."""
         async with self._db.write() as session:
-            result = await session.execute(
-                update(RequestRow)
-                .where(RequestRow.id == request_id, RequestRow.status == "pending")
-                .values(status="cancelled")
+            case_row = await session.get(CaseRow, case_id)
+            if case_row is None or case_row.status != "open":
+                return None
+            pending = await session.scalar(select(RequestRow.id).where(
+                RequestRow.contact_id == case_row.contact_id, RequestRow.status == "pending"
+            ))
+            if pending is not None:
+                return None
+            if message_id is None:
+                message_id = await session.scalar(
+                    select(MessageRow.id)
+                    .where(MessageRow.contact_id == case_row.contact_id,
+                           MessageRow.direction == "in")
+                    .order_by(MessageRow.sort_at.desc(), MessageRow.id.desc())
+                    .limit(1)
+                )
+            message = await session.get(MessageRow, message_id) if message_id else None
+            line_id = case_row.line_id or (message.line_id if message is not None else None)
+            if line_id is None:
+                line_id = await session.scalar(select(LineRow.id).order_by(LineRow.id).limit(1))
+            if line_id is None:
+                return None
+            row = RequestRow(
+                contact_id=case_row.contact_id, line_id=line_id, message_id=message_id,
+                status="pending", overdue=False, created_at=now, case_id=case_id,
             )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                current = await _load(session, request_id)
-                raise RequestAlreadyHandledError(request_id, current.status)
-            request = await _load(session, request_id)
-            event = await append_event(session, "request.cancelled", request_data(request), now)
-            return RequestChange(request=request, event=event)
+            session.add(row)
+            await session.flush()
+            request = convert.request(row, await contact_phone(session, case_row.contact_id))
+            event = await append_event(
+                session, "request.created",
+                request_event_data(request) | {"message_id": message_id,
+                                               "away_agent_id": case_row.agent_id},
+                now,
+            )
+            return request, (event,)
 
-    async def mark_overdue(
-        self, created_before: datetime, now: datetime | None = None
-    ) -> list[RequestChange]:
-        """Flag pending requests waiting since before `created_before` (request.overdue, once)."""
-        now = now or utc_now()
+    async def mark_overdue(self, created_before: datetime, now: datetime) -> list[Event]:
         async with self._db.write() as session:
-            ids = list(
-                await session.scalars(
-                    select(RequestRow.id)
+            rows = (
+                await session.execute(
+                    select(RequestRow, ContactRow.number)
+                    .join(ContactRow, ContactRow.id == RequestRow.contact_id)
                     .where(
                         RequestRow.status == "pending",
                         RequestRow.overdue.is_(False),
                         RequestRow.created_at <= created_before,
                     )
-                    .order_by(RequestRow.id)
                 )
-            )
-            if not ids:
-                return []
-            await session.execute(
-                update(RequestRow).where(RequestRow.id.in_(ids)).values(overdue=True)
-            )
-            changes = []
-            for request_id in ids:
-                request = await _load(session, request_id)
-                event = await append_event(session, "request.overdue", request_data(request), now)
-                changes.append(RequestChange(request=request, event=event))
-            return changes
-
-    async def get(self, request_id: int) -> ChatRequest:
-        async with self._db.read() as session:
-            return await _load(session, request_id)
-
-    async def find_pending(self, contact_id: int) -> ChatRequest | None:
-        async with self._db.read() as session:
-            request_id = await _pending_id(session, contact_id)
-            return await _load(session, request_id) if request_id is not None else None
-
-    async def pending(self, limit: int = 200) -> list[ChatRequest]:
-        """Oldest first: the order agents should answer in."""
-        async with self._db.read() as session:
-            rows = await session.execute(
-                select(RequestRow, ContactRow.number)
-                .join(ContactRow, ContactRow.id == RequestRow.contact_id)
-                .where(RequestRow.status == "pending")
-                .order_by(RequestRow.created_at, RequestRow.id)
-                .limit(limit)
-            )
-            return [convert.request(row, phone) for row, phone in rows.all()]
+            ).all()
+            events = []
+            for row, number in rows:
+                row.overdue = True
+                await session.flush()
+                events.append(await append_event(
+                    session, "request.overdue", request_event_data(convert.request(row, number)),
+                    now,
+                ))
+            return events

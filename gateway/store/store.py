@@ -6,8 +6,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL
 
-from gateway.store.audit import AuditRepository
-from gateway.store.cases import CaseRepository
+from gateway.store.accounts import AccountsRepository
+from gateway.store.cases import CasesRepository
 from gateway.store.contacts import ContactRepository
 from gateway.store.database import (
     DEFAULT_REGION,
@@ -20,12 +20,13 @@ from gateway.store.database import (
 from gateway.store.events import EventRepository
 from gateway.store.failover import FailoverRepository
 from gateway.store.inbound import InboundRepository
+from gateway.store.line_stats import LineStatsRepository
 from gateway.store.lines import LineRepository
 from gateway.store.messages import MessageRepository
 from gateway.store.migrate import upgrade_engine
 from gateway.store.outbound import OutboundRepository
-from gateway.store.requests import RequestRepository
-from gateway.store.users import SessionRepository, TokenRepository, UserRepository
+from gateway.store.requests import RequestsRepository
+from gateway.store.webhook_deliveries import WebhookDeliveriesRepository
 
 
 class Store:
@@ -40,12 +41,11 @@ class Store:
         self.outbound = OutboundRepository(db)
         self.failover = FailoverRepository(db)
         self.events = EventRepository(db)
-        self.cases = CaseRepository(db)
-        self.requests = RequestRepository(db)
-        self.users = UserRepository(db)
-        self.sessions = SessionRepository(db)
-        self.tokens = TokenRepository(db)
-        self.audit = AuditRepository(db)
+        self.line_stats = LineStatsRepository(db)
+        self.cases = CasesRepository(db)
+        self.requests = RequestsRepository(db)
+        self.accounts = AccountsRepository(db)
+        self.webhook_deliveries = WebhookDeliveriesRepository(db)
 
     @classmethod
     async def open(

@@ -8,8 +8,6 @@ from typing import Any
 
 import pytest
 
-from gateway.store.accounts_repo_api import AccountsRepository
-
 from .conftest import CUSTOMER, Env
 
 
@@ -116,10 +114,21 @@ async def test_send_answer_close_and_reassign_are_audited(env: Env) -> None:
     await alice.post(f"/api/cases/{case['id']}/messages", {"text": "hello"})
     await boss.post(f"/api/cases/{case['id']}/reassign", {"agent": "alice"})
     await alice.post(f"/api/cases/{case['id']}/close")
-    entries = await AccountsRepository(env.store.db).audit_log(limit=100)
+    entries = await env.store.accounts.audit_log(limit=100)
     actions = {(e.action, e.user_id) for e in entries}
     assert {("request.answer", alice.id), ("message.send", alice.id),
             ("case.reassign", boss.id), ("case.close", alice.id)} <= actions
+
+
+async def test_an_admin_adding_a_user_writes_one_audit_row_naming_the_admin(env: Env) -> None:
+    root = await env.login("root", "admin")
+    status, body = await root.post("/api/users", {"username": "carol", "role": "agent"})
+    assert status == 201, body
+    target = f"user:{body['user']['id']}"
+    status, log = await root.get("/api/audit")
+    assert status == 200
+    rows = [e for e in log["entries"] if e["target"] == target]
+    assert [(e["action"], e["user_id"]) for e in rows] == [("user.create", root.id)]
 
 
 async def test_history_spans_cases_with_ages_and_delivery_state(env: Env) -> None:

@@ -91,4 +91,8 @@ async def test_healthz_and_metrics_need_no_login(env: Env) -> None:
     assert (await env.client.get("/healthz")).status == 200
     response = await env.client.get("/metrics")
     assert response.status == 200
-    assert "sms_gateway_pending_requests" in await response.text()
+    assert "sms_gateway_pending_requests 0.0" in await response.text()
+    await env.text_in("hello")
+    assert "sms_gateway_pending_requests 1.0" in await (await env.client.get("/metrics")).text()
+    health = await (await env.client.get("/healthz")).json()
+    assert health["last_event_seq"] == await env.store.events.last_seq() > 0

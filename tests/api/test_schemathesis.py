@@ -90,8 +90,7 @@ class Callers:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(CALL_TIMEOUT_S)
 
     async def _restore_user(self, name: str, role: str) -> None:
-        user = await self._accounts.repo.get_user_by_name(name)
-        assert user is not None
+        [user] = [u for u in await self._accounts.list_users() if u.username == name]
         if user.disabled:
             await self._accounts.set_disabled(name, False)
         if user.role != role:

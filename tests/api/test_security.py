@@ -138,6 +138,17 @@ async def test_api_token_works_within_its_scopes_only(env: Env) -> None:
     assert (await env.client.get("/api/cases", headers=auth)).status == 401
 
 
+async def test_a_disabled_users_token_is_refused(env: Env) -> None:
+    await env.user("crm-bot")
+    created = await env.workflow.accounts.create_token("crm", "crm-bot", ["cases:read"])
+    auth = {"Authorization": f"Bearer {created.secret}"}
+    assert (await env.client.get("/api/cases", headers=auth)).status == 200
+    await env.workflow.accounts.set_disabled("crm-bot", True)
+    assert (await env.client.get("/api/cases", headers=auth)).status == 401
+    await env.workflow.accounts.set_disabled("crm-bot", False)
+    assert (await env.client.get("/api/cases", headers=auth)).status == 200
+
+
 @pytest.mark.parametrize(
     ("body", "code"),
     [

@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient
 
 from gateway.api.app import create_app
 from gateway.service.secrets import TEST_HASHING_COST, Passwords
-from gateway.store.webhooks_repo_api import WebhookDeliveriesRepository, WebhookDelivery
+from gateway.store.webhook_deliveries import WebhookDelivery
 
 from .conftest import CUSTOMER, Env
 from .webhook_receiver import BACKOFF_S, Receiver, verify, webhook_config
@@ -23,7 +23,7 @@ def config_overrides(receiver: Receiver) -> dict[str, Any]:
 
 
 async def _deliveries(env: Env) -> list[WebhookDelivery]:
-    return await WebhookDeliveriesRepository(env.store.db).list_deliveries()
+    return await env.store.webhook_deliveries.list_deliveries()
 
 
 async def _until_recorded(env: Env, attempts: int) -> list[WebhookDelivery]:

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.bus import BusEvent, EventBus
+from gateway.bus import BusEvent, EventBus, Publisher
 from gateway.modem.model import Identity, LineState
-from gateway.pipeline import Publisher
 from gateway.pipeline.lines import LineBoard
 from gateway.store import Store
 

@@ -14,11 +14,10 @@ import pytest
 from gateway.cli import main
 from gateway.config import load_config
 from gateway.service.accounts import AccountService
-from gateway.service.errors import InvalidCredentialsError
+from gateway.service.errors import InvalidCredentialsError, InvalidInputError
 from gateway.service.secrets import Passwords
-from gateway.store.accounts_repo_api import AccountsRepository
 from gateway.store.database import utc_now
-from gateway.store.domain import ApiToken, User
+from gateway.store.domain import ApiToken, AuditEntry, User
 from gateway.store.store import Store
 
 PASSWORD = "a long enough passphrase"
@@ -58,7 +57,7 @@ def _with_accounts(config_path: Path, use: Callable[[AccountService], object]) -
     async def go() -> object:
         store = await Store.open(load_config(config_path).database_url, migrate=False)
         try:
-            accounts = AccountService(AccountsRepository(store.db), clock=utc_now,
+            accounts = AccountService(store.accounts, clock=utc_now,
                                       session_ttl_s=60, passwords=Passwords())
             result = use(accounts)
             return await result if asyncio.iscoroutine(result) else result
@@ -86,7 +85,7 @@ def _can_log_in(config_path: Path, username: str, password: str) -> bool:
 
 def _user(config_path: Path, username: str) -> User:
     async def get(accounts: AccountService) -> User | None:
-        return await accounts.repo.get_user_by_name(username)
+        return next((u for u in await accounts.list_users() if u.username == username), None)
 
     user = _with_accounts(config_path, get)
     assert isinstance(user, User)
@@ -104,6 +103,30 @@ def test_user_add_takes_the_password_from_stdin(cli: Cli, config_path: Path) -> 
     assert PASSWORD not in user.password_hash
     assert _can_log_in(config_path, "alice", PASSWORD)
     assert not _can_log_in(config_path, "alice", PASSWORD + "!")
+
+
+def test_user_add_writes_exactly_one_audit_row(cli: Cli, config_path: Path) -> None:
+    assert cli("user", "add", "alice", stdin=PASSWORD)[0] == 0
+    user = _user(config_path, "alice")
+
+    async def log(accounts: AccountService) -> list[AuditEntry]:
+        return await accounts.audit_log(100)
+
+    entries = _with_accounts(config_path, log)
+    assert isinstance(entries, list)
+    assert [(e.action, e.user_id, e.target) for e in entries] == [
+        ("user.create", None, f"user:{user.id}"),
+    ]
+
+
+def test_a_role_that_does_not_exist_is_refused(cli: Cli, config_path: Path) -> None:
+    assert cli("user", "list")[0] == 0  # the database exists
+
+    async def add(accounts: AccountService) -> None:
+        await accounts.add_user("eve", "root", PASSWORD)
+
+    with pytest.raises(InvalidInputError, match="role must be one of"):
+        _with_accounts(config_path, add)
 
 
 def test_user_add_without_a_password_generates_one_and_prints_it_once(

@@ -218,8 +218,7 @@ async def test_history_is_ordered_by_scts_with_arrival_breaking_ties(
     await store.inbound.record_inbound(line_id, [sms("first", scts=T0)])
     await store.inbound.record_inbound(line_id, [sms("second", scts=T0)])
     await store.inbound.record_inbound(line_id, [sms("waiting", ref=1, seq=1, total=2)])
-    contact = await store.contacts.find_by_number(CUSTOMER)
-    assert contact is not None
+    contact = await store.contacts.ensure(CUSTOMER)
     history = await store.messages.history(contact.id)
     assert [m.text for m in history] == ["first", "second", "third"]
     page = await store.messages.history(contact.id, limit=2)

@@ -1,44 +1,34 @@
-"""Publishing logged events, and deciding which of them each caller may see.
+"""Which published events each caller may see.
 
-The workflow keeps a map of case -> assigned agent, updated from the case events it publishes
-itself (every case change goes through this process), so filtering a busy event stream for an
-agent costs no query.
+A map of case -> assigned agent is kept from the case events on the bus (every case change is
+published), so filtering a busy event stream for an agent costs no query.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
-from gateway.bus import BusEvent, EventBus
+from gateway.bus import BusEvent
 from gateway.service.access import Principal
-from gateway.store.cases_repo_api import CasesRepository
-from gateway.store.domain import Event
+from gateway.store.cases import CasesRepository
 
 # Seen by every agent: the queue and the lines are shared.
 _SHARED_PREFIXES = ("request.", "line.")
 
 
-class EventPublisher:
-    def __init__(self, bus: EventBus, cases: CasesRepository) -> None:
-        self._bus = bus
+class EventVisibility:
+    def __init__(self, cases: CasesRepository) -> None:
         self._cases = cases
         self._case_agents: dict[int, int | None] = {}
 
     async def load(self) -> None:
         self._case_agents.update(await self._cases.open_case_agents())
 
-    def publish(self, events: Iterable[Event]) -> None:
-        for event in events:
-            self.observe(event.type, event.data)
-            self._bus.publish(BusEvent(event.seq, event.type, dict(event.data)))
-
-    def observe(self, type_: str, data: dict[str, Any]) -> None:
-        if type_.startswith("case.") and isinstance(data.get("case_id"), int):
+    def observe(self, event: BusEvent) -> None:
+        """A bus listener: notes each case's agent as case events go by."""
+        data = event.data
+        if event.type.startswith("case.") and isinstance(data.get("case_id"), int):
             self._case_agents[data["case_id"]] = data.get("agent_id")
-
-    def note_case(self, case_id: int, agent_id: int | None) -> None:
-        self._case_agents[case_id] = agent_id
 
     async def case_agent(self, case_id: int) -> int | None:
         if case_id not in self._case_agents:

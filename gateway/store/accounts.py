@@ -1,4 +1,6 @@
-"""Accounts for the agent API: users, login sessions, API tokens and the audit log."""
+"""Accounts: users (argon2 hashes made by the caller), login sessions, API tokens and the audit
+log. Only digests of session and token secrets are stored; making and checking them is the
+service's job (gateway.service.accounts)."""
 
 from __future__ import annotations
 
@@ -31,14 +33,19 @@ def add_audit(
 
 
 class AccountsRepository:
+    """Every change writes its audit row in the same transaction, so the row exists exactly when
+    the change does."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
 
     # -- users
 
     async def create_user(
-        self, username: str, role: Role, password_hash: str, now: datetime
+        self, username: str, role: Role, password_hash: str, now: datetime,
+        by: int | None = None,
     ) -> User:
+        """`by` is the admin who created the user (None from the command line)."""
         try:
             async with self._db.write() as session:
                 row = UserRow(
@@ -47,7 +54,7 @@ class AccountsRepository:
                 )
                 session.add(row)
                 await session.flush()
-                add_audit(session, user_id=None, action="user.create",
+                add_audit(session, user_id=by, action="user.create",
                           target=f"user:{row.id}", details={"username": username, "role": role},
                           now=now)
                 return convert.user(row)
@@ -102,12 +109,6 @@ class AccountsRepository:
                       details=details, now=now)
             await session.flush()
             return convert.user(row)
-
-    async def touch_user(self, user_id: int, now: datetime) -> None:
-        async with self._db.write() as session:
-            await session.execute(
-                update(UserRow).where(UserRow.id == user_id).values(last_seen=now)
-            )
 
     # -- sessions
 

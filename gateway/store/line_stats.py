@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -35,16 +34,3 @@ class LineStatsRepository:
                 .group_by(MessageRow.line_id)
             )
             return {int(line): at for line, at in rows if at is not None}
-
-    async def case_starts(self, case_ids: Iterable[int]) -> dict[int, datetime]:
-        """The first shown message of each case: when its interaction began."""
-        wanted = list(set(case_ids))
-        if not wanted:
-            return {}
-        async with self._db.read() as session:
-            rows = await session.execute(
-                select(MessageRow.case_id, func.min(MessageRow.sort_at))
-                .where(MessageRow.case_id.in_(wanted), MessageRow.status != "receiving")
-                .group_by(MessageRow.case_id)
-            )
-            return {int(case): at for case, at in rows if case is not None}
