@@ -263,8 +263,15 @@ export class CaseWindow {
 
   /** The customer's last text in this case has no reply after it. */
   _unanswered() {
-    const mine = this.sorted().filter((m) => m.case_id === this.id);
-    return mine.length > 0 && mine[mine.length - 1].direction === "in";
+    // By id, the order the server stored them in: times can tie to the second.
+    let lastIn = 0;
+    let lastOut = 0;
+    for (const m of this.messages.values()) {
+      if (m.case_id !== this.id) continue;
+      if (m.direction === "in") lastIn = Math.max(lastIn, m.id);
+      else lastOut = Math.max(lastOut, m.id);
+    }
+    return lastIn > lastOut;
   }
 
   _keepOpen() {

@@ -69,9 +69,12 @@ export class SupervisorView {
       this.agents = agents.agents || [];
     } catch (error) {
       this.message.textContent = `Could not load the supervisor view: ${error.message}`;
+      this.loadFailed = true;
       return;
     }
-    this.message.textContent = "";
+    // Only a load error is cleared here: what the supervisor's last action said stays.
+    if (this.loadFailed) this.message.textContent = "";
+    this.loadFailed = false;
     this.renderRequests(this.app.requests);
     this.renderCases();
     this.renderAgents();
