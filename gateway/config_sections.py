@@ -111,7 +111,7 @@ class SimulatorConfig(Section):
     control: ListenAddress = "127.0.0.1:8081"
     profile: str = "generic"
     delivery_delay_s: NonNegativeSeconds = 0.0
-    status_report_delay_s: NonNegativeSeconds = 0.0
+    status_report_delay_s: NonNegativeSeconds = 0.2
 
     @property
     def host(self) -> str:
@@ -208,7 +208,7 @@ class DriverConfig(Section):
     silence_timeout_s: PositiveSeconds = 90.0
     reconnect_backoff_initial_s: PositiveSeconds = 1.0
     reconnect_backoff_max_s: PositiveSeconds = 60.0
-    sim_busy_retry_s: PositiveSeconds = 2.0
+    sim_busy_retry_s: PositiveSeconds = 0.5
     sim_busy_timeout_s: PositiveSeconds = 30.0
 
 
@@ -234,8 +234,7 @@ class SendingConfig(Section):
 
 class InboundConfig(Section):
     reassembly_timeout_s: PositiveSeconds = 60.0
-    storage_sweep_interval_s: PositiveSeconds = 300.0
-    db_retry_interval_s: PositiveSeconds = 5.0
+    db_retry_interval_s: PositiveSeconds = 1.0
 
 
 def check_region(value: str) -> str:

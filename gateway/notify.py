@@ -6,13 +6,18 @@ Without NOTIFY_SOCKET (not started by systemd, or tests) every call is a no-op.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
-__all__ = ["SystemdNotifier", "watchdog_interval_s"]
+__all__ = ["STATUS_INTERVAL_S", "SystemdNotifier", "report_status", "status_interval_s",
+           "watchdog_interval_s"]
+
+# How often the status line is refreshed (more often when the watchdog asks for it).
+STATUS_INTERVAL_S = 10.0
 
 _log = logging.getLogger(__name__)
 
@@ -93,3 +98,20 @@ def _status(text: str | None) -> tuple[str, ...]:
     if text is None:
         return ()
     return ("STATUS=" + " ".join(text.splitlines()),)
+
+
+def status_interval_s(watchdog_s: float | None) -> float:
+    """How often to send STATUS= and WATCHDOG=1: every STATUS_INTERVAL_S, or every half
+    watchdog interval when that is shorter."""
+    return min(STATUS_INTERVAL_S, watchdog_s / 2) if watchdog_s else STATUS_INTERVAL_S
+
+
+async def report_status(
+    notifier: SystemdNotifier, summary: Callable[[], Awaitable[str]], interval_s: float
+) -> None:
+    """Forever: the daemon's one-line summary as STATUS=, and a watchdog ping after it (a
+    loop that stops reporting is a hung daemon, which systemd then restarts)."""
+    while True:
+        notifier.status(await summary())
+        notifier.watchdog()
+        await asyncio.sleep(interval_s)

@@ -9,12 +9,9 @@ from datetime import datetime
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from gateway.bus import EventBus
 from gateway.config import Config
 from gateway.service.access import Principal
-from gateway.service.webhooks import WebhookDispatcher
 from gateway.service.workflow import Workflow
-from gateway.store.store import Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,14 +20,10 @@ class Auth:
     csrf_token: str | None  # set for session logins; tokens carry no ambient credential
 
 
-STORE = web.AppKey("store", Store)
-BUS = web.AppKey("bus", EventBus)
 CONFIG = web.AppKey("config", Config)
 WORKFLOW = web.AppKey("workflow", Workflow)
-WEBHOOKS = web.AppKey("webhooks", WebhookDispatcher)
 CLOCK: web.AppKey[Callable[[], datetime]] = web.AppKey("clock")
 REGISTRY = web.AppKey("registry", CollectorRegistry)
 WEBSOCKETS: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("websockets")
-START_WORKFLOW = web.AppKey("start_workflow", bool)
 
 AUTH = web.RequestKey("auth", Auth)

@@ -186,7 +186,8 @@ def render_table(results: Sequence[ProbeResult], lines: Sequence[str | None]) ->
 def _row(result: ProbeResult, line: str | None) -> list[str]:
     if not result.answers_at:
         return [result.device, "no", *["-"] * (len(COLUMNS) - 2)]
-    model = " ".join(p for p in (result.manufacturer, result.model) if p) or "-"
+    identity = result.identity
+    model = " ".join(p for p in (identity.manufacturer, identity.model) if p) or "-"
     signal = "-"
     if result.signal_dbm is not None:
         signal = f"{result.signal_dbm} dBm ({result.signal_csq})"
@@ -196,10 +197,10 @@ def _row(result: ProbeResult, line: str | None) -> list[str]:
         result.device,
         "yes",
         model,
-        result.imei or "-",
+        identity.imei or "-",
         result.sim_state or "-",
-        result.iccid or "-",
-        result.own_number or "-",
+        identity.iccid or "-",
+        identity.own_number or "-",
         signal,
         result.registration or "-",
         line or "-",

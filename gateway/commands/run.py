@@ -30,7 +30,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gateway.daemon import run_daemon
+    from gateway.process import run_daemon
 
     try:
         return asyncio.run(run_daemon(args.config, demo=args.demo))

@@ -25,7 +25,6 @@ from gateway.discovery.matching import match_line
 from gateway.discovery.ports import is_serial_device
 from gateway.discovery.probe import (
     DEFAULT_BAUD,
-    DEFAULT_PROBE_TIMEOUT_S,
     ProbeResult,
     probe_port,
 )
@@ -84,8 +83,8 @@ class AutoModems:
         candidates: Iterable[str],
         on_match: MatchCallback,
         on_lost: LostCallback,
-        settle_s: float = 1.0,
-        probe_timeout_s: float = DEFAULT_PROBE_TIMEOUT_S,
+        settle_s: float,
+        probe_timeout_s: float,
         baud: int = DEFAULT_BAUD,
         reprobe_attempts: int = DEFAULT_REPROBE_ATTEMPTS,
         reprobe_interval_s: float = DEFAULT_REPROBE_INTERVAL_S,
@@ -279,8 +278,8 @@ class AutoModems:
             line=match.line.name,
             device=device,
             by=match.key,
-            imei=result.imei,
-            model=result.model,
+            imei=result.identity.imei,
+            model=result.identity.model,
         )
         try:
             await self.on_match(match.line, device)
@@ -295,14 +294,14 @@ class AutoModems:
     def _same_modem(self, result: ProbeResult) -> str | None:
         """The device of an already matched modem that this port also belongs to (a modem's
         second AT port): the same IMEI with the same SIM in it."""
-        if not result.imei or not result.identifies_sim:
+        if not result.identity.imei or not result.identifies_sim:
             return None
         for matched in self._matched.values():
-            probe = matched.probe
+            seen, found = matched.probe.identity, result.identity
             if (
-                probe.imei == result.imei
-                and (probe.iccid, probe.imsi) == (result.iccid, result.imsi)
-                and probe.resolved != result.resolved
+                seen.imei == found.imei
+                and (seen.iccid, seen.imsi) == (found.iccid, found.imsi)
+                and matched.probe.resolved != result.resolved
             ):
                 return matched.device
         return None
@@ -310,7 +309,9 @@ class AutoModems:
     def _record_unknown(self, unknown: UnknownDevice) -> None:
         self._unknown[unknown.device] = unknown
         probe = unknown.probe
-        key = (unknown.device, probe.iccid or probe.imsi or probe.own_number, probe.imei)
+        identity = probe.identity
+        sim = identity.iccid or identity.imsi or identity.own_number
+        key = (unknown.device, sim, identity.imei)
         if key in self._warned:
             return
         self._warned.add(key)
@@ -320,11 +321,11 @@ class AutoModems:
             reason=unknown.reason,
             detail=unknown.detail,
             found=probe.describe(),
-            iccid=probe.iccid,
-            imsi=probe.imsi,
-            own_number=probe.own_number,
-            imei=probe.imei,
-            model=probe.model,
+            iccid=identity.iccid,
+            imsi=identity.imsi,
+            own_number=identity.own_number,
+            imei=identity.imei,
+            model=identity.model,
         )
 
     async def _lose(self, device: str) -> None:

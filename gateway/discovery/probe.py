@@ -12,11 +12,10 @@ import asyncio
 import errno
 import os
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Literal, TypeVar
 
 import serial
-import serial_asyncio_fast
 import structlog
 
 from gateway.discovery.ports import is_serial_device, list_candidate_ports
@@ -27,20 +26,15 @@ from gateway.modem import (
     Identity,
     ModemDriver,
     ModemError,
-    Opener,
+    PinError,
     Registration,
+    SimError,
+    serial_opener,
 )
-from gateway.modem.driver import ProtocolFactory
-from gateway.modem.initialise import (
-    BUSY_CME,
-    CME_PUK_REQUIRED,
-    CME_SIM_FAILURE,
-    CME_SIM_NOT_INSERTED,
-    ICCID_COMMANDS,
-)
+from gateway.modem.cpin import BUSY_CME, CME_SIM_NOT_INSERTED, read_sim_state
+from gateway.modem.initialise import ICCID_COMMANDS
 from gateway.modem.responses import (
     parse_cnum,
-    parse_cpin,
     parse_creg,
     parse_csq,
     parse_digits,
@@ -53,7 +47,6 @@ __all__ = [
     "SimState",
     "is_serial_device",
     "list_candidate_ports",
-    "probe_opener",
     "probe_port",
 ]
 
@@ -62,7 +55,6 @@ T = TypeVar("T")
 SimState = Literal["READY", "SIM PIN", "SIM PUK", "not inserted", "error"]
 
 DEFAULT_BAUD = 115200
-DEFAULT_PROBE_TIMEOUT_S = 3.0
 # One AT command's wait; a probe retries plain AT with it until the probe's timeout.
 DEFAULT_COMMAND_TIMEOUT_S = 1.0
 AT_ATTEMPT_TIMEOUT_S = 0.5
@@ -78,18 +70,13 @@ log = structlog.get_logger("gateway.discovery")
 
 @dataclass(frozen=True, slots=True)
 class ProbeResult:
-    """What one port said. `device` is the path as given, `resolved` its real path."""
+    """What one port said. `device` is the path as given, `resolved` its real path; `identity`
+    is what the modem and its SIM said they are, as the supervisor records it."""
 
     device: str
     resolved: str
     answers_at: bool = False
-    manufacturer: str | None = None
-    model: str | None = None
-    revision: str | None = None
-    imei: str | None = None
-    imsi: str | None = None
-    iccid: str | None = None
-    own_number: str | None = None
+    identity: Identity = field(default_factory=Identity)
     sim_state: SimState | None = None
     signal_csq: int | None = None
     signal_dbm: int | None = None
@@ -97,36 +84,36 @@ class ProbeResult:
     error: str | None = None
 
     @property
-    def identity(self) -> Identity:
-        return Identity(
-            manufacturer=self.manufacturer,
-            model=self.model,
-            revision=self.revision,
-            imei=self.imei,
-            imsi=self.imsi,
-            iccid=self.iccid,
-            own_number=self.own_number,
-        )
-
-    @property
     def identifies_sim(self) -> bool:
         """Whether the SIM said who it is (ICCID, IMSI or own number)."""
-        return bool(self.iccid or self.imsi or self.own_number)
+        identity = self.identity
+        return bool(identity.iccid or identity.imsi or identity.own_number)
 
     def as_dict(self) -> dict[str, object]:
-        return asdict(self)
+        """Flat, as `sms-gateway probe --json` and `status` show it: the identity's fields
+        beside the port's."""
+        fields = asdict(self)
+        flat: dict[str, object] = {}
+        for key, value in fields.items():
+            if key == "identity":
+                flat.update(value)
+            else:
+                flat[key] = value
+        return flat
 
     def describe(self) -> str:
         """One line for a log or an admin: the modem and its SIM, as far as known."""
         if not self.answers_at:
             return f"{self.device}: {self.error or 'no answer to AT'}"
-        parts = [" ".join(p for p in (self.manufacturer, self.model) if p) or "unknown modem"]
+        identity = self.identity
+        parts = [" ".join(p for p in (identity.manufacturer, identity.model) if p)
+                 or "unknown modem"]
         for label, value in (
-            ("IMEI", self.imei),
+            ("IMEI", identity.imei),
             ("SIM", self.sim_state),
-            ("ICCID", self.iccid),
-            ("IMSI", self.imsi),
-            ("number", self.own_number),
+            ("ICCID", identity.iccid),
+            ("IMSI", identity.imsi),
+            ("number", identity.own_number),
         ):
             if value:
                 parts.append(f"{label} {value}")
@@ -143,27 +130,11 @@ class _Findings:
     step: str = "opening the port"
 
 
-def probe_opener(device: str, baud: int = DEFAULT_BAUD) -> Opener:
-    """Like gateway.modem.serial_opener, but with an exclusive lock: a port that another
-    program holds locked is reported busy instead of being written to."""
-
-    async def open_serial(
-        factory: ProtocolFactory,
-    ) -> tuple[asyncio.BaseTransport, asyncio.Protocol]:
-        loop = asyncio.get_running_loop()
-        transport, protocol = await serial_asyncio_fast.create_serial_connection(
-            loop, factory, device, baudrate=baud, exclusive=True
-        )
-        return transport, protocol
-
-    return open_serial
-
-
 async def probe_port(
     device: str,
     *,
     baud: int = DEFAULT_BAUD,
-    timeout_s: float = DEFAULT_PROBE_TIMEOUT_S,
+    timeout_s: float,
     command_timeout_s: float = DEFAULT_COMMAND_TIMEOUT_S,
 ) -> ProbeResult:
     """Probe `device`; never raises (but for cancellation) and never takes much over timeout_s."""
@@ -176,7 +147,7 @@ async def probe_port(
     try:
         async with asyncio.timeout(timeout_s):
             driver = await ModemDriver.open(
-                probe_opener(device, baud),
+                serial_opener(device, baud),  # exclusive: a port in use is reported busy
                 name=f"probe:{device}",
                 open_timeout_s=timeout_s,
                 command_timeout_s=command_timeout_s,
@@ -268,8 +239,7 @@ class _Probe:
         if cmee is not None and cmee != 1:
             await self._optional("AT+CMEE=1")  # +CME ERROR codes tell a missing SIM from a PIN
         findings.step = "identifying the modem"
-        findings.result = replace(
-            findings.result,
+        self._identify(
             manufacturer=parse_identification(await self._optional("AT+CGMI")),
             model=parse_identification(await self._optional("AT+CGMM")),
             revision=parse_identification(await self._optional("AT+CGMR")),
@@ -280,10 +250,9 @@ class _Probe:
         findings.result = replace(findings.result, sim_state=sim_state, error=detail)
         findings.step = "reading the SIM"
         if sim_state != "not inserted":
-            findings.result = replace(findings.result, iccid=await self._iccid())
+            self._identify(iccid=await self._iccid())
         if sim_state == "READY":
-            findings.result = replace(
-                findings.result,
+            self._identify(
                 imsi=parse_digits(await self._optional("AT+CIMI"), min_length=6),
                 own_number=parse_cnum(await self._optional("AT+CNUM")),
             )
@@ -323,40 +292,31 @@ class _Probe:
                 return int(text) if text.isdigit() else None
         return None
 
+    def _identify(self, **found: str | None) -> None:
+        result = self.findings.result
+        self.findings.result = replace(result, identity=replace(result.identity, **found))
+
     async def _sim_state(self) -> tuple[SimState, str | None]:
-        while True:
-            try:
-                lines = await self.driver.command("AT+CPIN?")
-            except CommandTimeoutError as error:
-                lines = error.lines  # Wavecom answers +CPIN: without a final OK
-                if parse_cpin(lines) is None:
-                    raise
-            except CmeError as error:
-                if error.code == CME_SIM_NOT_INSERTED:
-                    return "not inserted", None
-                if error.code == CME_PUK_REQUIRED:
-                    return "SIM PUK", None
-                if error.code in BUSY_CME:
-                    await asyncio.sleep(BUSY_RETRY_S)
-                    continue
-                if error.code == CME_SIM_FAILURE:
-                    return "error", "SIM failure"
-                return "error", f"AT+CPIN? answered {error.result}"
-            except CommandError as error:
-                return "error", f"AT+CPIN? answered {error.result}"
-            code = parse_cpin(lines)
-            if code == "READY":
-                return "READY", None
-            if code == "NOT READY":
-                await asyncio.sleep(BUSY_RETRY_S)  # the SIM is still starting
-                continue
-            if code in ("SIM PIN", "SIM PUK"):
-                return code, None  # type: ignore[return-value]  # checked just above
-            if code is not None and "PUK" in code:
-                return "SIM PUK", f"+CPIN: {code}"
-            if code is not None and "PIN" in code:
-                return "SIM PIN", f"+CPIN: {code}"
-            return "error", f"unexpected +CPIN answer: {code}"
+        try:
+            code = await read_sim_state(self.driver, retry_interval_s=BUSY_RETRY_S,
+                                        retry_until=None)  # the probe's timeout bounds it
+        except PinError:  # PUK-locked
+            return "SIM PUK", None
+        except SimError as error:
+            if error.cme_code == CME_SIM_NOT_INSERTED:
+                return "not inserted", None
+            return "error", str(error)
+        except CommandError as error:
+            return "error", f"AT+CPIN? answered {error.result}"
+        if code == "READY":
+            return "READY", None
+        if code in ("SIM PIN", "SIM PUK"):
+            return code, None  # type: ignore[return-value]  # checked just above
+        if code is not None and "PUK" in code:
+            return "SIM PUK", f"+CPIN: {code}"
+        if code is not None and "PIN" in code:
+            return "SIM PIN", f"+CPIN: {code}"
+        return "error", f"unexpected +CPIN answer: {code}"
 
     async def _iccid(self) -> str | None:
         for command in ICCID_COMMANDS:

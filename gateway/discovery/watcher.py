@@ -67,7 +67,8 @@ class DeviceWatcher:
         patterns: Iterable[str],
         on_added: DeviceCallback,
         on_removed: DeviceCallback,
-        settle_s: float = 1.0,
+        *,
+        settle_s: float,
     ) -> None:
         self.dirs: tuple[str, ...] = tuple(dict.fromkeys(os.path.normpath(d) for d in dirs))
         self.patterns: tuple[str, ...] = tuple(os.path.normpath(p) for p in patterns)

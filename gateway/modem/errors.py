@@ -156,4 +156,9 @@ class PinError(ModemError):
 
 
 class SimError(ModemError):
-    """The SIM is missing, failed or otherwise unusable."""
+    """The SIM is missing, failed or otherwise unusable; `cme_code` is the +CME ERROR that
+    said so, when one did (10: not inserted, 13: failure)."""
+
+    def __init__(self, message: str, *, cme_code: int | None = None) -> None:
+        super().__init__(message)
+        self.cme_code = cme_code

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 
 import structlog
 
+from gateway.backoff import Backoff, Retries
 from gateway.modem.driver import ModemDriver
 from gateway.modem.errors import CommandError
 from gateway.modem.framer import Urc
@@ -88,7 +89,7 @@ class Inbound:
         self._setup = setup
         self._chain_deletes = True
         settings = self.settings
-        delay = settings.sink_retry_initial_s
+        retries = Retries(Backoff(settings.sink_retry_initial_s, settings.sink_retry_max_s))
         first_sweep = True
         failing = False
         self.sweep_wanted.set()
@@ -99,15 +100,15 @@ class Inbound:
                 await self._sweep_reports(driver)
                 await self._sweep_messages(driver, every_memory=first_sweep)
             except SinkFailed as error:
+                delay = retries.next_delay_s()
                 self._log.warning("sink_failed_nothing_deleted", error=str(error), retry_in_s=delay)
                 self._on_sink_error(f"sink failed: {error}")
                 failing = True
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, settings.sink_retry_max_s)
                 self.sweep_wanted.set()
                 continue
             first_sweep = False
-            delay = settings.sink_retry_initial_s
+            retries.reset()
             if failing:
                 failing = False
                 self._on_sink_error(None)

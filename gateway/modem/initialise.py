@@ -14,10 +14,10 @@ from typing import TypeVar
 
 import structlog
 
+from gateway.modem.cpin import CME_PUK_REQUIRED, is_busy, read_sim_state
 from gateway.modem.driver import ModemDriver
 from gateway.modem.errors import (
     CmeError,
-    CmsError,
     CommandError,
     CommandTimeoutError,
     PinError,
@@ -26,7 +26,6 @@ from gateway.modem.errors import (
 from gateway.modem.model import Identity, Registration
 from gateway.modem.responses import (
     parse_cnum,
-    parse_cpin,
     parse_cpms_options,
     parse_creg,
     parse_csca,
@@ -40,11 +39,6 @@ from gateway.modem.settings import ModemSettings
 
 T = TypeVar("T")
 
-BUSY_CME = frozenset({14, 515})  # SIM busy, please wait
-BUSY_CMS = frozenset({314, 515})
-CME_SIM_NOT_INSERTED = 10
-CME_PUK_REQUIRED = 12
-CME_SIM_FAILURE = 13
 CME_INCORRECT_PASSWORD = 16
 # Memories preferred for reading and receiving: the SIM's keeps messages with the line's identity.
 MEMORY_PREFERENCE = ("SM", "MT", "ME")
@@ -169,29 +163,12 @@ class Initialiser:
         raise SimError(f"the SIM is not usable (+CPIN: {code})")
 
     async def _cpin(self, driver: ModemDriver) -> str | None:
-        loop = asyncio.get_running_loop()
-        while True:
-            try:
-                lines = await driver.command("AT+CPIN?")
-            except CommandTimeoutError as error:
-                lines = error.lines  # Wavecom answers +CPIN: without a final OK
-                if parse_cpin(lines) is None:
-                    raise
-            except CmeError as error:
-                if error.code == CME_SIM_NOT_INSERTED:
-                    raise SimError("SIM not inserted") from error
-                if error.code == CME_SIM_FAILURE:
-                    raise SimError("SIM failure") from error
-                if error.code == CME_PUK_REQUIRED:
-                    raise PinError("the SIM is PUK-locked", puk_required=True) from error
-                if await self._busy_pause(error):
-                    continue
-                raise
-            code = parse_cpin(lines)
-            if code == "NOT READY" and loop.time() < self._busy_until:
-                await asyncio.sleep(self.settings.busy_retry_interval_s)  # SIM still starting
-                continue
-            return code
+        return await read_sim_state(
+            driver,
+            retry_interval_s=self.settings.busy_retry_interval_s,
+            retry_until=self._busy_until,
+            on_busy=self._log_busy,
+        )
 
     async def _cpin_after_pin(self, driver: ModemDriver) -> str | None:
         loop = asyncio.get_running_loop()
@@ -296,14 +273,14 @@ class Initialiser:
 
     async def _busy_pause(self, error: CommandError) -> bool:
         """Sleep and return True if `error` is the modem being busy early after start."""
-        busy = (isinstance(error, CmeError) and error.code in BUSY_CME) or (
-            isinstance(error, CmsError) and error.code in BUSY_CMS
-        )
-        if not busy or asyncio.get_running_loop().time() >= self._busy_until:
+        if not is_busy(error) or asyncio.get_running_loop().time() >= self._busy_until:
             return False
-        self._log.debug("modem_busy_retrying", command=error.command, result=error.result)
+        self._log_busy(error)
         await asyncio.sleep(self.settings.busy_retry_interval_s)
         return True
+
+    def _log_busy(self, error: CommandError) -> None:
+        self._log.debug("modem_busy_retrying", command=error.command, result=error.result)
 
 
 def _prefer(choices: Sequence[str]) -> str:

@@ -5,30 +5,35 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ModemSettings:
-    """One modem (line). Timeouts and intervals are in seconds, as their names say."""
+    """One modem (line). Timeouts and intervals are in seconds, as their names say.
+
+    What config.yaml sets (`driver.*`, `inbound.db_retry_interval_s`, the modem's own entry)
+    has no default here: its one default is in gateway/config_sections.py and is passed down
+    (gateway.pipeline.modems.modem_settings). The rest are the driver's own constants.
+    """
 
     name: str
     device: str | None = None  # serial path; None when the supervisor is given an opener
     pin: str | None = None
     profile: str | None = None  # vendor hint for logs and the simulator; quirks are detected
-    baud: int = 115200
+    baud: int
     smsc: str | None = None  # e.g. "+15550000000"; None keeps the SIM's
-    command_timeout_s: float = 5.0
-    send_timeout_s: float = 60.0  # from the PDU's Ctrl-Z to +CMGS: <mr>
+    command_timeout_s: float
+    send_timeout_s: float  # from the PDU's Ctrl-Z to +CMGS: <mr>
     prompt_timeout_s: float = 5.0  # from AT+CMGS=<n> to the `> ` prompt
     list_timeout_s: float = 30.0  # AT+CMGL on a full SIM is slow on some modems
     open_timeout_s: float = 5.0
     settle_s: float = 0.5  # after a timed-out command, how long its late answer is awaited
-    health_poll_interval_s: float = 60.0  # AT+CSQ / AT+CREG? (URCs cover the rest)
-    silence_timeout_s: float = 150.0  # nothing received this long: the port is reopened
-    min_send_interval_s: float = 0.0  # spacing between two AT+CMGS on this modem
-    reconnect_initial_s: float = 1.0
-    reconnect_max_s: float = 60.0
-    busy_retry_window_s: float = 20.0  # +CME ERROR 515/14 retried this long during init
-    busy_retry_interval_s: float = 0.5
-    sink_retry_initial_s: float = 1.0  # a sink that raised is retried after this, doubling
+    health_poll_interval_s: float  # AT+CSQ / AT+CREG? and a storage sweep (URCs cover the rest)
+    silence_timeout_s: float  # nothing received this long: the port is reopened
+    min_send_interval_s: float  # spacing between two AT+CMGS on this modem
+    reconnect_initial_s: float
+    reconnect_max_s: float
+    busy_retry_window_s: float  # +CME ERROR 515/14 retried this long during init
+    busy_retry_interval_s: float
+    sink_retry_initial_s: float  # a sink that raised is retried after this, doubling
     sink_retry_max_s: float = 60.0
     stop_timeout_s: float = 10.0
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import structlog
 
+from gateway.backoff import Backoff, Retries
 from gateway.modem.driver import ModemDriver, Opener, serial_opener
 from gateway.modem.errors import (
     CommandError,
@@ -171,8 +172,7 @@ class ModemSupervisor:
 
     async def _run(self) -> None:
         settings = self.settings
-        delay = settings.reconnect_initial_s
-        failures = 0
+        retries = Retries(Backoff(settings.reconnect_initial_s, settings.reconnect_max_s))
         while True:
             self._update(status="connecting")
             self._reached_ready = False
@@ -205,15 +205,14 @@ class ModemSupervisor:
                     self._driver = None
                     await _close(driver)
             if self._reached_ready:
-                delay, failures = settings.reconnect_initial_s, 0
-            failures += 1
-            self._report_failure(error, failures, delay)
+                retries.reset()
+            delay = retries.next_delay_s()
+            self._report_failure(error, retries.failures, delay)
             self._update(status=status, last_error=_describe(error))
             if status == "pin_error":
                 # Retrying could lock the SIM (PUK); an administrator has to act.
                 await asyncio.Event().wait()
             await asyncio.sleep(delay)
-            delay = min(delay * 2, settings.reconnect_max_s)
 
     def _report_failure(self, error: BaseException, failures: int, delay_s: float) -> None:
         traffic = error.recent_traffic if isinstance(error, ModemError) else ()

@@ -3,6 +3,6 @@ senders that move queued parts through AT+CMGS, and the release of overdue parti
 
 from gateway.bus import Publisher
 from gateway.pipeline.inbound import InboundHandler, decode_inbound
-from gateway.pipeline.outbound import LineSender, backoff_s
+from gateway.pipeline.outbound import LineSender
 
-__all__ = ["InboundHandler", "LineSender", "Publisher", "backoff_s", "decode_inbound"]
+__all__ = ["InboundHandler", "LineSender", "Publisher", "decode_inbound"]

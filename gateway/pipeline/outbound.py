@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
+from gateway.backoff import Backoff, Retries
 from gateway.bus import Publisher
 from gateway.modem.errors import (
     CmsError,
@@ -30,6 +31,11 @@ from gateway.modem.errors import (
 from gateway.store import Part, PartUpdate, Store, StoreUnavailableError
 
 log = structlog.get_logger("gateway.pipeline.outbound")
+
+# How long a sender with nothing due sleeps before looking again (it is woken on every Send).
+IDLE_CHECK_S = 30.0
+# A commit the database refused is retried after `inbound.db_retry_interval_s`, doubling to this.
+STORE_RETRY_MAX_S = 30.0
 
 SendPart = Callable[[str, int], Awaitable[int]]
 Clock = Callable[[], datetime]
@@ -60,11 +66,6 @@ def cms_reason(code: int | None) -> str:
     return f"{sentence} (+CMS ERROR: {code})"
 
 
-def backoff_s(attempt: int, initial_s: float, max_s: float) -> float:
-    """Delay before retry number `attempt` (1-based): doubling from `initial_s`, capped."""
-    return float(min(max_s, initial_s * 2 ** max(0, attempt - 1)))
-
-
 class LineSender:
     def __init__(
         self,
@@ -78,10 +79,10 @@ class LineSender:
         retry_limit: int,
         retry_backoff_s: float,
         retry_backoff_max_s: float,
-        idle_check_s: float,
+        idle_check_s: float = IDLE_CHECK_S,
         clock: Clock,
-        store_retry_initial_s: float = 0.5,
-        store_retry_max_s: float = 30.0,
+        store_retry_initial_s: float,
+        store_retry_max_s: float = STORE_RETRY_MAX_S,
     ) -> None:
         self.line_id = line_id
         self.line_name = line_name
@@ -90,12 +91,10 @@ class LineSender:
         self._send_part = send_part
         self._can_send = can_send
         self._retry_limit = retry_limit
-        self._retry_backoff_s = retry_backoff_s
-        self._retry_backoff_max_s = retry_backoff_max_s
+        self._retry_backoff = Backoff(retry_backoff_s, retry_backoff_max_s)
         self._idle_check_s = idle_check_s
         self._clock = clock
-        self._store_retry_initial_s = store_retry_initial_s
-        self._store_retry_max_s = store_retry_max_s
+        self._store_retry = Backoff(store_retry_initial_s, store_retry_max_s)
         self._wake = asyncio.Event()
         self._stopping = False
         self._log = log.bind(line=line_name)
@@ -207,7 +206,7 @@ class LineSender:
         )
 
     async def _retry(self, part: Part, attempt: int, reason: str) -> None:
-        delay = backoff_s(attempt, self._retry_backoff_s, self._retry_backoff_max_s)
+        delay = self._retry_backoff.delay_s(attempt)
         now = self._clock()
         self._log.info("outbound.retry", part_id=part.id, attempt=attempt, delay_s=delay,
                        reason=reason)
@@ -219,13 +218,13 @@ class LineSender:
     async def _settle(self, commit: Callable[[], Awaitable[PartUpdate]]) -> None:
         """Commit a part's outcome. The modem has already acted, so a database that cannot be
         written is retried until it can: the outcome must not be lost."""
-        delay = self._store_retry_initial_s
+        retries = Retries(self._store_retry)
         while True:
             try:
                 update = await commit()
                 break
             except StoreUnavailableError as error:
+                delay = retries.next_delay_s()
                 self._log.error("outbound.store_unavailable", error=str(error), retry_in_s=delay)
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, self._store_retry_max_s)
         self._publisher.publish([update.event])

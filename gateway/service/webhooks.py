@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 import aiohttp
 
+from gateway.backoff import Backoff
 from gateway.bus import BusEvent, EventBus
 from gateway.config import WebhookConfig
 from gateway.log import get_logger
@@ -61,7 +62,7 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 def backoff_s(webhook: WebhookConfig, attempts: int) -> float:
     """Seconds before the next attempt after `attempts` failed ones: doubling, capped."""
-    return float(min(MAX_BACKOFF_S, webhook.retry_backoff_s * 2 ** (attempts - 1)))
+    return Backoff(webhook.retry_backoff_s, MAX_BACKOFF_S).delay_s(attempts)
 
 
 class WebhookDispatcher:

@@ -84,6 +84,7 @@ class SimNetwork:
         requeue_retry_s: float = REQUEUE_RETRY_S,
         report_delay_s: float = REPORT_DELAY_S,
         country_code: str = DEFAULT_COUNTRY_CODE,
+        delivery_delay_s: float = 0.0,
     ) -> None:
         self.smsc = smsc
         self.country_code = country_code
@@ -91,6 +92,7 @@ class SimNetwork:
         self.ussd_replies = dict(DEFAULT_USSD if ussd is None else ussd)
         self.requeue_retry_s = requeue_retry_s
         self.report_delay_s = report_delay_s
+        self.delivery_delay_s = delivery_delay_s  # every part, before any `delay` impairment
         self.modems: dict[str, SimModem] = {}
         self.handsets: dict[str, Handset] = {}
         self.held: dict[str, deque[Held]] = {}
@@ -173,9 +175,9 @@ class SimNetwork:
         if self.duplicate_times > 0:
             self.duplicate_times -= 1
             copies = 2
-        delay = 0.0
+        delay = self.delivery_delay_s
         if self.delay_s > 0 and (self.delay_times is None or self.delay_times > 0):
-            delay = self.delay_s
+            delay += self.delay_s
             if self.delay_times is not None:
                 self.delay_times -= 1
         concat = part.submit.concat
@@ -197,7 +199,7 @@ class SimNetwork:
             return
         for part in reversed(group):
             delay = self.delay_s if self.delay_times is None else 0.0
-            self._later(delay, partial(self._route, part))
+            self._later(self.delivery_delay_s + delay, partial(self._route, part))
 
     def _later(self, delay_s: float, callback: Callable[[], None]) -> None:
         loop = asyncio.get_running_loop()

@@ -38,7 +38,6 @@ from gateway.store.errors import InvalidTransitionError, NotFoundError, StoreErr
 from gateway.store.events import insert_event
 from gateway.store.messages import message_id_for_client, read_message
 
-DEFAULT_REPORT_WINDOW_S = 3 * 24 * 3600.0  # status reports can lag by days when a phone is off
 UNKNOWN_AFTER_RESTART = "the daemon stopped while this part was being sent; not resent"
 
 
@@ -297,10 +296,12 @@ class OutboundRepository:
         status: PartStatus,
         now: datetime | None = None,
         error: str | None = None,
-        window_s: float = DEFAULT_REPORT_WINDOW_S,
+        *,
+        window_s: float,
     ) -> PartUpdate | None:
         """Match a status report to the newest sent part with this line, TP-MR and recipient
-        sent within the window; None when nothing matches (a stale or foreign report)."""
+        sent within the window (`sending.status_report_window_s`); None when nothing matches
+        (a stale or foreign report)."""
         if status not in FINAL_PART_STATUSES:
             raise ValueError(f"a status report sets a final status, not {status!r}")
         at = now or utc_now()

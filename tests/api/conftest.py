@@ -253,14 +253,19 @@ async def env(
     outbound = Outbound()
     config = make_config(tmp_path, **config_overrides)
     line = await store.lines.ensure("line-1", LINE_NUMBER, now=clock())
-    app = create_app(
-        store=store, bus=bus, config=config, wake_outbound=outbound.wake, clock=clock,
+    workflow = Workflow.from_config(
+        config, store=store, bus=bus, wake_outbound=outbound.wake, clock=clock,
         passwords=Passwords(TEST_HASHING_COST),
     )
-    client = await aiohttp_client(app)
-    environment = Env(store, bus, clock, outbound, config, line.id, client)
+    await workflow.start()
     try:
-        yield environment
+        client = await aiohttp_client(create_app(workflow=workflow, config=config))
+        environment = Env(store, bus, clock, outbound, config, line.id, client)
+        try:
+            yield environment
+        finally:
+            for session in environment.sessions:
+                await session.close()
+            await environment.client.close()
     finally:
-        for session in environment.sessions:
-            await session.close()
+        await workflow.stop()

@@ -11,6 +11,7 @@ from aiohttp.test_utils import TestClient
 
 from gateway.api.app import create_app
 from gateway.service.secrets import TEST_HASHING_COST, Passwords
+from gateway.service.workflow import Workflow
 from gateway.store.webhook_deliveries import WebhookDelivery
 
 from .conftest import CUSTOMER, Env
@@ -105,15 +106,20 @@ async def test_a_restart_keeps_pending_deliveries_and_sends_what_was_logged_mean
     await env.text_in("before the restart")
     await _until_recorded(env, 2)
     await env.client.close()  # the daemon stops
+    await env.workflow.stop()
     assert sorted(d.status for d in await _deliveries(env)) == ["pending", "pending"]
     # While it is down a text is stored; routing it at start-up logs its request.created.
     await env.store_text("while the API was down", sender="+15557654321")
     receiver.fail_first = 0
-    app = create_app(store=env.store, bus=env.bus, config=env.config,
-                     wake_outbound=env.outbound.wake, clock=env.clock,
-                     passwords=Passwords(TEST_HASHING_COST))
-    await aiohttp_client(app)
-    settled = await _until_settled(env, 4)
+    workflow = Workflow.from_config(env.config, store=env.store, bus=env.bus,
+                                    wake_outbound=env.outbound.wake, clock=env.clock,
+                                    passwords=Passwords(TEST_HASHING_COST))
+    await workflow.start()
+    try:
+        await aiohttp_client(create_app(workflow=workflow, config=env.config))
+        settled = await _until_settled(env, 4)
+    finally:
+        await workflow.stop()
     assert [d.status for d in settled] == ["delivered"] * 4
     after = [verify(call) for call in receiver.calls[2:]]
     assert {body["data"].get("text") for body in after} >= {"before the restart",

@@ -69,8 +69,8 @@ async def test_line_matched_by_iccid_and_unknown_sim_listed(sim: SimRunner) -> N
             assert sorted(unknown) == [sim.device("modem2"), sim.device("modem3")]
             huawei = unknown[sim.device("modem2")]
             assert huawei.reason == "no_matching_line"
-            assert huawei.probe.iccid == sim.modem("modem2").iccid
-            assert huawei.probe.model == "E3372"
+            assert huawei.probe.identity.iccid == sim.modem("modem2").iccid
+            assert huawei.probe.identity.model == "E3372"
 
             # Seen again (e.g. a re-scan after a reload): not logged a second time.
             await auto.update_lines([support])

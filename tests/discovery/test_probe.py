@@ -12,6 +12,7 @@ import pytest
 import serial
 
 from gateway.discovery import ProbeResult, list_candidate_ports, probe_port
+from gateway.modem import Identity
 from gateway.sim import SimRunner, apply_fault
 
 
@@ -39,20 +40,22 @@ async def test_probe_identifies_modem_and_sim_of_each_make(
             device=device,
             resolved=resolved,
             answers_at=True,
-            manufacturer=manufacturer,
-            model=model,
-            revision=result.revision,
-            imei=imei,
-            imsi=modem.imsi,
-            iccid=modem.iccid,
-            own_number="+15551230001",
+            identity=Identity(
+                manufacturer=manufacturer,
+                model=model,
+                revision=result.identity.revision,
+                imei=imei,
+                imsi=modem.imsi,
+                iccid=modem.iccid,
+                own_number="+15551230001",
+            ),
             sim_state="READY",
             signal_csq=17,
             signal_dbm=-79,
             registration="home",
             error=None,
         )
-        assert result.revision
+        assert result.identity.revision
         # Read-only: the error mode is back as found, nothing was stored or configured.
         assert modem.settings.cmee == 0
         sent = [entry.text for entry in modem.transcript if entry.direction == "in"]
@@ -66,7 +69,7 @@ async def test_port_nobody_answers_times_out_cleanly(silent_tty: str) -> None:
 
     assert result.answers_at is False
     assert result.error == "no answer to AT within 0.8 s"
-    assert result.model is None
+    assert result.identity.model is None
     assert result.sim_state is None
     assert 0.8 <= elapsed < 3.0
 
@@ -100,8 +103,8 @@ async def test_sim_waiting_for_pin_is_reported_and_never_unlocked(tmp_path: Path
 
         assert result.answers_at is True
         assert result.sim_state == "SIM PIN"
-        assert result.model == "GSM-27005"
-        assert (result.imsi, result.own_number) == (None, None)
+        assert result.identity.model == "GSM-27005"
+        assert (result.identity.imsi, result.identity.own_number) == (None, None)
         assert modem.sim.state == "SIM PIN"
         assert modem.sim.pin_attempts == 3
 
@@ -114,7 +117,7 @@ async def test_booting_modem_is_waited_for_within_the_timeout(tmp_path: Path) ->
         result = await probe_port(sim.device("modem1"), timeout_s=4.0)
 
         assert result.answers_at is True
-        assert result.iccid == modem.iccid
+        assert result.identity.iccid == modem.iccid
 
 
 async def test_hung_modem_does_not_hang_the_probe(tmp_path: Path) -> None:
@@ -126,7 +129,7 @@ async def test_hung_modem_does_not_hang_the_probe(tmp_path: Path) -> None:
 
 
 async def test_missing_device_and_non_serial_file() -> None:
-    missing = await probe_port("/dev/no-such-modem")
+    missing = await probe_port("/dev/no-such-modem", timeout_s=1.0)
     assert (missing.answers_at, missing.error) == (False, "no such device")
     not_tty = await probe_port("/dev/null", timeout_s=1.0)
     assert not_tty.answers_at is False

@@ -14,7 +14,6 @@ import signal
 import sys
 from pathlib import Path
 
-from gateway.api.keys import WORKFLOW
 from gateway.config import load_config
 from gateway.daemon import Daemon
 from gateway.log import configure_logging
@@ -30,10 +29,10 @@ async def main(config_path: Path, users: list[str], password: str) -> int:
         loop.add_signal_handler(signum, stop.set)
     try:
         await daemon.start()
-        assert daemon.app is not None
+        assert daemon.workflow is not None
         for spec in users:
             name, _, role = spec.partition(":")
-            await daemon.app[WORKFLOW].accounts.add_user(name, role, password)
+            await daemon.workflow.accounts.add_user(name, role, password)
         print(f"READY {daemon.http_url}", flush=True)
         await stop.wait()
     finally:

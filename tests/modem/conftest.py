@@ -26,8 +26,10 @@ from gateway.sim.transport import PtyPort, open_in_memory, open_pty
 
 CUSTOMER = "+15559990000"
 
-# Small timeouts keep the fault tests fast; production defaults are in ModemSettings.
+# Small timeouts keep the fault tests fast; production defaults are in gateway/config_sections.py.
 FAST: dict[str, Any] = {
+    "baud": 115200,
+    "min_send_interval_s": 0.0,
     "command_timeout_s": 0.4,
     "prompt_timeout_s": 0.4,
     "send_timeout_s": 1.0,

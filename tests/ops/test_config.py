@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
 import textwrap
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 from gateway.config import (
     Config,
@@ -16,6 +19,8 @@ from gateway.config import (
     parse_config,
     split_host_port,
 )
+from gateway.config_reload import plan_reload
+from tests.ops.test_docs import _models_in
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -290,3 +295,104 @@ def test_split_host_port() -> None:
     for bad in ("h", ":1", "h:x", "::1:80", "h:70000"):
         with pytest.raises(ValueError, match=r"host:port|port must|brackets"):
             split_host_port(bad)
+
+
+# Modules that define and load the configuration: a key read only here is not used.
+CONFIG_MODULES = {"config.py", "config_sections.py", "config_errors.py", "config_source.py"}
+
+
+def _section_models(model: type[BaseModel] = Config) -> dict[str, type[BaseModel]]:
+    found = {model.__name__: model}
+    for field in model.model_fields.values():
+        for section in _models_in(field.annotation):
+            found.update(_section_models(section))
+    return found
+
+
+def _attributes_read(tree: ast.AST) -> set[str]:
+    """`x.name` and `getattr(x, "name")` anywhere in `tree`."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            names.add(node.attr)
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+              and node.func.id == "getattr" and len(node.args) >= 2
+              and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)):
+            names.add(node.args[1].value)
+    return names
+
+
+def test_every_configuration_field_is_read_outside_the_config_modules() -> None:
+    """A key that is parsed and documented but that nothing reads is a promise the daemon does
+    not keep: each field must be read by the code it configures, directly or through a property
+    of its own section (as `modems` through `modem_list`)."""
+    read_outside: set[str] = set()
+    for path in (REPO / "gateway").rglob("*.py"):
+        if path.parent.name == "gateway" and path.name in CONFIG_MODULES:
+            continue
+        read_outside |= _attributes_read(ast.parse(path.read_text(encoding="utf-8")))
+    unread: list[str] = []
+    for model_name, model in _section_models().items():
+        source = ast.parse(textwrap.dedent(inspect.getsource(model)))
+        through_properties: set[str] = set()
+        for node in ast.walk(source):
+            if isinstance(node, ast.FunctionDef) and any(
+                isinstance(d, ast.Name) and d.id == "property" for d in node.decorator_list
+            ) and node.name in read_outside:
+                through_properties |= _attributes_read(node)
+        for field_name in model.model_fields:
+            if field_name not in read_outside and field_name not in through_properties:
+                unread.append(f"{model_name}.{field_name}")
+    assert not unread, f"configuration fields nothing reads: {unread}"
+
+
+def _modems(*entries: dict[str, object]) -> list[dict[str, object]]:
+    return [{"simulator": True, **entry} for entry in entries]
+
+
+def test_reload_plan_touches_only_the_modems_whose_entries_changed(tmp_path: Path) -> None:
+    running = parse_config({"modems": _modems(
+        {"name": "a", "number": "+15550101"},
+        {"name": "b", "number": "+15550102"},
+        {"name": "c", "number": "+15550103"},
+    )}, base_dir=tmp_path)
+    loaded = parse_config({"modems": _modems(
+        {"name": "a", "number": "+15550101"},
+        {"name": "c", "number": "+15550103", "min_send_interval_s": 1},
+        {"name": "d", "number": "+15550104"},
+    )}, base_dir=tmp_path)
+    plan = plan_reload(running, loaded)
+    assert plan.removed == ("b",)
+    assert [m.name for m in plan.changed] == ["c"]
+    assert plan.changed[0].min_send_interval_s == 1
+    assert [m.name for m in plan.added] == ["d"]
+    assert plan.needs_restart == ()
+    assert plan.discovery_kept
+    assert plan.config == loaded
+
+
+def test_reload_plan_keeps_restart_only_settings_as_they_run(tmp_path: Path) -> None:
+    running = parse_config({"http": {"listen": "127.0.0.1:8080"},
+                            "sending": {"retry_limit": 3}}, base_dir=tmp_path)
+    loaded = parse_config({"http": {"listen": "127.0.0.1:9090"}, "data_dir": "elsewhere",
+                           "sending": {"retry_limit": 5}}, base_dir=tmp_path)
+    plan = plan_reload(running, loaded)
+    assert plan.needs_restart == ("http", "data_dir")
+    assert plan.config.http == running.http
+    assert plan.config.data_dir == running.data_dir
+    assert plan.config.sending.retry_limit == 5  # applied in place
+    assert (plan.removed, plan.changed, plan.added) == ((), (), ())
+
+
+def test_reload_plan_names_a_switch_to_or_from_modems_auto(tmp_path: Path) -> None:
+    listed = parse_config({"modems": _modems({"name": "a", "number": "+15550101"})},
+                          base_dir=tmp_path)
+    auto = parse_config({"modems": "auto", "lines": [{"name": "a", "number": "+15550101"}]},
+                        base_dir=tmp_path)
+    to_auto = plan_reload(listed, auto)
+    assert not to_auto.discovery_kept
+    assert to_auto.removed == ("a",)
+    slower = parse_config({"modems": "auto", "lines": [{"name": "a", "number": "+15550101"}],
+                           "discovery": {"probe_timeout_s": 9}}, base_dir=tmp_path)
+    assert not plan_reload(auto, slower).discovery_kept
+    assert plan_reload(auto, auto).discovery_kept

@@ -6,10 +6,13 @@ from datetime import timedelta
 
 import pytest
 
+from gateway.config import SendingConfig
 from gateway.store import InvalidPhoneNumberError, InvalidTransitionError, Store
 
 from .conftest import T0
 from .helpers import CUSTOMER, encoded
+
+WINDOW_S = SendingConfig().status_report_window_s  # the one default, config.yaml's
 
 
 async def test_queue_commits_message_and_parts_as_queued(store: Store, line_id: int) -> None:
@@ -72,14 +75,14 @@ async def test_part_moves_queued_sending_sent_delivered(store: Store, line_id: i
     assert both.message.sent_at == T0 + timedelta(seconds=1)
 
     report = await store.outbound.apply_status_report(
-        line_id, 17, CUSTOMER, "delivered", now=T0 + timedelta(seconds=5)
+        line_id, 17, CUSTOMER, "delivered", now=T0 + timedelta(seconds=5), window_s=WINDOW_S
     )
     assert report is not None
     assert (report.part.id, report.part.status, report.message.status) == (
         first.id, "delivered", "sent",
     )
     last = await store.outbound.apply_status_report(
-        line_id, 18, "5551234567", "delivered", now=T0 + timedelta(seconds=6)
+        line_id, 18, "5551234567", "delivered", now=T0 + timedelta(seconds=6), window_s=WINDOW_S
     )
     assert last is not None
     assert last.message.status == "delivered"
@@ -120,16 +123,18 @@ async def test_status_report_matches_line_mr_recipient_and_window(
     later = T0 + timedelta(hours=2)
 
     # A report names the newest matching part; a foreign or stale report matches nothing.
-    match = await store.outbound.apply_status_report(line_id, 5, CUSTOMER, "failed", now=later)
+    match = await store.outbound.apply_status_report(line_id, 5, CUSTOMER, "failed", now=later,
+                                                     window_s=WINDOW_S)
     assert match is not None
     assert match.part.id == newer
     assert await store.outbound.apply_status_report(line_id, 6, CUSTOMER, "delivered",
-                                                    now=later) is None
+                                                    now=later, window_s=WINDOW_S) is None
     assert await store.outbound.apply_status_report(
         line_id, 5, CUSTOMER, "delivered", now=later, window_s=600
     ) is None
     expired = await store.outbound.apply_status_report(
-        line_id, 5, CUSTOMER, "expired", now=later, error="validity period expired"
+        line_id, 5, CUSTOMER, "expired", now=later, error="validity period expired",
+        window_s=WINDOW_S,
     )
     assert expired is not None
     assert (expired.part.id, expired.part.status, expired.message.status) == (

@@ -1,0 +1,35 @@
+"""Serving an aiohttp application on host:port, over TLS when given a certificate and key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+
+async def start_site(
+    app: web.Application,
+    host: str,
+    port: int,
+    *,
+    tls_cert: Path | None = None,
+    tls_key: Path | None = None,
+) -> tuple[web.AppRunner, str]:
+    """Start serving `app`; returns its runner (`cleanup()` stops it) and its base URL with
+    the port actually bound (port 0 takes any free one)."""
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    ssl_context = None
+    if tls_cert is not None and tls_key is not None:
+        import ssl
+
+        ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ssl_context.load_cert_chain(tls_cert, tls_key)
+    try:
+        await web.TCPSite(runner, host, port, ssl_context=ssl_context).start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    bound_host, bound_port = runner.addresses[0][:2]
+    scheme = "https" if ssl_context else "http"
+    return runner, f"{scheme}://{bound_host}:{bound_port}"
