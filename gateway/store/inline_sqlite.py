@@ -113,7 +113,19 @@ class InlineConnection:
         return self._conn
 
     async def blocking(self, job: Callable[[], T]) -> T:
-        return await self._jobs.call(job)
+        """Run `job` in the jobs' thread. A caller cancelled meanwhile still waits for the job
+        to end: the rollback or close that follows a cancellation runs on this same sqlite3
+        connection, and two threads in one connection at once crash the process."""
+        running = asyncio.ensure_future(self._jobs.call(job))
+        cancelled = False
+        while not running.done():
+            try:
+                await asyncio.wait((running,))  # never cancels `running` itself
+            except asyncio.CancelledError:
+                cancelled = True
+        if cancelled:
+            raise asyncio.CancelledError
+        return running.result()
 
     @property
     def isolation_level(self) -> str | None:
