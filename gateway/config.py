@@ -42,6 +42,7 @@ from gateway.config_sections import (
     Section,
     SendingConfig,
     SimulatorConfig,
+    SmppLineConfig,
     WebhookConfig,
     check_region,
     split_host_port,
@@ -65,6 +66,7 @@ __all__ = [
     "RoutingConfig",
     "SendingConfig",
     "SimulatorConfig",
+    "SmppLineConfig",
     "WebhookConfig",
     "find_config_path",
     "load_config",
@@ -91,6 +93,7 @@ class Config(Section):
         Discriminator(_modems_kind),
     ] = ()
     lines: tuple[LineConfig, ...] = ()
+    smpp: tuple[SmppLineConfig, ...] = ()
     driver: DriverConfig = DriverConfig()
     discovery: DiscoveryConfig = DiscoveryConfig()
     sending: SendingConfig = SendingConfig()
@@ -167,6 +170,14 @@ class Config(Section):
                     )
                 else:
                     seen[value] = index
+        names = {entry.name: f"{section}[{i}]" for i, entry in enumerate(entries)}
+        for index, smpp_line in enumerate(self.smpp):
+            if smpp_line.name in names:
+                problems.append(ConfigProblem(
+                    f"smpp[{index}].name",
+                    f"{smpp_line.name} is already used by {names[smpp_line.name]}",
+                ))
+            names[smpp_line.name] = f"smpp[{index}]"
         if problems:
             raise ConfigError(problems)
         return self

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from gateway.config import Config, ModemConfig
 
 # Top-level settings a reload leaves as they are (a restart applies them).
-RESTART_ONLY_SETTINGS = ("http", "database", "data_dir", "simulator")
+RESTART_ONLY_SETTINGS = ("http", "database", "data_dir", "simulator", "smpp")
 DISCOVERY_SETTING = "modems: auto / discovery"
 
 

@@ -314,3 +314,65 @@ class WebhookConfig(Section):
         if not value.startswith(("http://", "https://")):
             raise ValueError(f"must be an http(s) URL (got {value!r})")
         return value
+
+
+class SmppLineConfig(Section):
+    """An account at an operator's or aggregator's SMSC, over SMPP 3.4: a short code or a long
+    number that is a line like a modem's for everything above the pipeline."""
+
+    name: str
+    number: str
+    host: str
+    port: Annotated[int, Field(ge=1, le=65535)]
+    system_id: Annotated[str, Field(min_length=1, max_length=15)]
+    password: Annotated[str, Field(max_length=8, repr=False)]
+    system_type: Annotated[str, Field(max_length=12)] = ""
+    bind: Literal["transceiver", "transmitter_receiver"] = "transceiver"
+    number_ton: Annotated[int, Field(ge=0, le=6)] | None = None
+    number_npi: Annotated[int, Field(ge=0, le=18)] | None = None
+    throughput_per_s: Annotated[float, Field(ge=0)] = 10.0
+    window: Annotated[int, Field(ge=1, le=1000)] = 10
+    enquire_link_s: PositiveSeconds = 30.0
+    response_timeout_s: PositiveSeconds = 10.0
+    registered_delivery: bool = True
+    tls: bool = False
+    default_alphabet: Literal["gsm7", "latin1", "ascii"] = "gsm7"
+    long_messages: Literal["udh", "sar"] = "udh"
+    simulator: bool = False
+
+    _check_name = field_validator("name")(LineConfig._name.__func__)  # type: ignore[attr-defined]
+
+    @field_validator("number", "system_id", "password", mode="before")
+    @classmethod
+    def _quoted(cls, value: object) -> object:
+        if isinstance(value, int) and not isinstance(value, bool):
+            raise ValueError(f'must be quoted, e.g. "{value}" (YAML reads it as an integer)')
+        return value
+
+    @field_validator("number")
+    @classmethod
+    def _number(cls, value: str) -> str:
+        digits = value[1:] if value.startswith("+") else value
+        if digits.isdigit() and 3 <= len(digits) <= 15:
+            return value
+        if not value.startswith("+") and 1 <= len(value) <= 11 and value.isprintable():
+            return value  # an alphanumeric sender name
+        raise ValueError(
+            "must be a short code or number (3-15 digits, + for international) or an"
+            f" alphanumeric sender of up to 11 characters (got {value!r})"
+        )
+
+    @property
+    def ton(self) -> int:
+        """TON of the line's number: given, or international / unknown / alphanumeric."""
+        if self.number_ton is not None:
+            return self.number_ton
+        if self.number.startswith("+"):
+            return 1
+        return 0 if self.number.isdigit() else 5
+
+    @property
+    def npi(self) -> int:
+        if self.number_npi is not None:
+            return self.number_npi
+        return 0 if self.ton == 5 else 1

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,7 +26,7 @@ from gateway.api.site import start_site
 from gateway.bus import EventBus
 from gateway.config import Config
 from gateway.config_reload import plan_reload
-from gateway.config_sections import LineConfig, ModemConfig
+from gateway.config_sections import LineConfig, ModemConfig, SmppLineConfig
 from gateway.control import ControlServer, create_control_app, socket_path
 from gateway.discovery import AutoModems
 from gateway.modem import ModemSupervisor, Opener
@@ -36,9 +36,11 @@ from gateway.pipeline import InboundHandler, LineSender, Publisher
 from gateway.pipeline.failover import Failover
 from gateway.pipeline.lines import LineBoard
 from gateway.pipeline.modems import modem_settings
+from gateway.pipeline.smpp_lines import SmppLines
 from gateway.pipeline.status import StatusReport
 from gateway.service.workflow import Workflow
 from gateway.sim.inprocess import InProcessSimulator, SimTransport
+from gateway.sim.smsc import SimSmsc
 from gateway.sim.transport import open_in_memory
 from gateway.store import Store
 from gateway.tasks import TaskRunner
@@ -84,6 +86,8 @@ class Daemon:
         self.sim_control_url: str | None = None
         self.app: web.Application | None = None
         self.auto: AutoModems | None = None
+        self.smpp: SmppLines | None = None
+        self._smscs: list[SimSmsc] = []
 
     # start-up -------------------------------------------------------------------------------
 
@@ -97,14 +101,17 @@ class Daemon:
     async def _start(self) -> None:
         """The start-up order; each step only uses what the steps before it built."""
         await self._open_store()
-        if any(m.simulator for m in self.config.modem_list):
+        if any(m.simulator for m in self.config.modem_list) or any(
+            s.simulator for s in self.config.smpp
+        ):
             self.sim = self._simulator(self.config)
         # With `modems: auto` the lines exist (shown down) before their modem turns up.
-        await self._ensure_lines(self.config.line_list)
+        await self._ensure_lines((*self.config.line_list, *self.config.smpp))
         self._build_pipeline()
         await self._start_service()
         await self._start_servers()
         await self._start_modems()
+        await self._start_smpp()
         self.notifier.ready(self.status_summary())
         report = self.report
         assert report is not None
@@ -195,7 +202,7 @@ class Daemon:
             delivery_delay_s=sim.delivery_delay_s, status_report_delay_s=sim.status_report_delay_s,
         )
 
-    async def _ensure_lines(self, lines: tuple[LineConfig, ...]) -> None:
+    async def _ensure_lines(self, lines: Sequence[LineConfig | SmppLineConfig]) -> None:
         assert self.store is not None
         for line_config in lines:
             if line_config.name not in self.line_ids:
@@ -264,6 +271,32 @@ class Daemon:
         self.senders[modem.name] = sender
         self._sender_tasks[modem.name] = self.tasks.spawn(f"sender-{modem.name}", sender.run)
         await supervisor.start()
+
+    async def _start_smpp(self) -> None:
+        """A session and a sender per SMPP account; a simulated SMSC first for the accounts
+        marked `simulator: true`, on the in-process network."""
+        assert self.store is not None
+        assert self.board is not None
+        assert self.inbound is not None
+        for account in self.config.smpp:
+            if account.simulator and self.sim is not None:
+                smsc = SimSmsc(self.sim.network, host=account.host, port=account.port,
+                               system_id=account.system_id, password=account.password,
+                               number=account.number)
+                await smsc.start()
+                self._smscs.append(smsc)
+        self.smpp = SmppLines(
+            store=self.store, publisher=self.publisher, board=self.board, inbound=self.inbound,
+            line_ids=self.line_ids, sending=self.config.sending, driver=self.config.driver,
+            store_retry_initial_s=self.config.inbound.db_retry_interval_s, clock=self.clock,
+        )
+        for account in self.config.smpp:
+            session, sender = self.smpp.build(account)
+            self.senders[account.name] = sender
+            self._sender_tasks[account.name] = self.tasks.spawn(
+                f"sender-{account.name}", sender.run
+            )
+            await session.start()
 
     async def _remove_modem(self, name: str) -> None:
         sender = self.senders.pop(name, None)
@@ -372,6 +405,12 @@ class Daemon:
             await self._remove_modem(name)
         for name in list(self.supervisors):
             await self._remove_modem(name)
+        if self.smpp is not None:
+            await self.smpp.stop()  # unbinds, after the senders finished their part in flight
+            self.smpp = None
+        for smsc in self._smscs:
+            await smsc.stop()
+        self._smscs.clear()
         await self.tasks.close()
         if self.board is not None:
             await self.board.close()

@@ -90,5 +90,11 @@ def summary(config: Config) -> list[str]:
             out.append(f"    {modem.name}: {modem.number} on {where}{note}")
         if any(modem.simulator for modem in config.modem_list):
             out.append(f"  simulator control: {config.simulator.control}")
+    if config.smpp:
+        out.append(f"  smpp: {len(config.smpp)}")
+        for account in config.smpp:
+            where = "a simulated SMSC" if account.simulator else f"{account.host}:{account.port}"
+            out.append(f"    {account.name}: {account.number} on {where} as {account.system_id}"
+                       f" ({account.bind}{', TLS' if account.tls else ''})")
     out.append(f"  address search: {config.address_search.provider}")
     return out

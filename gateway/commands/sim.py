@@ -54,6 +54,16 @@ def register(subparsers: Any) -> None:
         metavar="HOST:PORT",
         help=f"control API address (default {DEFAULT_CONTROL}: loopback, any free port)",
     )
+    parser.add_argument(
+        "--smsc",
+        type=_host_port,
+        default=None,
+        metavar="HOST:PORT",
+        help="also run an SMPP 3.4 SMSC there (port 0: any free port), routing --short-code",
+    )
+    parser.add_argument(
+        "--short-code", default="12345", help="the number the SMSC routes to its ESME"
+    )
     parser.set_defaults(func=run)
 
 
@@ -64,7 +74,8 @@ async def _serve(args: argparse.Namespace) -> None:
         loop.add_signal_handler(sig, stop.set)
     try:
         async with SimRunner(
-            modems=args.modems, profile=args.profile, directory=args.dir, control=args.control
+            modems=args.modems, profile=args.profile, directory=args.dir, control=args.control,
+            smpp=args.smsc, smpp_number=args.short_code,
         ) as sim:
             sys.stdout.write(json.dumps(sim.describe()) + "\n")
             sys.stdout.flush()
@@ -75,8 +86,9 @@ async def _serve(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.modems < 1:
-        print("sms-gateway sim: error: --modems must be at least 1", file=sys.stderr)
+    if args.modems < (0 if args.smsc is not None else 1):
+        print("sms-gateway sim: error: --modems must be at least 1 (0 with --smsc)",
+              file=sys.stderr)
         return 2
     asyncio.run(_serve(args))
     return 0

@@ -16,6 +16,7 @@ import structlog
 
 from gateway.bus import Publisher
 from gateway.modem.model import InboundItem
+from gateway.smpp.messages import SmppInbound, SmppReceipt
 from gateway.sms import decode_pdu
 from gateway.sms.model import Deliver, PduError, StatusReport, Submit
 from gateway.store import InboundPart, Store
@@ -27,6 +28,9 @@ Clock = Callable[[], datetime]
 
 # TS 23.040 9.2.3.15: a report's outcome decides a part's final status; `pending` is not final.
 _REPORT_STATUS: dict[str, PartStatus] = {"delivered": "delivered", "failed": "failed"}
+_RECEIPT_STATUS: dict[str, PartStatus] = {**_REPORT_STATUS, "expired": "expired"}
+# How long after storing an SMPP part the same PDU is taken for the SMSC's redelivery.
+SMPP_REDELIVERY_WINDOW_S = 600.0
 
 
 def decode_inbound(pdu: str) -> InboundPart | StatusReport | Submit:
@@ -61,6 +65,7 @@ class InboundHandler:
         reassembly_timeout_s: float,
         report_window_s: float,
         clock: Clock,
+        redelivery_window_s: float = SMPP_REDELIVERY_WINDOW_S,
     ) -> None:
         self._store = store
         self._publisher = publisher
@@ -68,6 +73,7 @@ class InboundHandler:
         self._reassembly_timeout_s = reassembly_timeout_s
         self._report_window_s = report_window_s
         self._clock = clock
+        self._redelivery_window_s = redelivery_window_s
         self._partial_arrived = asyncio.Event()
 
     async def sink(self, line_name: str, items: Sequence[InboundItem], /) -> None:
@@ -97,6 +103,45 @@ class InboundHandler:
             )
         for report in reports:
             await self._apply_report(line_name, line_id, report)
+
+    async def smpp_sink(self, line_name: str, items: Sequence[SmppInbound], /) -> None:
+        """deliver_sm / data_sm of an SMPP line, committed before they are acknowledged."""
+        line_id = self._line_ids[line_name]
+        now = self._clock()
+        parts = [InboundPart(
+            pdu=item.raw, sender=item.sender, scts=item.received_at or now,
+            encoding=item.encoding, text=item.text,
+            user_data=item.user_data, concat=item.concat,
+            placeholder_reason=item.placeholder_reason,
+        ) for item in items]
+        result = await self._store.inbound.record_inbound(
+            line_id, parts, now=now, redelivery_window_s=self._redelivery_window_s
+        )
+        self._publisher.publish(result.events)
+        if any(m.status == "receiving" for m in result.messages):
+            self._partial_arrived.set()
+        log.info("inbound.committed", line=line_name, new_parts=result.new_parts,
+                 duplicate_parts=result.duplicate_parts,
+                 message_ids=[m.id for m in result.messages])
+
+    async def receipt_sink(self, line_name: str, receipt: SmppReceipt, /) -> bool:
+        """An SMPP delivery receipt: the part's final state, by the SMSC's message id. False
+        when no sent part of this line has that id (yet: see gateway.smpp.line)."""
+        status = _RECEIPT_STATUS.get(receipt.outcome)
+        if status is None:
+            log.debug("receipt.pending", line=line_name, smsc_message_id=receipt.message_id,
+                      stat=receipt.stat)
+            return True
+        update = await self._store.outbound.apply_receipt(
+            self._line_ids[line_name], receipt.message_id, status, now=self._clock(),
+            error=receipt.error,
+        )
+        if update is None:
+            log.info("receipt.unmatched", line=line_name, smsc_message_id=receipt.message_id,
+                     stat=receipt.stat)
+            return False
+        self._publisher.publish([update.event])
+        return True
 
     async def report_sink(self, line_name: str, items: Sequence[InboundItem], /) -> None:
         line_id = self._line_ids[line_name]

@@ -37,7 +37,8 @@ IDLE_CHECK_S = 30.0
 # A commit the database refused is retried after `inbound.db_retry_interval_s`, doubling to this.
 STORE_RETRY_MAX_S = 30.0
 
-SendPart = Callable[[str, int], Awaitable[int]]
+# A part's hex PDU and TPDU length -> the modem's TP-MR, or the message id an SMPP SMSC gave.
+SendPart = Callable[[str, int], Awaitable[int | str]]
 Clock = Callable[[], datetime]
 
 

@@ -230,6 +230,44 @@ async def network_faults(request: web.Request) -> web.Response:
     return web.json_response(network.describe())
 
 
+def _smsc(request: web.Request) -> Any:
+    smscs = request.app[NETWORK_KEY].smscs
+    if not smscs:
+        raise ApiError(404, "no_smsc", "the simulator runs no SMSC (start it with --smsc)")
+    return next(iter(smscs.values()))
+
+
+async def smsc_detail(request: web.Request) -> web.Response:
+    return web.json_response(_smsc(request).status())
+
+
+async def smsc_faults(request: web.Request) -> web.Response:
+    """drop, throttle {times}, no_response {times}, refuse_bind {times},
+    delay_receipts {seconds}, clear."""
+    smsc = _smsc(request)
+    body = await _json_object(request)
+    kind = body.pop("kind", None)
+    if not isinstance(kind, str):
+        raise ApiError(400, "bad_request", '"kind" must be a string')
+    try:
+        smsc.apply_fault(kind, body)
+    except FaultError as exc:
+        raise ApiError(400, "bad_fault", str(exc)) from None
+    return web.json_response(smsc.status())
+
+
+async def smsc_settings(request: web.Request) -> web.Response:
+    """{"mo_concat": "udh" | "sar" | "payload"}: how long messages reach the ESME."""
+    smsc = _smsc(request)
+    body = await _json_object(request)
+    try:
+        if "mo_concat" in body:
+            smsc.set_mo_concat(body["mo_concat"])
+    except FaultError as exc:
+        raise ApiError(400, "bad_request", str(exc)) from None
+    return web.json_response(smsc.status())
+
+
 async def network_detail(request: web.Request) -> web.Response:
     return web.json_response(request.app[NETWORK_KEY].describe())
 
@@ -245,4 +283,7 @@ def create_control_app(network: SimNetwork) -> web.Application:
     app.router.add_post("/modems/{name}/faults", modem_faults)
     app.router.add_get("/network", network_detail)
     app.router.add_post("/network/faults", network_faults)
+    app.router.add_get("/smsc", smsc_detail)
+    app.router.add_post("/smsc/faults", smsc_faults)
+    app.router.add_post("/smsc/settings", smsc_settings)
     return app

@@ -32,6 +32,7 @@ from gateway.sms import (
 if TYPE_CHECKING:
     from gateway.sim.modem import SimModem
     from gateway.sim.receive import TrafficKind
+    from gateway.sim.smsc import SimSmsc
 
 Clock = Callable[[], datetime]
 DEFAULT_SMSC = "+15550000000"
@@ -96,6 +97,7 @@ class SimNetwork:
         self.modems: dict[str, SimModem] = {}
         self.handsets: dict[str, Handset] = {}
         self.held: dict[str, deque[Held]] = {}
+        self.smscs: dict[str, SimSmsc] = {}  # SMPP short codes and their SMSC
         # Impairments applied to the next parts the SMSC routes.
         self.delay_s = 0.0
         self.delay_times: int | None = None
@@ -118,6 +120,16 @@ class SimNetwork:
     def detach(self, modem: SimModem) -> None:
         self.modems.pop(normalize_number(modem.msisdn), None)
         modem.network = None
+
+    def attach_smsc(self, smsc: SimSmsc) -> None:
+        self.smscs[normalize_number(smsc.number)] = smsc
+
+    def detach_smsc(self, smsc: SimSmsc) -> None:
+        self.smscs.pop(normalize_number(smsc.number), None)
+
+    def submit_from_esme(self, short_code: str, submit: Submit) -> None:
+        """A part an SMPP client submitted on its short code (see gateway.sim.smsc)."""
+        self._accept(Part(short_code, submit.destination.number, submit, 0, self.clock()))
 
     def modem_named(self, name: str) -> SimModem | None:
         return next((m for m in self.modems.values() if m.name == name), None)
@@ -214,6 +226,10 @@ class SimNetwork:
     # ------------------------------------------------------------------ mobile terminated
 
     def _route(self, part: Part) -> None:
+        smsc = self.smscs.get(normalize_number(part.destination))
+        if smsc is not None:
+            smsc.deliver_mo(part)
+            return
         target = self._lookup(part.destination)
         pdu = relay_submit_as_deliver(part.submit, part.sender, self.clock(), smsc=self.smsc)
         if isinstance(target, Handset):
@@ -235,6 +251,10 @@ class SimNetwork:
 
     def _report(self, part: Part) -> None:
         """SMS-STATUS-REPORT back to the sender when it asked for one."""
+        smsc = self.smscs.get(normalize_number(part.sender))
+        if smsc is not None:
+            smsc.delivered(part)  # a delivery receipt over SMPP instead
+            return
         if not part.submit.status_report_request:
             return
         pdu = encode_status_report(

@@ -15,6 +15,7 @@ from gateway.sim.control import create_control_app
 from gateway.sim.modem import SimModem
 from gateway.sim.network import DEFAULT_SMSC, Clock, SimNetwork
 from gateway.sim.profiles import get_profile
+from gateway.sim.smsc import DEFAULT_NUMBER, SimSmsc
 from gateway.sim.transport import PtyPort, open_pty
 
 FIRST_MSISDN = 15551230001
@@ -44,6 +45,8 @@ class SimRunner:
         clock: Clock | None = None,
         pin: str | None = None,
         boot_delay_s: float = 0.3,
+        smpp: tuple[str, int] | None = None,
+        smpp_number: str = DEFAULT_NUMBER,
     ) -> None:
         names = profile.split(",") if isinstance(profile, str) else list(profile)
         self.profiles = [get_profile(n.strip()) for n in names]
@@ -59,6 +62,9 @@ class SimRunner:
         self._pin = pin
         self._boot_delay_s = boot_delay_s
         self._web: web.AppRunner | None = None
+        self.smpp: SimSmsc | None = None
+        if smpp is not None:
+            self.smpp = SimSmsc(self.network, host=smpp[0], port=smpp[1], number=smpp_number)
 
     async def start(self) -> None:
         if self._directory_arg is None:
@@ -80,6 +86,8 @@ class SimRunner:
                 self.network.attach(modem)
                 self.modems.append(modem)
                 self.ports[modem.name] = await open_pty(modem, self.directory)
+            if self.smpp is not None:
+                await self.smpp.start()
             if self._control_addr is not None:
                 await self._start_control(*self._control_addr)
         except BaseException:
@@ -99,6 +107,8 @@ class SimRunner:
         if self._web is not None:
             await self._web.cleanup()
             self._web = None
+        if self.smpp is not None:
+            await self.smpp.stop()
         for port in self.ports.values():
             port.close()
         self.ports.clear()
@@ -128,8 +138,11 @@ class SimRunner:
         return str(self.ports[name].path)
 
     def describe(self) -> dict[str, Any]:
-        """What `sms-gateway sim` prints: the control URL and each modem's device."""
+        """What `sms-gateway sim` prints: the control URL, each modem's device and, with
+        --smsc, the SMSC's address, account and short code."""
+        smsc = {} if self.smpp is None else {"smsc": self.smpp.describe()}
         return {
+            **smsc,
             "control": self.control_url,
             "modems": [
                 {

@@ -52,6 +52,7 @@ def part(row: PartRow | AnyRow) -> domain.Part:
         tp_mr=row.tp_mr, attempts=row.attempts, next_attempt_at=row.next_attempt_at,
         last_error=row.last_error, pdu_hash=row.pdu_hash, created_at=row.created_at,
         sending_at=row.sending_at, sent_at=row.sent_at, done_at=row.done_at,
+        smsc_message_id=row.smsc_message_id,
     )
 
 

@@ -73,6 +73,7 @@ class Part:
     sending_at: datetime | None
     sent_at: datetime | None
     done_at: datetime | None
+    smsc_message_id: str | None = None  # what an SMPP line's SMSC calls the part
 
 
 @dataclass(frozen=True, slots=True)

@@ -103,6 +103,7 @@ def _part_values(line_id: int, item: _Prepared, now: datetime) -> dict[str, Any]
         "ref_bits": concat.ref_bits if concat else None, "pdu": part.pdu, "tpdu_length": None,
         "user_data": part.user_data, "text": part.text, "encoding": part.encoding,
         "placeholder_reason": part.placeholder_reason, "status": "received", "tp_mr": None,
+        "smsc_message_id": None,
         "attempts": 0, "next_attempt_at": None, "last_error": None, "pdu_hash": item.hashed,
         "dedupe_key": item.key, "created_at": now, "sending_at": None, "sent_at": None,
         "done_at": None,
@@ -167,6 +168,12 @@ _SEEN = select(_P.c.dedupe_key).where(
 )
 _SEEN_ONE = select(_P.c.dedupe_key).where(
     _P.c.line_id == bindparam("line_id"), _P.c.dedupe_key == bindparam("key")
+)
+# SMPP has no SCTS: an SMSC's redelivery is the same PDU body again, shortly after.
+_REDELIVERED = select(_P.c.pdu_hash).where(
+    _P.c.line_id == bindparam("line_id"),
+    _P.c.pdu_hash.in_(bindparam("hashes", expanding=True)),
+    _P.c.created_at >= bindparam("since", type_=_P.c.created_at.type),
 )
 _INSERT_MESSAGES = insert(_M).returning(*_M.c, sort_by_parameter_order=True)
 # Rows whose every column is in hand only need their ids back.
@@ -241,10 +248,13 @@ class InboundRepository:
         parts: Sequence[InboundPart],
         now: datetime | None = None,
         concat_window_s: float = DEFAULT_CONCAT_WINDOW_S,
+        redelivery_window_s: float | None = None,
     ) -> InboundResult:
         """Commit parts read from a modem in one transaction. When this returns, every part is
         durable (new or already there) and the modem copies may be deleted. Batches are much
-        cheaper per part than single calls."""
+        cheaper per part than single calls. With `redelivery_window_s` (SMPP lines, whose
+        PDUs carry no timestamp), a part whose PDU this line stored that recently is the
+        SMSC delivering it again, and is not stored twice."""
         at = now or utc_now()
         window = timedelta(seconds=concat_window_s)
         region = self._db.settings.default_region
@@ -257,7 +267,7 @@ class InboundRepository:
             for attempt in range(_RACE_RETRIES):
                 try:
                     return await self._db.run_write(
-                        lambda c: _record(c, line_id, prepared, at, window)
+                        lambda c: _record(c, line_id, prepared, at, window, redelivery_window_s)
                     )
                 except IntegrityError:
                     # Another process stored one of these parts meanwhile; nothing of ours was
@@ -320,6 +330,7 @@ def _record(
     prepared: Sequence[_Prepared],
     now: datetime,
     window: timedelta,
+    redelivery_window_s: float | None = None,
 ) -> InboundResult:
     keys = sorted({item.key for item in prepared})
     seen = set(
@@ -327,8 +338,16 @@ def _record(
         if len(keys) == 1
         else sql.values(connection, _SEEN, {"line_id": line_id, "keys": keys})
     )
+    redelivered: set[str] = set()
+    if redelivery_window_s is not None:
+        redelivered = set(sql.values(connection, _REDELIVERED, {
+            "line_id": line_id, "hashes": sorted({item.hashed for item in prepared}),
+            "since": now - timedelta(seconds=redelivery_window_s),
+        }))
     fresh: list[_Prepared] = []
     for item in prepared:
+        if item.hashed in redelivered:
+            continue
         if item.key not in seen:
             seen.add(item.key)
             fresh.append(item)

@@ -181,6 +181,8 @@ class PartRow(Base):
         Index("ix_message_parts_report", "line_id", "tp_mr", "status"),
         Index("ix_message_parts_due", "line_id", "status", "next_attempt_at"),
         Index("ix_message_parts_status", "status"),
+        Index("ix_message_parts_receipt", "line_id", "smsc_message_id"),
+        Index("ix_message_parts_redelivery", "line_id", "pdu_hash"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -200,6 +202,7 @@ class PartRow(Base):
     placeholder_reason: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16))
     tp_mr: Mapped[int | None] = mapped_column(Integer)
+    smsc_message_id: Mapped[str | None] = mapped_column(String(65))  # SMPP lines' TP-MR
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
     next_attempt_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)

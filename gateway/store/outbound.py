@@ -95,6 +95,17 @@ _REPORTED_PART = (
     .order_by(_P.c.sent_at.desc(), _P.c.id.desc())
     .limit(1)
 )
+# An SMPP line's receipt names the part by the SMSC's message id.
+_RECEIPTED_PART = (
+    select(_P.c.id)
+    .where(
+        _P.c.line_id == bindparam("line_id"),
+        _P.c.smsc_message_id == bindparam("smsc_message_id"),
+        _P.c.status == "sent",
+    )
+    .order_by(_P.c.sent_at.desc(), _P.c.id.desc())
+    .limit(1)
+)
 # A message's status follows its parts'; sent_at and delivered_at are set once.
 _MESSAGE_STATUS = {
     "status": bindparam("m_status"),
@@ -255,11 +266,13 @@ class OutboundRepository:
         )
 
     async def mark_part_sent(
-        self, part_id: int, tp_mr: int, now: datetime | None = None
+        self, part_id: int, tp_mr: int | str, now: datetime | None = None
     ) -> PartUpdate:
+        """`tp_mr` is a modem's TP-MR, or (a string) the message id an SMPP SMSC gave."""
         now = now or utc_now()
+        reference = "smsc_message_id" if isinstance(tp_mr, str) else "tp_mr"
         return await self._transition(
-            part_id, ("sending",), "sent", now, {"tp_mr": tp_mr, "sent_at": now},
+            part_id, ("sending",), "sent", now, {reference: tp_mr, "sent_at": now},
         )
 
     async def mark_part_retry(
@@ -317,6 +330,32 @@ class OutboundRepository:
                 {"line_id": line_id, "tp_mr": tp_mr, "number": number,
                  "since": at - timedelta(seconds=window_s)},
             )
+            if part_id is None:
+                return None
+            return _apply(connection, part_id, ("sent",), status, at, values)
+
+        return await self._db.run_write(write)
+
+    async def apply_receipt(
+        self,
+        line_id: int,
+        smsc_message_id: str,
+        status: PartStatus,
+        now: datetime | None = None,
+        error: str | None = None,
+    ) -> PartUpdate | None:
+        """An SMPP delivery receipt: the sent part of this line with this SMSC message id;
+        None when nothing matches (a receipt for a part already final, or a stranger's)."""
+        if status not in FINAL_PART_STATUSES:
+            raise ValueError(f"a receipt sets a final status, not {status!r}")
+        at = now or utc_now()
+        values: dict[str, Any] = {"done_at": at}
+        if error is not None:
+            values["last_error"] = error
+
+        def write(connection: Connection) -> PartUpdate | None:
+            part_id = sql.value(connection, _RECEIPTED_PART,
+                                {"line_id": line_id, "smsc_message_id": smsc_message_id})
             if part_id is None:
                 return None
             return _apply(connection, part_id, ("sent",), status, at, values)

@@ -224,8 +224,9 @@ async def test_a_cancelled_send_still_completes_and_keeps_the_port(sim: SimLines
         sending.cancel()
         with pytest.raises(asyncio.CancelledError):
             await sending
-        # The next command waits for the +CMGS the modem still owes, then gets its own answer.
-        assert await driver.command("AT+CGMI") == ("SimModem",)
+        # The next command waits for the +CMGS the modem still owes, then gets its own answer
+        # (two slow answers: more than the fixtures' short timeout on a loaded machine).
+        assert await driver.command("AT+CGMI", timeout_s=10) == ("SimModem",)
         assert any(line.startswith("<- +CMGS:") for line in driver.recent_traffic())
         inbox = await handset.wait_for_inbox(1)
         assert [m.text for m in inbox] == ["shielded"]

@@ -100,6 +100,15 @@ async function loadGatewayNumbers() {
   } catch {
     // The field stays editable; the page still works with a typed number.
   }
+  try {
+    const smsc = await call("GET", "smsc"); // a short code on the simulated SMSC, if any
+    const option = document.createElement("option");
+    option.value = smsc.number;
+    option.textContent = `short code (${smsc.number})`;
+    $("gateway-numbers").appendChild(option);
+  } catch {
+    // No simulated SMSC: only the modems' numbers are offered.
+  }
 }
 
 async function send() {
