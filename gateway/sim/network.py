@@ -129,10 +129,14 @@ class SimNetwork:
 
     def submit_from_esme(self, short_code: str, submit: Submit) -> None:
         """A part an SMPP client submitted on its short code (see gateway.sim.smsc)."""
-        self._accept(Part(short_code, submit.destination.number, submit, 0, self.clock()))
+        self._accept(Part(classify(short_code), submit.destination, submit, 0, self.clock()))
 
     def modem_named(self, name: str) -> SimModem | None:
         return next((m for m in self.modems.values() if m.name == name), None)
+
+    def _smsc_at(self, address: Address) -> SimSmsc | None:
+        """The simulated SMSC (an SMPP short code) this address names, if any."""
+        return self.smscs.get(self.key(address)) or self.smscs.get(normalize_number(address.number))
 
     def key(self, address: Address) -> str:
         return subscriber_key(address, self.country_code)
@@ -226,7 +230,7 @@ class SimNetwork:
     # ------------------------------------------------------------------ mobile terminated
 
     def _route(self, part: Part) -> None:
-        smsc = self.smscs.get(normalize_number(part.destination))
+        smsc = self._smsc_at(part.destination)
         if smsc is not None:
             smsc.deliver_mo(part)
             return
@@ -251,7 +255,7 @@ class SimNetwork:
 
     def _report(self, part: Part) -> None:
         """SMS-STATUS-REPORT back to the sender when it asked for one."""
-        smsc = self.smscs.get(normalize_number(part.sender))
+        smsc = self._smsc_at(part.sender)
         if smsc is not None:
             smsc.delivered(part)  # a delivery receipt over SMPP instead
             return
