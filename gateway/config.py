@@ -23,8 +23,6 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from gateway.config_errors import ConfigError, ConfigProblem, problems_from_validation_error
 from gateway.config_sections import (
@@ -125,6 +123,11 @@ class Config(Section):
     def _database(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return None
+        # SQLAlchemy is imported here, not at the top: commands that only read the configuration
+        # (`sms-gateway status`) start without it.
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
         try:
             url = make_url(value)
         except ArgumentError as exc:
@@ -192,6 +195,8 @@ class Config(Section):
     @property
     def sqlite_path(self) -> Path | None:
         """The database file when the store is SQLite (None for PostgreSQL or in-memory)."""
+        from sqlalchemy.engine import make_url
+
         url = make_url(self.database_url)
         if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
             return None

@@ -81,6 +81,10 @@ class HttpConfig(Section):
     max_body_bytes: Annotated[int, Field(gt=0)] = 1024 * 1024
     login_max_attempts: Annotated[int, Field(gt=0)] = 10
     login_window_s: PositiveSeconds = 300.0
+    login_backoff_initial_s: PositiveSeconds = 1.0
+    login_backoff_max_s: PositiveSeconds = 60.0
+    header_timeout_s: PositiveSeconds = 10.0
+    body_timeout_s: PositiveSeconds = 30.0
 
     @property
     def host(self) -> str:
@@ -235,6 +239,7 @@ class SendingConfig(Section):
 class InboundConfig(Section):
     reassembly_timeout_s: PositiveSeconds = 60.0
     db_retry_interval_s: PositiveSeconds = 1.0
+    quarantine_after_attempts: Annotated[int, Field(ge=1, le=1000)] = 5
 
 
 def check_region(value: str) -> str:

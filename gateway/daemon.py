@@ -43,6 +43,7 @@ from gateway.sim.inprocess import InProcessSimulator, SimTransport
 from gateway.sim.smsc import SimSmsc
 from gateway.sim.transport import open_in_memory
 from gateway.store import Store
+from gateway.store.files import private_folder
 from gateway.tasks import TaskRunner
 
 log = structlog.get_logger("gateway.daemon")
@@ -125,7 +126,7 @@ class Daemon:
     async def _open_store(self) -> None:
         """The store, migrated; parts a crash left `sending` become `unknown` (never resent)."""
         config = self.config
-        config.data_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(config.data_dir)  # 0750 whatever the umask: it holds the database
         self.store = store = await Store.open(
             config.database_url, default_region=config.default_region
         )
@@ -151,6 +152,7 @@ class Daemon:
             reassembly_timeout_s=config.inbound.reassembly_timeout_s,
             report_window_s=config.sending.status_report_window_s,
             clock=self.clock,
+            quarantine_after_attempts=config.inbound.quarantine_after_attempts,
         )
         self.tasks.spawn("partial-release", self.inbound.run_release_loop)
         self.report = StatusReport(store, board, self.line_ids, self.clock)
@@ -169,13 +171,17 @@ class Daemon:
         assert self.workflow is not None
         config = self.config
         self._control = ControlServer(
-            socket_path(config.data_dir), create_control_app(self.status, self.wake_outbound)
+            socket_path(config.data_dir), create_control_app(
+                self.status, self.wake_outbound,
+                login_limits=lambda: self.workflow.accounts if self.workflow else None,
+            )
         )
         await self._control.start()
         self.app = self.build_app(self.workflow)
         http = config.http
         self._web, self.http_url = await start_site(
-            self.app, http.host, http.port, tls_cert=http.tls_cert, tls_key=http.tls_key
+            self.app, http.host, http.port, tls_cert=http.tls_cert, tls_key=http.tls_key,
+            header_timeout_s=http.header_timeout_s,
         )
         if self.sim is not None:
             from gateway.sim.control import create_control_app as create_sim_control_app

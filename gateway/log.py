@@ -30,8 +30,9 @@ __all__ = [
 AT_LOGGER_NAME = "gateway.at"
 # Event keys whose values are a customer's or agent's words (a PDU encodes them too).
 MESSAGE_TEXT_KEYS: frozenset[str] = frozenset({"text", "message_text", "preview", "pdu", "pdus"})
-# Libraries that are chatty at INFO and say nothing an admin needs there.
-_QUIET_LOGGERS = ("sqlalchemy.engine", "aiosqlite", "asyncio", "alembic.runtime.migration")
+# Libraries that are chatty at INFO and say nothing an admin needs there (Alembic: its plugin
+# set-up and each migration step, on every start with a new database).
+_QUIET_LOGGERS = ("sqlalchemy.engine", "aiosqlite", "asyncio", "alembic")
 
 _LEVELS = {
     "debug": logging.DEBUG,

@@ -15,7 +15,7 @@ from gateway.config import load_config
 from gateway.config_errors import ConfigError
 from gateway.daemon import Daemon
 from gateway.log import configure_logging
-from gateway.service.demo import DEMO_ACCOUNTS, ensure_demo_accounts
+from gateway.service.demo import DEMO_ACCOUNTS, ensure_demo_accounts, published_demo_accounts
 
 log = structlog.get_logger("gateway.daemon")
 
@@ -31,6 +31,18 @@ def print_welcome(daemon: Daemon, demo: bool) -> None:
         ))
     lines.append("Stop with Ctrl+C.")
     print("\n".join(lines), flush=True)
+
+
+def warn_demo_accounts(usernames: list[str]) -> None:
+    """Loudly: anyone who read the README can log in as these."""
+    names = ", ".join(usernames)
+    log.warning("demo_accounts_with_published_passwords", users=usernames,
+                action="sms-gateway user passwd NAME, or user disable NAME")
+    print(
+        f"WARNING: the demo accounts {names} still have their published passwords and anyone"
+        " can log in with them. Change them (sms-gateway user passwd NAME) or disable them"
+        " (sms-gateway user disable NAME).", file=sys.stderr, flush=True,
+    )
 
 
 async def run_daemon(config_path: Path | None, *, demo: bool = False) -> int:
@@ -60,9 +72,11 @@ async def run_daemon(config_path: Path | None, *, demo: bool = False) -> int:
 
     try:
         await daemon.start()
+        assert daemon.workflow is not None
         if demo:
-            assert daemon.workflow is not None
             await ensure_demo_accounts(daemon.workflow.accounts)
+        elif left := await published_demo_accounts(daemon.workflow.accounts):
+            warn_demo_accounts(left)
         if sys.stdout.isatty() or demo:
             print_welcome(daemon, demo)
         reload_task = loop.create_task(reloader(), name="reloader")

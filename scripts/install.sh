@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install the SMS gateway as a systemd service: a virtual environment under PREFIX, the unit,
+# Install the SMS gateway as a systemd service: a virtual environment under PREFIX (every
+# dependency at the version and hash pinned in requirements.lock), the unit,
 # the udev rules, the serial driver list and a sample /etc/sms-gateway/config.yaml (an existing
 # config is never overwritten). Creates the sms-gateway user and reloads udev and systemd
 # unless DESTDIR is set (a staging root, as used by packagers and the test suite).
@@ -53,8 +54,12 @@ if ((WITH_VENV)); then
     fi
     say "virtual environment $ROOT$PREFIX/venv"
     "$PYTHON" -m venv "$ROOT$PREFIX/venv"
+    pip=("$ROOT$PREFIX/venv/bin/python" -m pip install --quiet --disable-pip-version-check)
+    # The tested set of dependencies, each checked against its hash; then the program itself.
     # shellcheck disable=SC2086  # PIP_ARGS is a list of words on purpose
-    "$ROOT$PREFIX/venv/bin/python" -m pip install --quiet --upgrade $PIP_ARGS "$SRC"
+    "${pip[@]}" $PIP_ARGS --require-hashes -r "$SRC/requirements.lock"
+    # shellcheck disable=SC2086
+    "${pip[@]}" $PIP_ARGS --force-reinstall --no-deps "$SRC"
 fi
 install -d -m 0755 "$ROOT$PREFIX/docs" "$ROOT$PREFIX/share"
 install -m 0644 "$SRC/docs/ADMIN.md" "$ROOT$PREFIX/docs/ADMIN.md"

@@ -12,6 +12,7 @@ from gateway.api.errors import error_middleware
 from gateway.api.health import METRICS, ApiMetrics, metrics_middleware
 from gateway.api.health import routes as health_routes
 from gateway.api.keys import CLOCK, CONFIG, REGISTRY, WEBSOCKETS, WORKFLOW
+from gateway.api.server import set_api_headers
 from gateway.config import Config
 from gateway.service.workflow import Workflow
 
@@ -40,6 +41,7 @@ def create_app(*, workflow: Workflow, config: Config) -> web.Application:
                   events_ws.routes, health_routes):
         app.add_routes(table)
     app.on_shutdown.append(_close_websockets)
+    app.on_response_prepare.append(set_api_headers)
     return app
 
 

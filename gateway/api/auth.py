@@ -7,6 +7,7 @@ refused, so a forgotten rule fails closed.
 from __future__ import annotations
 
 import hmac
+import ipaddress
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -53,10 +54,31 @@ def principal(request: web.Request) -> Principal:
     return request[AUTH].principal
 
 
+_LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+
+
 def own_origins(request: web.Request) -> set[str]:
+    """`http.trusted_origins`, and the address and port this connection reached (by name too
+    on loopback). Never the Host header: the client chooses that, and DNS rebinding makes a
+    hostile page's requests carry its own name there."""
     config = request.app[CONFIG]
     origins = set(config.http.trusted_origins)
-    origins.add(f"{request.scheme}://{request.host}")
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    if isinstance(sockname, tuple) and len(sockname) >= 2:
+        address, port = str(sockname[0]), int(sockname[1])
+        scheme = "https" if config.http.tls_cert is not None else "http"
+        try:
+            loopback = ipaddress.ip_address(address).is_loopback
+        except ValueError:
+            loopback = False
+        hosts = _LOOPBACK_NAMES if loopback else (
+            f"[{address}]" if ":" in address else address,
+        )
+        default_port = 443 if scheme == "https" else 80
+        for host in hosts:
+            origins.add(f"{scheme}://{host}:{port}")
+            if port == default_port:
+                origins.add(f"{scheme}://{host}")
     return origins
 
 
@@ -71,7 +93,9 @@ def check_origin(request: web.Request, *, required: bool) -> None:
         raise ApiError(403, "bad_origin", f"origin {origin} is not allowed")
 
 
-async def _authenticate(request: web.Request) -> Auth | None:
+async def authenticate(request: web.Request) -> Auth | None:
+    """Who sent `request` (cookie or bearer token), None when nobody; a malformed or unknown
+    bearer token raises ApiError (401)."""
     workflow = request.app[WORKFLOW]
     header = request.headers.get("Authorization")
     if header is not None:
@@ -100,7 +124,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         raise ApiError(404, "not_found", "no such endpoint")
     if rule.public:
         return await handler(request)
-    auth = await _authenticate(request)
+    auth = await authenticate(request)
     if auth is None:
         raise ApiError(401, "unauthenticated", "log in first")
     who = auth.principal

@@ -22,9 +22,9 @@ _STATUS: tuple[tuple[type[service_errors.ServiceError], int], ...] = (
     (service_errors.InvalidInputError, 400),
 )
 
-_HTTP_CODES = {
+HTTP_CODES = {
     400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 406: "not_acceptable", 409: "conflict",
+    405: "method_not_allowed", 406: "not_acceptable", 408: "request_timeout", 409: "conflict",
     413: "body_too_large", 415: "unsupported_media_type", 429: "rate_limited",
     500: "internal_error", 503: "unavailable",
 }
@@ -81,7 +81,7 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
     except web.HTTPException as error:
         if error.status < 400:
             raise
-        code = _HTTP_CODES.get(error.status, "http_error")
+        code = HTTP_CODES.get(error.status, "http_error")
         message = error.reason
         if error.status == 413:
             message = "request body is too large"

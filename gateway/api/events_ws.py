@@ -4,6 +4,10 @@ A client that reconnects with `?since=N` first gets every event after N from the
 live stream, with no gap and no duplicate: the bus subscription is taken before the log is read,
 and live events already sent from the log are skipped by seq. When N is older than the log or
 the gap is too large to replay, the server sends `resync` and the client reloads its state.
+
+A socket lives no longer than the access it was opened with: logout, disabling the user, a new
+password or a new role close it at once (close code 4001), and every ACCESS_RECHECK_S its
+session or token is checked again, which also catches changes made by `sms-gateway user`.
 """
 
 from __future__ import annotations
@@ -15,11 +19,13 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from gateway.api.auth import access, check_origin, principal
+from gateway.api.auth import access, authenticate, check_origin, principal
 from gateway.api.bodies import query_int
+from gateway.api.errors import ApiError
 from gateway.api.keys import WEBSOCKETS, WORKFLOW
 from gateway.bus import BusEvent, EventBus, SubscriberOverflowError, Subscription
 from gateway.service.access import Principal
+from gateway.service.accounts import AccessEnded
 from gateway.service.event_log import EventLog
 from gateway.service.visibility import EventVisibility
 
@@ -27,6 +33,8 @@ routes = web.RouteTableDef()
 MAX_REPLAY_EVENTS = 5000
 REPLAY_PAGE = 500
 HEARTBEAT_S = 30.0
+ACCESS_RECHECK_S = 10.0
+CLOSE_ACCESS_ENDED = 4001  # application close code: log in again
 
 
 class _Stream:
@@ -92,6 +100,28 @@ class _Stream:
             await self.send(event.seq, event.type, dict(event.data))
 
 
+async def _close_when_access_ends(
+    request: web.Request, ws: web.WebSocketResponse, who: Principal, ended: asyncio.Event
+) -> None:
+    while True:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(ACCESS_RECHECK_S):
+                await ended.wait()
+        if not ended.is_set():
+            try:
+                still = await authenticate(request)
+            except ApiError:
+                still = None
+            except Exception:
+                continue  # the database did not answer: ask again later
+            if still is not None and (still.principal.user_id, still.principal.role) == (
+                who.user_id, who.role
+            ):
+                continue
+        await ws.close(code=CLOSE_ACCESS_ENDED, message=b"access ended: log in again")
+        return
+
+
 @routes.get("/api/events")
 @access(scope="events:read")
 async def events(request: web.Request) -> web.StreamResponse:
@@ -103,6 +133,14 @@ async def events(request: web.Request) -> web.StreamResponse:
     await ws.prepare(request)
     sockets = request.app[WEBSOCKETS]
     sockets.add(ws)
+    ended = asyncio.Event()
+
+    def access_ended(change: AccessEnded) -> None:
+        if change.user_id == who.user_id and change.session_id in (None, who.session_id):
+            ended.set()
+
+    unsubscribe = workflow.accounts.on_access_ended(access_ended)
+    closer = asyncio.create_task(_close_when_access_ends(request, ws, who, ended))
     workflow.presence.connected(who.user_id)
     stream = _Stream(ws, who, workflow.visibility, workflow.event_log,
                      workflow.bus.subscribe())
@@ -124,10 +162,13 @@ async def events(request: web.Request) -> web.StreamResponse:
     except ConnectionResetError:
         pass
     finally:
-        if writer is not None:
-            writer.cancel()
+        unsubscribe()
+        for task in (writer, closer):
+            if task is None:
+                continue
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError, ConnectionResetError, Exception):
-                await writer
+                await task
         stream.subscription.close()
         workflow.presence.disconnected(who.user_id)
         sockets.discard(ws)

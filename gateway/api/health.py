@@ -42,6 +42,10 @@ class ApiMetrics:
         self.agents_online = Gauge(
             "sms_gateway_agents_online", "Users with an open event websocket", registry=registry
         )
+        self.quarantined = Gauge(
+            "sms_gateway_quarantined_messages",
+            "Inbound messages the store refused, kept in the quarantine", registry=registry,
+        )
 
 
 METRICS = web.AppKey("metrics", ApiMetrics)
@@ -75,6 +79,7 @@ async def metrics(request: web.Request) -> web.Response:
     app[METRICS].pending_requests.set(await workflow.router.pending_count())
     app[METRICS].websockets.set(len(app[WEBSOCKETS]))
     app[METRICS].agents_online.set(len(workflow.presence.online))
+    app[METRICS].quarantined.set(await workflow.store.quarantine.count())
     body = generate_latest(app[REGISTRY])
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 

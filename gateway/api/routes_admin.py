@@ -1,4 +1,5 @@
-"""Admins manage users and API tokens and read the audit log."""
+"""Admins manage users and API tokens, read the audit log, see and clear login throttles, and
+see quarantined messages."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from gateway.api import serialize
 from gateway.api.auth import access, principal
 from gateway.api.bodies import (
     MAX_LOG_ID,
+    ClearLoginLimitsBody,
     CreateTokenBody,
     CreateUserBody,
     UpdateUserBody,
@@ -96,3 +98,36 @@ async def audit_log(request: web.Request) -> web.Response:
          "details": e.details, "at": serialize.time(e.at)}
         for e in entries
     ]})
+
+
+@routes.get("/api/quarantine")
+@access(role="admin", scope="admin")
+async def quarantine(request: web.Request) -> web.Response:
+    """Inbound messages the store refused, kept with their raw PDU; newest first."""
+    limit = query_int(request, "limit", default=100, low=1, high=1000)
+    before = query_int(request, "before", default=None, low=1, high=MAX_LOG_ID)
+    assert limit is not None
+    repository = request.app[WORKFLOW].store.quarantine
+    entries = await repository.recent(limit=limit, before_id=before)
+    return web.json_response({"total": await repository.count(), "messages": [
+        {"id": e.id, "line_id": e.line_id, "pdu": e.pdu, "reason": e.reason,
+         "attempts": e.attempts, "at": serialize.time(e.created_at)}
+        for e in entries
+    ]})
+
+
+@routes.get("/api/login-limits")
+@access(role="admin", scope="admin")
+async def login_limits(request: web.Request) -> web.Response:
+    """Login failure counters that currently slow attempts down, longest wait first."""
+    return web.json_response({"throttles": request.app[WORKFLOW].accounts.login_throttles()})
+
+
+@routes.post("/api/login-limits/clear")
+@access(role="admin", scope="admin")
+async def clear_login_limits(request: web.Request) -> web.Response:
+    body = await read_body(request, ClearLoginLimitsBody)
+    cleared = await request.app[WORKFLOW].accounts.clear_login_limits(
+        username=body.username, address=body.address, by=principal(request).user_id
+    )
+    return web.json_response({"cleared": cleared})

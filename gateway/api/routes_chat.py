@@ -9,6 +9,7 @@ from gateway.api.auth import access, principal
 from gateway.api.bodies import (
     MAX_LOG_ID,
     MAX_PREVIEW_CHARS,
+    MAX_ROW_ID,
     AnswerBody,
     ReassignBody,
     SendBody,
@@ -20,6 +21,7 @@ from gateway.api.bodies import (
 )
 from gateway.api.errors import ApiError
 from gateway.api.keys import CLOCK, WORKFLOW
+from gateway.service.lists import DEFAULT_CASES_PAGE, DEFAULT_REQUESTS_PAGE, MAX_PAGE
 from gateway.sms.counter import count_segments
 
 routes = web.RouteTableDef()
@@ -30,9 +32,11 @@ MAX_IDEMPOTENCY_KEY_CHARS = 200
 @routes.get("/api/requests")
 @access(scope="requests:read")
 async def list_requests(request: web.Request) -> web.Response:
-    views = await request.app[WORKFLOW].chat.list_requests(principal(request))
-    now = request.app[CLOCK]()
-    return web.json_response({"requests": [serialize.request(v, now) for v in views]})
+    limit = query_int(request, "limit", default=DEFAULT_REQUESTS_PAGE, low=1, high=MAX_PAGE)
+    after = query_int(request, "after", default=None, low=1, high=MAX_ROW_ID)
+    assert limit is not None
+    page = await request.app[WORKFLOW].chat.list_requests(principal(request), limit, after)
+    return web.json_response(serialize.request_page(page, request.app[CLOCK]()))
 
 
 @routes.post("/api/requests/{id}/answer")
@@ -64,11 +68,14 @@ async def list_cases(request: web.Request) -> web.Response:
     status = request.query.get("status")
     if status not in (None, "open", "closed"):
         raise ApiError(400, "invalid_input", "status must be open or closed")
-    views = await request.app[WORKFLOW].chat.list_cases(
+    limit = query_int(request, "limit", default=DEFAULT_CASES_PAGE, low=1, high=MAX_PAGE)
+    before = query_int(request, "before", default=None, low=1, high=MAX_ROW_ID)
+    assert limit is not None
+    page = await request.app[WORKFLOW].chat.list_cases(
         principal(request), "open" if status == "open" else "closed" if status else None,
-        query_bool(request, "mine"),
+        query_bool(request, "mine"), limit, before,
     )
-    return web.json_response({"cases": [serialize.case(v) for v in views]})
+    return web.json_response(serialize.case_page(page))
 
 
 @routes.get("/api/cases/{id}")

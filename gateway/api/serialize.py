@@ -8,11 +8,13 @@ from typing import Any
 from gateway.service.views import (
     REQUEST_NAME,
     AgentPresence,
+    CasePageView,
     CaseSummary,
     CaseView,
     HistoryEntry,
     HistoryPage,
     LineView,
+    RequestPageView,
     RequestView,
     SenderView,
     call_id,
@@ -67,6 +69,27 @@ def request(value: RequestView, now: datetime) -> dict[str, Any]:
         "overdue": r.overdue, "opted_out": value.opted_out,
         "recent_case": case_summary(value.recent_case), "sender": sender(value.sender),
         "case_id": r.case_id, "away_agent": value.away_agent,
+    }
+
+
+def request_page(value: RequestPageView, now: datetime) -> dict[str, Any]:
+    requests = [request(v, now) for v in value.requests]
+    oldest = None
+    if value.oldest is not None:
+        oldest = requests[0] if requests and requests[0]["id"] == value.oldest.request.id \
+            else request(value.oldest, now)
+    return {
+        "requests": requests, "count": value.count, "oldest": oldest,
+        "has_more": value.has_more,
+        "next_after": requests[-1]["id"] if value.has_more and requests else None,
+    }
+
+
+def case_page(value: CasePageView) -> dict[str, Any]:
+    cases = [case(v) for v in value.cases]
+    return {
+        "cases": cases, "count": value.count, "has_more": value.has_more,
+        "next_before": cases[-1]["id"] if value.has_more and cases else None,
     }
 
 

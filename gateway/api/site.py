@@ -6,6 +6,8 @@ from pathlib import Path
 
 from aiohttp import web
 
+from gateway.api.server import DEFAULT_HEADER_TIMEOUT_S, ApiRunner
+
 
 async def start_site(
     app: web.Application,
@@ -14,10 +16,13 @@ async def start_site(
     *,
     tls_cert: Path | None = None,
     tls_key: Path | None = None,
+    header_timeout_s: float = DEFAULT_HEADER_TIMEOUT_S,
 ) -> tuple[web.AppRunner, str]:
     """Start serving `app`; returns its runner (`cleanup()` stops it) and its base URL with
-    the port actually bound (port 0 takes any free one)."""
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    the port actually bound (port 0 takes any free one). Slow clients are cut off and errors
+    found before routing are JSON (gateway.api.server)."""
+    runner = ApiRunner(app, header_timeout_s=header_timeout_s, access_log=None,
+                       handle_signals=False)
     await runner.setup()
     ssl_context = None
     if tls_cert is not None and tls_key is not None:

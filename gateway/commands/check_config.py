@@ -2,36 +2,43 @@
 
 Also home of the `--config` option and loader that every command needing the configuration
 shares, so they all find the file the same way and refuse a bad one with the same messages.
+A valid file may still be unsafe: a webhook secret that looks like a placeholder or is easy to
+guess, or secrets in a file other users can read, are printed as warnings.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
+import stat
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from sqlalchemy.engine import make_url
-
-from gateway.config import DEFAULT_CONFIG_PATHS, Config, ConfigError, load_config
+if TYPE_CHECKING:
+    from gateway.config import Config
 
 EXIT_BAD_CONFIG = 1
+# What sample files and tutorials put where a secret belongs.
+_PLACEHOLDER = re.compile(
+    r"change.?me|placeholder|example|your.?secret|random.?string|secret.?here|x{4,}|"
+    r"replace|todo|^(.)\1*$", re.IGNORECASE,
+)
+
+# gateway.config.DEFAULT_CONFIG_PATHS, spelt out so that --help needs no pydantic (a test checks
+# that the two agree).
+CONFIG_HELP = "configuration file (default: ./config.yaml, then /etc/sms-gateway/config.yaml)"
 
 
 def add_config_argument(parser: argparse.ArgumentParser) -> None:
     """Add `--config PATH` (default: ./config.yaml, then /etc/sms-gateway/config.yaml)."""
-    looked = ", then ".join(str(path) for path in DEFAULT_CONFIG_PATHS)
-    parser.add_argument(
-        "--config",
-        metavar="PATH",
-        type=Path,
-        default=None,
-        help=f"configuration file (default: {looked})",
-    )
+    parser.add_argument("--config", metavar="PATH", type=Path, default=None, help=CONFIG_HELP)
 
 
 def load_config_or_exit(args: argparse.Namespace, stderr: TextIO | None = None) -> Config:
     """Load the configuration named by --config; on problems print them and exit with status 1."""
+    from gateway.config import ConfigError, load_config
+
     try:
         return load_config(args.config)
     except ConfigError as exc:
@@ -50,17 +57,57 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from gateway.config import ConfigError, load_config
+
     try:
         config = load_config(args.config)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return EXIT_BAD_CONFIG
-    print("\n".join(summary(config)))
+    print("\n".join(summary(config) + [f"WARNING: {w}" for w in warnings(config)]))
     return 0
+
+
+def _secrets(config: Config) -> list[str]:
+    """The keys of the secrets this configuration holds."""
+    from sqlalchemy.engine import make_url
+
+    keys = [f"webhooks[{n}].secret" for n, _ in enumerate(config.webhooks)]
+    if config.database is not None and make_url(config.database).password:
+        keys.append("database (password)")
+    keys += [f"modems[{n}].pin" for n, m in enumerate(config.modem_list) if m.pin]
+    if config.address_search.headers:
+        keys.append("address_search.headers")
+    return keys
+
+
+def warnings(config: Config) -> list[str]:
+    """What is valid but unsafe."""
+    from zxcvbn import zxcvbn
+
+    out = []
+    for n, webhook in enumerate(config.webhooks):
+        if _PLACEHOLDER.search(webhook.secret) or zxcvbn(webhook.secret[:100])["score"] < 3:
+            out.append(
+                f"webhooks[{n}].secret looks like a placeholder or is easy to guess; receivers"
+                " trust its signatures: use a long random value (openssl rand -hex 32)"
+            )
+    source = config.source_path
+    secrets = _secrets(config)
+    if source is not None and secrets and source.exists():
+        mode = stat.S_IMODE(source.stat().st_mode)
+        if mode & 0o004:
+            out.append(
+                f"{source} holds secrets ({', '.join(secrets)}) and every user of this"
+                f" machine can read it (mode {mode:04o}): chmod 640 {source}"
+            )
+    return out
 
 
 def summary(config: Config) -> list[str]:
     """A few lines an admin can eyeball: where things are and which lines will come up."""
+    from sqlalchemy.engine import make_url
+
     source = config.source_path or Path("configuration")
     url = make_url(config.database_url)
     database = (

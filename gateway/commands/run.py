@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
-from pathlib import Path
 from typing import Any
 
-from gateway.config_errors import ConfigError
+from gateway.commands.check_config import add_config_argument
 
 
 def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "run", help="run the daemon", description="Run the daemon until SIGTERM or SIGINT."
     )
-    parser.add_argument(
-        "--config",
-        type=Path,
-        default=None,
-        help="config file (default: ./config.yaml, then /etc/sms-gateway/config.yaml)",
-    )
+    add_config_argument(parser)
     parser.add_argument(
         "--demo",
         action="store_true",
@@ -30,6 +23,9 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from gateway.config_errors import ConfigError
     from gateway.process import run_daemon
 
     try:

@@ -7,23 +7,16 @@ stopped one sends it on its next start.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import secrets
 import sys
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aiohttp
+from gateway.commands.check_config import add_config_argument
 
-from gateway.commands.status import fetch
-from gateway.config import Config, load_config
-from gateway.config_errors import ConfigError
-from gateway.control import socket_path
-from gateway.service.errors import InvalidPhoneError
-from gateway.sms import encode_submit
-from gateway.sms.model import PduError
-from gateway.store import Message, Store, StoreError
+if TYPE_CHECKING:
+    from gateway.config import Config
+    from gateway.store import Message, Store
 
 WAIT_POLL_S = 0.5
 FINAL = frozenset({"delivered", "failed", "expired", "unknown"})
@@ -33,7 +26,7 @@ def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "send", help="queue a test SMS (through the running daemon when there is one)"
     )
-    parser.add_argument("--config", type=Path, default=None, help="config file")
+    add_config_argument(parser)
     parser.add_argument("--line", default=None, help="line (modem) name; default: the first")
     parser.add_argument("--to", required=True, help="destination number")
     parser.add_argument("--wait", action="store_true",
@@ -44,6 +37,14 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from gateway.config import load_config
+    from gateway.config_errors import ConfigError
+    from gateway.service.errors import InvalidPhoneError
+    from gateway.sms import PduError
+    from gateway.store import StoreError
+
     try:
         config = load_config(args.config)
         return asyncio.run(_send(config, args))
@@ -59,6 +60,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _send(config: Config, args: argparse.Namespace) -> int:
+    import asyncio
+
+    from gateway.control import ControlError, call_daemon
+    from gateway.sms import encode_submit
+    from gateway.store import Store
+
     names = [line.name for line in config.line_list]
     if not names:
         raise LookupError("no line is configured")
@@ -86,8 +93,8 @@ async def _send(config: Config, args: argparse.Namespace) -> int:
         message = queued.message
         print(json.dumps({"message_id": message.id, "parts": len(message.parts)}))
         try:
-            await fetch(socket_path(config.data_dir), "POST", "/outbound/wake")
-        except (OSError, aiohttp.ClientError):
+            await asyncio.to_thread(call_daemon, config.data_dir, "POST", "/outbound/wake")
+        except ControlError:
             print("the daemon is not running: the message goes out on its next start",
                   file=sys.stderr)
             if args.wait:
@@ -106,6 +113,8 @@ async def _send(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _wait(store: Store, message_id: int, timeout_s: float, reports: bool) -> Message:
+    import asyncio
+
     final = FINAL if reports else FINAL | {"sent"}
     try:
         async with asyncio.timeout(timeout_s):

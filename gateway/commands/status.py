@@ -3,36 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
-import aiohttp
-
-from gateway.config import load_config
-from gateway.config_errors import ConfigError
-from gateway.control import socket_path
+from gateway.commands.check_config import add_config_argument
 
 
 def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "status", help="show the running daemon's lines and queues"
     )
-    parser.add_argument("--config", type=Path, default=None, help="config file")
+    add_config_argument(parser)
     parser.add_argument("--json", action="store_true", help="print the raw JSON")
     parser.set_defaults(func=run)
-
-
-async def fetch(path: Path, method: str, route: str) -> dict[str, Any]:
-    connector = aiohttp.UnixConnector(path=str(path))
-    async with aiohttp.ClientSession(connector=connector) as session, session.request(
-        method, f"http://localhost{route}", timeout=aiohttp.ClientTimeout(total=10)
-    ) as response:
-        response.raise_for_status()
-        result: dict[str, Any] = await response.json()
-        return result
 
 
 def render(status: dict[str, Any]) -> str:
@@ -62,17 +46,18 @@ def render(status: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from gateway.config import ConfigError, load_config
+    from gateway.control import ControlError, call_daemon
+
     try:
         config = load_config(args.config)
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
-    path = socket_path(config.data_dir)
     try:
-        status = asyncio.run(fetch(path, "GET", "/status"))
-    except (OSError, aiohttp.ClientError) as error:
-        print(f"sms-gateway: the daemon is not running (no answer on {path}: {error})",
-              file=sys.stderr)
+        status = call_daemon(config.data_dir, "GET", "/status")
+    except ControlError as error:
+        print(f"sms-gateway: the daemon is not running ({error})", file=sys.stderr)
         return 1
     print(json.dumps(status, indent=2) if args.json else render(status))
     return 0

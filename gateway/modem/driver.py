@@ -184,7 +184,7 @@ class ModemDriver:
             )
             self.protocol.write(command.encode("ascii") + b"\r", shown=command)
             await self._await_prompt(exchange, command)
-            self.protocol.write(pdu_hex.encode("ascii") + CTRL_Z)
+            self.protocol.write(pdu_hex.encode("ascii") + CTRL_Z, pdu=True)
             # Point of no return: the part may now be on its way to the network.
             submit = asyncio.get_running_loop().create_task(
                 self._finish_submit(exchange, command), name=f"{self.name}-cmgs"

@@ -3,6 +3,10 @@
 Stored messages (+CMTI, and everything found at start) and status reports (+CDSI) are read, handed
 to a sink, and deleted only after the sink returned; routed ones (+CMT, +CDS) are acknowledged
 with +CNMA only after the sink returned. A sink that raises gets the same messages again later.
+
+A URC's storage name is data from the modem and may be garbage: a name the modem did not offer
+in AT+CPMS=? is ignored with a warning (the main memory is swept anyway), and an extra memory
+that cannot be selected is dropped, so no sweep ever depends on a URC's name being valid.
 """
 
 from __future__ import annotations
@@ -59,22 +63,38 @@ class Inbound:
         self._pending_reports: list[tuple[str, int]] = []
         self._cmti_memories: set[str] = set()
         self._chain_deletes = True
+        self._unknown_memories_seen: set[str] = set()
 
     # indications, from the URC loop
 
     def message_stored(self, urc: Urc) -> None:
-        """+CMTI: sweep (the memory it names too, if it is not the one we read)."""
+        """+CMTI: sweep (the memory it names too, if it is a known one other than ours)."""
         located = parse_memory_index(urc.value)
-        if located is not None and located[0] != self._setup.storage[0]:
+        if (
+            located is not None
+            and located[0] != self._setup.storage[0]
+            and self._known_memory(located[0], urc)
+        ):
             self._cmti_memories.add(located[0])
         self.sweep_wanted.set()
 
     def report_stored(self, urc: Urc) -> None:
         """+CDSI: read that report on the next sweep."""
         located = parse_memory_index(urc.value)
-        if located is not None:
+        if located is not None and self._known_memory(located[0], urc):
             self._pending_reports.append(located)
             self.sweep_wanted.set()
+
+    def _known_memory(self, memory: str, urc: Urc) -> bool:
+        if memory in self._setup.readable_memories:
+            return True
+        # Warned once per name: a modem repeating garbage must not flood the journal.
+        log = self._log.debug if memory in self._unknown_memories_seen else self._log.warning
+        if len(self._unknown_memories_seen) < 100:
+            self._unknown_memories_seen.add(memory)
+        log("urc_unknown_storage_ignored", urc=urc.prefix, storage=memory[:40],
+            known=list(self._setup.readable_memories))
+        return False
 
     async def routed_message(self, driver: ModemDriver, urc: Urc) -> None:
         await self._routed(driver, urc, self._inbound_sink)
@@ -139,8 +159,11 @@ class Inbound:
         memories += sorted(extra - {storage[0]})
         try:
             for memory in memories:
-                if driver.memory != memory:
-                    await driver.select_storage(memory, *storage[1:])
+                if driver.memory != memory and not await self._select_extra(
+                    driver, memory, storage
+                ):
+                    self._cmti_memories.discard(memory)
+                    continue
                 listed = await driver.list_messages(STAT_ALL)
                 received = [m for m in listed if m.stat in (STAT_REC_UNREAD, STAT_REC_READ)]
                 if not received:
@@ -157,8 +180,11 @@ class Inbound:
         try:
             while self._pending_reports:
                 memory, index = self._pending_reports[0]
-                if driver.memory != memory:
-                    await driver.select_storage(memory, *storage[1:])
+                if driver.memory != memory and not await self._select_extra(
+                    driver, memory, storage
+                ):
+                    self._pending_reports.pop(0)
+                    continue
                 try:
                     report = await driver.read_message(index)
                 except CommandError as error:
@@ -171,6 +197,21 @@ class Inbound:
         finally:
             if driver.memory != storage[0] and driver.is_connected:
                 await driver.select_storage(*storage)
+
+    async def _select_extra(
+        self, driver: ModemDriver, memory: str, storage: tuple[str, ...]
+    ) -> bool:
+        """Select `memory` for reading; False (and a warning) when the modem refuses it, unless
+        it is our own memory, whose failure ends the session as any command's would."""
+        try:
+            await driver.select_storage(memory, *storage[1:])
+        except CommandError as error:
+            if memory == storage[0]:
+                raise
+            self._log.warning("storage_unselectable_skipped", storage=memory,
+                              result=error.result)
+            return False
+        return True
 
     async def _delete_all(self, driver: ModemDriver, indexes: list[int]) -> None:
         """Delete committed messages, several per command line while the modem takes that.

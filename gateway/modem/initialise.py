@@ -55,6 +55,7 @@ class ModemSetup:
     identity: Identity = field(default_factory=Identity)
     storage: tuple[str, ...] = ("SM",)  # the +CPMS arguments in use; [0] is read/delete memory
     other_memories: tuple[str, ...] = ()  # more message memories to sweep (e.g. ME)
+    readable_memories: tuple[str, ...] = ("SM",)  # every <mem1> the modem offers
     cnmi: tuple[int, ...] = ()
     reports_routed: bool = False  # +CDS (routed) rather than +CDSI (stored in SR)
     acknowledge: bool = False  # +CSMS=1 took: +CMT/+CDS need +CNMA
@@ -200,6 +201,7 @@ class Initialiser:
                 last_error = error
                 continue
             setup.storage = tuple(chosen[:count])
+            setup.readable_memories = tuple(options[0])
             setup.other_memories = tuple(
                 m
                 for m in options[0]

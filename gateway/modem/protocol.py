@@ -4,6 +4,11 @@ A request registers its exchange (and tells the framer what it expects) before a
 written, with no await in between, so no answer can arrive unclaimed. Answers that no exchange
 claims are logged and dropped; URCs go to subscribers; a lost connection fails the pending
 exchange at once.
+
+The last lines of traffic are kept for errors and logs (`recent_traffic`). A PDU encodes a
+sender or recipient and a text, so the PDUs in it (+CMGL/+CMGR bodies, +CMT/+CDS, the PDU
+written after the AT+CMGS prompt, line noise) are shown as `<redacted: N chars>` unless
+`redact_pdus` is turned off (logging.log_message_text).
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import structlog
 
@@ -25,6 +30,18 @@ log = structlog.get_logger("gateway.modem")
 UrcCallback = Callable[[Urc], None]
 
 DEFAULT_TRAFFIC_LINES = 64
+# An information line of these answers is followed by the message's PDU on a line of its own.
+_PDU_HEADERS = ("+CMGL:", "+CMGR:")
+Traffic = tuple[str, str | None]  # (the line, or its head when a PDU follows; the PDU)
+
+
+def shown_traffic(entries: Iterable[Traffic], *, redact: bool) -> tuple[str, ...]:
+    """The traffic lines as logged, PDUs replaced by their length when `redact`."""
+    return tuple(
+        head if pdu is None
+        else head + (f"<redacted: {len(pdu)} chars>" if redact else pdu)
+        for head, pdu in entries
+    )
 
 
 class Exchange:
@@ -54,7 +71,9 @@ class AtProtocol(asyncio.Protocol):
         self._loop = asyncio.get_running_loop()
         self._exchange: Exchange | None = None
         self._subscribers: list[UrcCallback] = []
-        self._traffic: collections.deque[str] = collections.deque(maxlen=traffic_lines)
+        self._traffic: collections.deque[Traffic] = collections.deque(maxlen=traffic_lines)
+        self.redact_pdus = True
+        self._pdu_follows = False
         self.connected: asyncio.Future[None] = self._loop.create_future()
         self.closed: asyncio.Future[BaseException | None] = self._loop.create_future()
         self.last_rx = self._loop.time()
@@ -77,7 +96,7 @@ class AtProtocol(asyncio.Protocol):
             self._dispatch(event)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._traffic.append(f"-- connection lost: {exc!r}")
+        self._record(f"-- connection lost: {exc!r}")
         self.transport = None
         exchange, self._exchange = self._exchange, None
         if exchange is not None:
@@ -119,13 +138,18 @@ class AtProtocol(asyncio.Protocol):
             self._exchange = None
             self.framer.end()
 
-    def write(self, data: bytes, *, shown: str | None = None) -> None:
+    def write(self, data: bytes, *, shown: str | None = None, pdu: bool = False) -> None:
+        """`pdu`: `data` is a PDU (and its Ctrl-Z), redacted in the recorded traffic."""
         transport = self.transport
         if transport is None or transport.is_closing():
             raise ConnectionLostError(
                 f"{self.name}: not connected", recent_traffic=self.recent_traffic()
             )
-        self._traffic.append("-> " + (shown if shown is not None else _show(data)))
+        text = shown if shown is not None else _show(data)
+        if pdu:
+            self._record("-> ", text)
+        else:
+            self._record("-> " + text)
         if at_log.isEnabledFor(logging.DEBUG):
             at_log.debug("%s -> %r", self.name, data)
         transport.write(data)
@@ -140,7 +164,10 @@ class AtProtocol(asyncio.Protocol):
         return unsubscribe
 
     def recent_traffic(self) -> tuple[str, ...]:
-        return tuple(self._traffic)
+        return shown_traffic(self._traffic, redact=self.redact_pdus)
+
+    def _record(self, head: str, pdu: str | None = None) -> None:
+        self._traffic.append((head, pdu))
 
     def close(self) -> None:
         if self.transport is not None:
@@ -150,14 +177,17 @@ class AtProtocol(asyncio.Protocol):
 
     def _dispatch(self, event: Event) -> None:
         exchange = self._exchange
+        pdu_follows, self._pdu_follows = self._pdu_follows, False
         if isinstance(event, Noise):
-            self._traffic.append(f"<- (noise) {event.data!r}")
+            # Noise may be a PDU cut by line garbage: recorded like one.
+            self._record("<- (noise) ", repr(event.data))
             log.debug("line_noise_dropped", modem=self.name, data=event.data)
             return
         if isinstance(event, Urc):
-            self._traffic.append(
-                "<- " + event.text + (f" | {event.pdu}" if event.pdu is not None else "")
-            )
+            if event.pdu is not None:
+                self._record(f"<- {event.text} | ", event.pdu)
+            else:
+                self._record("<- " + event.text)
             for callback in tuple(self._subscribers):
                 try:
                     callback(event)
@@ -165,13 +195,17 @@ class AtProtocol(asyncio.Protocol):
                     log.exception("urc_subscriber_failed", modem=self.name, urc=event.text)
             return
         if isinstance(event, Prompt):
-            self._traffic.append("<- > ")
+            self._record("<- > ")
             if exchange is not None and not exchange.prompt.done():
                 exchange.prompt.set_result(None)
             else:
                 self._drop("> ")
             return
-        self._traffic.append("<- " + event.text)
+        if pdu_follows and isinstance(event, Line):
+            self._record("<- ", event.text)
+        else:
+            self._record("<- " + event.text)
+            self._pdu_follows = isinstance(event, Line) and event.text.startswith(_PDU_HEADERS)
         if exchange is None:
             self._drop(event.text)
             return
@@ -184,7 +218,8 @@ class AtProtocol(asyncio.Protocol):
 
     def _drop(self, text: str) -> None:
         self.dropped_lines += 1
-        log.debug("unsolicited_line_dropped", modem=self.name, line=text)
+        # `pdu`: the line may be one (a late +CMGL body), redacted like message text.
+        log.debug("unsolicited_line_dropped", modem=self.name, pdu=text)
 
 
 def _show(data: bytes) -> str:

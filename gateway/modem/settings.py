@@ -36,6 +36,7 @@ class ModemSettings:
     sink_retry_initial_s: float  # a sink that raised is retried after this, doubling
     sink_retry_max_s: float = 60.0
     stop_timeout_s: float = 10.0
+    log_message_text: bool = False  # PDUs in logged traffic are shown, not redacted
 
     def __post_init__(self) -> None:
         if not self.name:

@@ -192,6 +192,7 @@ class ModemSupervisor:
             except Exception as open_error:
                 error = open_error
             else:
+                driver.protocol.redact_pdus = not settings.log_message_text
                 try:
                     await self._session(driver)
                     raise ConnectionLostError("session ended")  # pragma: no cover

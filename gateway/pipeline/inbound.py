@@ -2,14 +2,17 @@
 
 The supervisor calls `sink` / `report_sink` and deletes or acknowledges only after they return;
 so these raise (StoreUnavailableError) rather than drop anything when the database cannot be
-written. Partial multipart messages are released by `run_release_loop` after the reassembly
-timeout, with a visible marker for the missing parts.
+written. A batch that fails for any other reason is stored message by message, so one poison
+message cannot hold back the others; a message that still fails after
+`quarantine_after_attempts` tries is committed to the quarantine with its raw PDU and the
+reason, and only then may the modem delete it. Partial multipart messages are released by
+`run_release_loop` after the reassembly timeout, with a visible marker for the missing parts.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 import structlog
@@ -21,6 +24,8 @@ from gateway.sms import decode_pdu
 from gateway.sms.model import Deliver, PduError, StatusReport, Submit
 from gateway.store import InboundPart, Store
 from gateway.store.domain import PartStatus
+from gateway.store.errors import StoreUnavailableError
+from gateway.store.inbound import pdu_hash
 
 log = structlog.get_logger("gateway.pipeline.inbound")
 
@@ -28,6 +33,10 @@ Clock = Callable[[], datetime]
 
 # TS 23.040 9.2.3.15: a report's outcome decides a part's final status; `pending` is not final.
 _REPORT_STATUS: dict[str, PartStatus] = {"delivered": "delivered", "failed": "failed"}
+DEFAULT_QUARANTINE_AFTER_ATTEMPTS = 5
+# Failure counts kept at most for this many messages (a spray of distinct poison messages).
+_MAX_TRACKED_FAILURES = 10_000
+StoreItems = Callable[[str, int, Sequence[InboundItem]], Awaitable[None]]
 _RECEIPT_STATUS: dict[str, PartStatus] = {**_REPORT_STATUS, "expired": "expired"}
 # How long after storing an SMPP part the same PDU is taken for the SMSC's redelivery.
 SMPP_REDELIVERY_WINDOW_S = 600.0
@@ -55,6 +64,12 @@ def decode_inbound(pdu: str) -> InboundPart | StatusReport | Submit:
     )
 
 
+class MessageRefusedError(Exception):
+    """The store refused a message (not for want of a database); it stays on the modem and is
+    tried again. The message says only the error's kind, since the database's own text can
+    quote the message, and this one reaches logs and the line's status."""
+
+
 class InboundHandler:
     def __init__(
         self,
@@ -66,8 +81,11 @@ class InboundHandler:
         report_window_s: float,
         clock: Clock,
         redelivery_window_s: float = SMPP_REDELIVERY_WINDOW_S,
+        quarantine_after_attempts: int = DEFAULT_QUARANTINE_AFTER_ATTEMPTS,
     ) -> None:
         self._store = store
+        self._quarantine_after = max(1, quarantine_after_attempts)
+        self._failures: dict[tuple[int, str], int] = {}
         self._publisher = publisher
         self._line_ids = line_ids
         self._reassembly_timeout_s = reassembly_timeout_s
@@ -77,7 +95,86 @@ class InboundHandler:
         self._partial_arrived = asyncio.Event()
 
     async def sink(self, line_name: str, items: Sequence[InboundItem], /) -> None:
+        await self._guarded(line_name, items, self._store_messages)
+
+    async def report_sink(self, line_name: str, items: Sequence[InboundItem], /) -> None:
+        await self._guarded(line_name, items, self._store_reports)
+
+    async def _guarded(
+        self, line_name: str, items: Sequence[InboundItem], store: StoreItems
+    ) -> None:
+        """`store` the batch; if that fails (not for want of a database), each item alone, so
+        the good ones are committed and a poison one is counted, and quarantined once it has
+        failed `quarantine_after_attempts` times. Raises while an item is neither stored nor
+        quarantined, so the modem keeps it and the sink is called again."""
         line_id = self._line_ids[line_name]
+        try:
+            await store(line_name, line_id, items)
+        except StoreUnavailableError:
+            raise
+        except Exception as batch_error:
+            if len(items) == 1:
+                await self._count_failure(line_name, line_id, items[0], batch_error)
+                return
+        else:
+            self._forget(line_id, items)
+            return
+        unresolved: Exception | None = None
+        for item in items:
+            try:
+                await store(line_name, line_id, [item])
+            except StoreUnavailableError:
+                raise
+            except Exception as error:
+                try:
+                    await self._count_failure(line_name, line_id, item, error)
+                except Exception as kept:
+                    unresolved = unresolved or kept
+            else:
+                self._forget(line_id, [item])
+        if unresolved is not None:
+            raise unresolved
+
+    async def _count_failure(
+        self, line_name: str, line_id: int, item: InboundItem, error: Exception
+    ) -> None:
+        """Raise `error` again until the item has failed often enough; then quarantine it."""
+        key = (line_id, pdu_hash(item.pdu))
+        attempts = self._failures.pop(key, 0) + 1
+        if attempts < self._quarantine_after:
+            if len(self._failures) >= _MAX_TRACKED_FAILURES:
+                self._failures.pop(next(iter(self._failures)))
+            self._failures[key] = attempts
+            log.warning(
+                "inbound.store_failed", line=line_name, attempts=attempts,
+                quarantine_after=self._quarantine_after, error=type(error).__name__,
+            )
+            raise MessageRefusedError(
+                f"the store refused a message ({type(error).__name__}), attempt {attempts} of"
+                f" {self._quarantine_after} before quarantine"
+            ) from error
+        try:
+            entry = await self._store.quarantine.add(
+                line_id, item.pdu, f"{type(error).__name__}: {error}", attempts=attempts,
+                now=self._clock(),
+            )
+        except BaseException:
+            self._failures[key] = attempts
+            raise
+        # The error's text can hold the message's words: only its kind is logged.
+        log.error(
+            "inbound.quarantined", line=line_name, quarantine_id=entry.id, attempts=attempts,
+            error=type(error).__name__,
+        )
+
+    def _forget(self, line_id: int, items: Sequence[InboundItem]) -> None:
+        if self._failures:
+            for item in items:
+                self._failures.pop((line_id, pdu_hash(item.pdu)), None)
+
+    async def _store_messages(
+        self, line_name: str, line_id: int, items: Sequence[InboundItem]
+    ) -> None:
         parts: list[InboundPart] = []
         reports: list[StatusReport] = []
         for item in items:
@@ -143,8 +240,9 @@ class InboundHandler:
         self._publisher.publish([update.event])
         return True
 
-    async def report_sink(self, line_name: str, items: Sequence[InboundItem], /) -> None:
-        line_id = self._line_ids[line_name]
+    async def _store_reports(
+        self, line_name: str, line_id: int, items: Sequence[InboundItem]
+    ) -> None:
         for item in items:
             decoded = decode_inbound(item.pdu)
             if isinstance(decoded, StatusReport):

@@ -26,4 +26,5 @@ def modem_settings(modem: ModemConfig, config: Config, device: str) -> ModemSett
         busy_retry_window_s=driver.sim_busy_timeout_s,
         busy_retry_interval_s=driver.sim_busy_retry_s,
         sink_retry_initial_s=config.inbound.db_retry_interval_s,
+        log_message_text=config.logging.log_message_text,
     )

@@ -15,7 +15,7 @@ from typing import Literal
 
 from gateway.bus import Publisher
 from gateway.log import get_logger
-from gateway.service import access
+from gateway.service import access, lists
 from gateway.service.access import Principal
 from gateway.service.address import AddressProvider, search_address
 from gateway.service.errors import (
@@ -33,13 +33,13 @@ from gateway.service.settings import ChatSettings
 from gateway.service.views import (
     AgentPresence,
     AnswerView,
+    CasePageView,
     CaseView,
     HistoryEntry,
     HistoryPage,
     LineView,
-    RequestView,
+    RequestPageView,
     SendResult,
-    case_summary,
     sender_view,
 )
 from gateway.sms.counter import count_segments
@@ -50,7 +50,6 @@ from gateway.store.domain import Case, CaseChange, Line, User
 from gateway.store.store import Store
 
 log = get_logger(__name__)
-PREVIEW_CHARS = 160
 MAX_HISTORY_PAGE = 200
 
 
@@ -125,34 +124,23 @@ class ChatService:
 
     # -- requests
 
-    async def list_requests(self, principal: Principal) -> list[RequestView]:
+    async def list_requests(
+        self, principal: Principal, limit: int = lists.DEFAULT_REQUESTS_PAGE,
+        after: int | None = None,
+    ) -> RequestPageView:
+        """A page of the queue, oldest first. In round-robin mode an agent sees the requests
+        offered to them, those offered to nobody, and overdue ones."""
         access.require_scope(principal, "requests:read")
-        requests = await self._requests.pending()
+        if not 1 <= limit <= lists.MAX_PAGE:
+            raise InvalidInputError(f"limit must be 1 to {lists.MAX_PAGE}")
+        excluded: set[int] = set()
         if self._settings.routing_mode == "round_robin" and not principal.sees_all_cases:
-            requests = [
-                r for r in requests
-                if self._router.offered_to(r.id) in (None, principal.user_id) or r.overdue
-            ]
-        users = await self._users()
-        lines = await self._lines()
-        views = []
-        for request in requests:
-            preview = ""
-            if request.message_id is not None:
-                message = await self._store.messages.get(request.message_id)
-                preview = (message.text if message.is_text and message.text is not None
-                           else f"[{message.placeholder_reason or 'not a text message'}]")
-            recent = await self._cases.most_recent(request.contact_id)
-            contact = await self._store.contacts.get(request.contact_id)
-            away = None
-            if request.case_id is not None and recent is not None and recent.id == request.case_id:
-                away = users[recent.agent_id].username if recent.agent_id in users else None
-            views.append(RequestView(
-                request=request, line=lines.get(request.line_id), preview=preview[:PREVIEW_CHARS],
-                recent_case=case_summary(recent, users) if recent is not None else None,
-                opted_out=contact.opted_out, sender=sender_view(contact), away_agent=away,
-            ))
-        return views
+            excluded = self._router.offered_to_others(principal.user_id)
+        try:
+            page = await self._requests.pending_page(limit=limit, after=after, excluded=excluded)
+        except store_errors.NotFoundError as error:
+            raise InvalidInputError(f"after: no request {after}") from error
+        return lists.request_page_view(page)
 
     async def answer(
         self,
@@ -278,14 +266,27 @@ class ChatService:
         return await self._case_view(case)
 
     async def list_cases(
-        self, principal: Principal, status: Literal["open", "closed"] | None, mine: bool
-    ) -> list[CaseView]:
+        self,
+        principal: Principal,
+        status: Literal["open", "closed"] | None,
+        mine: bool,
+        limit: int = lists.DEFAULT_CASES_PAGE,
+        before: int | None = None,
+    ) -> CasePageView:
+        """A page of cases, newest first; agents get only their own."""
         access.require_scope(principal, "cases:read")
+        if not 1 <= limit <= lists.MAX_PAGE:
+            raise InvalidInputError(f"limit must be 1 to {lists.MAX_PAGE}")
         only_mine = mine or not principal.sees_all_cases
-        cases = await self._cases.list_cases(
-            status=status, agent_id=principal.user_id if only_mine else None
-        )
-        return [await self._case_view(case) for case in cases]
+        try:
+            page = await self._cases.case_page(
+                status=status, agent_id=principal.user_id if only_mine else None, limit=limit,
+                before=before,
+            )
+        except store_errors.NotFoundError as error:
+            raise InvalidInputError(f"before: no case {before}") from error
+        return CasePageView(tuple(lists.case_view(c) for c in page.cases), page.count,
+                            page.has_more)
 
     async def history(
         self, principal: Principal, case_id: int, before: int | None, limit: int

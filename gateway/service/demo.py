@@ -15,8 +15,15 @@ async def ensure_demo_accounts(accounts: AccountService) -> list[tuple[str, str,
     created = []
     for username, password, role in DEMO_ACCOUNTS:
         try:
-            await accounts.add_user(username, role, password)
+            # Published passwords, on purpose: a start without --demo warns while they work.
+            await accounts.add_user(username, role, password, check_strength=False)
         except ConflictError:
             continue
         created.append((username, password, role))
     return created
+
+
+async def published_demo_accounts(accounts: AccountService) -> list[str]:
+    """Demo accounts that still log in with their published password."""
+    pairs = [(username, password) for username, password, _role in DEMO_ACCOUNTS]
+    return await accounts.users_with_passwords(pairs)

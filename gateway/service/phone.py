@@ -59,10 +59,16 @@ def dial_address(raw: str, default_region: str | None) -> Address:
 def reply_address(contact: Contact) -> Address:
     """Where replies to a contact go: the address it last wrote from, exactly as received;
     for a contact stored before addresses were kept, the address its key implies."""
-    if contact.address is not None and contact.address_ton is not None:
-        npi = contact.address_npi if contact.address_npi is not None else NPI_ISDN
-        return Address(contact.address, AddressType.from_ton(contact.address_ton), npi)
-    number = contact.number
+    return reply_address_of(
+        contact.number, (contact.address, contact.address_ton, contact.address_npi)
+    )
+
+
+def reply_address_of(number: str, stored: tuple[str | None, int | None, int | None]) -> Address:
+    """reply_address for a contact's key and stored address (text, TON, NPI)."""
+    address, ton, npi = stored
+    if address is not None and ton is not None:
+        return Address(address, AddressType.from_ton(ton), npi if npi is not None else NPI_ISDN)
     digits = number[1:] if number.startswith("+") else number
     if not digits.isdigit():
         return Address(number, AddressType.ALPHANUMERIC, NPI_UNKNOWN)

@@ -235,11 +235,15 @@ class Router:
         return offer
 
     async def pending_count(self) -> int:
-        return len(await self._requests.pending())
+        return await self._requests.pending_count()
 
     def offered_to(self, request_id: int) -> int | None:
         offer = self.offers.get(request_id)
         return offer.agent_id if offer is not None else None
+
+    def offered_to_others(self, user_id: int) -> set[int]:
+        """Requests offered to another agent: not in this agent's queue until overdue."""
+        return {rid for rid, offer in self.offers.items() if offer.agent_id != user_id}
 
     async def tick(self) -> None:
         """Marks overdue requests and moves stale round-robin offers to the next agent."""

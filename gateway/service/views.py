@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from gateway.service.phone import cannot_reply_reason, reply_address, sender_kind
+from gateway.sms.model import Address
 from gateway.store.domain import Case, ChatRequest, Contact, Line, Message, User
 
 REQUEST_NAME = "SMS Chat Request"
@@ -108,7 +109,10 @@ class AgentPresence:
 
 def sender_view(contact: Contact) -> SenderView:
     """The contact's reply address as the API shows it, and why it cannot be written to."""
-    address = reply_address(contact)
+    return sender_view_of(reply_address(contact))
+
+
+def sender_view_of(address: Address) -> SenderView:
     return SenderView(address.number, address.type.value, sender_kind(address),
                       cannot_reply_reason(address))
 
@@ -119,3 +123,18 @@ def case_summary(case: Case, users: dict[int, User]) -> CaseSummary:
         closed_by=users[case.closed_by].username if case.closed_by in users else None,
         agent=users[case.agent_id].username if case.agent_id in users else None,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class RequestPageView:
+    requests: tuple[RequestView, ...]  # oldest first
+    count: int  # every request the caller may answer, on all pages
+    oldest: RequestView | None  # the first of all pages: who has waited longest
+    has_more: bool  # newer requests follow; ask again with after=<last request's id>
+
+
+@dataclass(frozen=True, slots=True)
+class CasePageView:
+    cases: tuple[CaseView, ...]  # newest first
+    count: int  # every case the filter matches, on all pages
+    has_more: bool  # older cases follow; ask again with before=<last case's id>

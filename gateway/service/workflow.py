@@ -107,8 +107,11 @@ class Workflow:
             address_provider=address_provider or address_provider_from_config(config),
             passwords=passwords,
             login_limits=LoginLimits(
-                max_failures_per_user=http.login_max_attempts,
-                max_failures_per_address=http.login_max_attempts * 4,
+                free_failures_per_user_address=http.login_max_attempts,
+                free_failures_per_user=http.login_max_attempts * 2,
+                free_failures_per_address=http.login_max_attempts * 4,
+                backoff_initial_s=http.login_backoff_initial_s,
+                backoff_max_s=http.login_backoff_max_s,
                 window_s=http.login_window_s,
             ),
             webhooks=config.webhooks,

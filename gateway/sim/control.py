@@ -1,6 +1,10 @@
 """The simulator's control API (JSON over HTTP): handsets send and read, faults are inflicted.
 
 create_control_app(network) is self-contained, so the daemon can mount the same app in-process.
+A web page elsewhere must not forge a customer's text through a visitor's browser: requests that
+change anything must be application/json (which a cross-origin page cannot send without a CORS
+preflight, never answered here) and are refused when the browser says they come from another
+site or origin (Sec-Fetch-Site, Origin).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from gateway.sim.handset import Handset, InboxMessage
 from gateway.sim.modem import SimModem
 from gateway.sim.network import SimNetwork
 from gateway.sms import PduError
+from gateway.sms.address import encode_originator
 
 NETWORK_KEY = web.AppKey("network", SimNetwork)
 MAX_TEXT_LENGTH = 10_000
@@ -33,9 +38,22 @@ def _error_response(status: int, code: str, message: str) -> web.Response:
     return web.json_response({"error": {"code": code, "message": message}}, status=status)
 
 
+def _refuse_foreign(request: web.Request) -> None:
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+        raise ApiError(403, "cross_origin", "requests from another site are refused")
+    origin = request.headers.get("Origin")
+    if origin is not None and origin != f"{request.scheme}://{request.host}":
+        raise ApiError(403, "cross_origin", f"origin {origin} is refused")
+    if request.content_type != "application/json":
+        raise ApiError(415, "unsupported_media_type", "send the body as application/json")
+
+
 @web.middleware
 async def _errors(request: web.Request, handler: Any) -> web.StreamResponse:
     try:
+        _refuse_foreign(request)
         response: web.StreamResponse = await handler(request)
     except ApiError as exc:
         return _error_response(exc.status, exc.code, exc.message)
@@ -49,11 +67,21 @@ async def _errors(request: web.Request, handler: Any) -> web.StreamResponse:
 async def _json_object(request: web.Request) -> dict[str, Any]:
     try:
         body = await request.json(loads=json.loads)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         raise ApiError(400, "bad_json", "the body is not valid JSON") from None
     if not isinstance(body, dict):
         raise ApiError(400, "bad_json", "the body must be a JSON object")
     return body
+
+
+def _sender(msisdn: str, where: str = "") -> str:
+    """A handset's number, refused unless the network can put it in a PDU as the sender (a
+    number, or an alphanumeric ID of up to 11 GSM characters)."""
+    try:
+        encode_originator(msisdn)
+    except PduError as exc:
+        raise ApiError(400, "bad_sender", f"{where}{exc.reason}") from None
+    return msisdn
 
 
 def _modem(request: web.Request) -> SimModem:
@@ -66,7 +94,7 @@ def _modem(request: web.Request) -> SimModem:
 
 def _handset(request: web.Request) -> Handset:
     """The handset named in the path: a number, a short code or a sender name."""
-    identity = request.match_info["msisdn"]
+    identity = _sender(request.match_info["msisdn"])
     try:
         return request.app[NETWORK_KEY].handset(identity)
     except ValueError as exc:
@@ -170,7 +198,7 @@ async def handsets_send_bulk(request: web.Request) -> web.Response:
             raise ApiError(
                 400, "bad_request", f'messages[{n}] needs string "from", "to" and "text"'
             )
-        checked.append((sender, to, text))
+        checked.append((_sender(sender, f"messages[{n}]: "), to, text))
     try:
         handsets = [network.handset(sender) for sender, _to, _text in checked]
     except ValueError as exc:

@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from gateway.store.errors import StoreError, StoreUnavailableError
+from gateway.store.files import private_file, private_folder
 
 BACKUP_PAGES_PER_STEP = 1024  # copy in steps so a running daemon's writes are not held off long
 
@@ -18,8 +19,10 @@ def backup_sqlite(source: Path, destination: Path, busy_timeout_ms: int = 5000) 
         raise StoreError(f"no SQLite database at {source}")
     if destination.resolve() == source.resolve():
         raise StoreError("the backup must not overwrite the database itself")
-    destination.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(destination.parent)
     partial = destination.with_name(destination.name + ".partial")
+    partial.unlink(missing_ok=True)
+    private_file(partial)  # 0600 before a byte is copied
     try:
         src = sqlite3.connect(source, timeout=busy_timeout_ms / 1000)
         try:

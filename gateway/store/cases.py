@@ -15,10 +15,10 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.store import convert
+from gateway.store import convert, listing
 from gateway.store.accounts import add_audit
 from gateway.store.database import Database
-from gateway.store.domain import AddressStatus, Case, CaseChange, CaseStatus, Event
+from gateway.store.domain import AddressStatus, Case, CaseChange, CasePage, CaseStatus, Event
 from gateway.store.errors import CaseAlreadyOpenError, InvalidTransitionError, NotFoundError
 from gateway.store.event_data import case_event_data, request_event_data
 from gateway.store.events import append_event
@@ -105,6 +105,21 @@ class CasesRepository:
         async with self._db.read() as session:
             rows = await session.execute(query)
             return [convert.case(row, number) for row, number in rows]
+
+    async def case_page(
+        self,
+        *,
+        status: CaseStatus | None = None,
+        agent_id: int | None = None,
+        limit: int,
+        before: int | None = None,
+    ) -> CasePage:
+        """A page of cases, newest first, with the agents' names, the lines and the count, in
+        a fixed number of statements (see gateway.store.listing)."""
+        return await self._db.run_read(
+            lambda c: listing.case_page(c, status=status, agent_id=agent_id, limit=limit,
+                                        before=before)
+        )
 
     async def most_recent(self, contact_id: int) -> Case | None:
         """The contact's latest case, open or closed (what "continue" offers)."""

@@ -79,7 +79,7 @@ def event(row: EventRow | AnyRow) -> domain.Event:
     return domain.Event(seq=row.seq, type=row.type, data=row.data, created_at=row.created_at)
 
 
-def case(row: CaseRow, phone: str) -> domain.Case:
+def case(row: CaseRow | AnyRow, phone: str) -> domain.Case:
     return domain.Case(
         id=row.id, contact_id=row.contact_id, phone=phone, line_id=row.line_id,
         status=cast(domain.CaseStatus, row.status), agent_id=row.agent_id, address=row.address,
@@ -88,7 +88,7 @@ def case(row: CaseRow, phone: str) -> domain.Case:
     )
 
 
-def request(row: RequestRow, phone: str) -> domain.ChatRequest:
+def request(row: RequestRow | AnyRow, phone: str) -> domain.ChatRequest:
     return domain.ChatRequest(
         id=row.id, contact_id=row.contact_id, phone=phone, line_id=row.line_id,
         message_id=row.message_id, status=cast(domain.RequestStatus, row.status),

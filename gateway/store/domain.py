@@ -200,6 +200,49 @@ class ChatRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class ListedCase:
+    """A case with what a list of cases shows beside it, read in the same query."""
+
+    case: Case
+    line: Line | None
+    agent: str | None  # username
+    closed_by: str | None  # username
+    opted_out: bool
+    # The contact's address as the network gave it: text, type of number, numbering plan.
+    address: tuple[str | None, int | None, int | None] = (None, None, None)
+
+
+@dataclass(frozen=True, slots=True)
+class CasePage:
+    cases: tuple[ListedCase, ...]  # newest first
+    count: int  # every case the filter matches, on all pages
+    has_more: bool  # older cases follow the last one
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingRequest:
+    """A pending request with what the queue shows beside it, read in the same query: its line,
+    its newest text, the contact's opt-out flag and the contact's most recent case."""
+
+    request: ChatRequest
+    line: Line | None
+    text: str | None
+    is_text: bool
+    placeholder_reason: str | None
+    opted_out: bool
+    recent_case: ListedCase | None
+    address: tuple[str | None, int | None, int | None] = (None, None, None)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestPage:
+    requests: tuple[WaitingRequest, ...]  # oldest first
+    count: int  # every pending request the filter matches, on all pages
+    oldest: WaitingRequest | None  # the first of all pages
+    has_more: bool  # newer requests follow the last one
+
+
+@dataclass(frozen=True, slots=True)
 class User:
     id: int
     username: str

@@ -24,6 +24,7 @@ from gateway.store.database import Database, utc_now
 from gateway.store.domain import Event, InboundPart, InboundResult, Message
 from gateway.store.events import insert_events
 from gateway.store.messages import read_messages
+from gateway.store.storable import storable_or_none, storable_text
 
 DEFAULT_PARTIAL_RELEASE_S = 60.0
 _RACE_RETRIES = 3
@@ -100,10 +101,10 @@ def _part_values(line_id: int, item: _Prepared, now: datetime) -> dict[str, Any]
     return {
         "line_id": line_id, "seq": concat.seq if concat else 1,
         "total": concat.total if concat else 1, "concat_ref": concat.ref if concat else None,
-        "ref_bits": concat.ref_bits if concat else None, "pdu": part.pdu, "tpdu_length": None,
-        "user_data": part.user_data, "text": part.text, "encoding": part.encoding,
-        "placeholder_reason": part.placeholder_reason, "status": "received", "tp_mr": None,
-        "smsc_message_id": None,
+        "ref_bits": concat.ref_bits if concat else None, "pdu": storable_text(part.pdu),
+        "tpdu_length": None, "user_data": part.user_data, "text": storable_or_none(part.text),
+        "encoding": part.encoding, "placeholder_reason": storable_or_none(part.placeholder_reason),
+        "status": "received", "tp_mr": None, "smsc_message_id": None,
         "attempts": 0, "next_attempt_at": None, "last_error": None, "pdu_hash": item.hashed,
         "dedupe_key": item.key, "created_at": now, "sending_at": None, "sent_at": None,
         "done_at": None,
@@ -137,7 +138,8 @@ def assemble(parts: Sequence[PartContent], total: int) -> _Assembled:
     non_text = [p for p in parts if not _is_text(p)]
     if non_text:
         first = min(non_text, key=lambda p: p.seq)
-        return _Assembled(None, False, first.placeholder_reason or "not text", missing)
+        reason = storable_or_none(first.placeholder_reason) or "not text"
+        return _Assembled(None, False, reason, missing)
     pieces: list[str] = []
     run: list[PartContent] = []
 
@@ -158,7 +160,7 @@ def assemble(parts: Sequence[PartContent], total: int) -> _Assembled:
             flush()
             pieces.append(MISSING_PART_MARKER.format(seq=seq, total=total))
     flush()
-    return _Assembled("".join(pieces), True, None, missing)
+    return _Assembled(storable_text("".join(pieces)), True, None, missing)
 
 
 _M, _P = tables.messages, tables.parts
@@ -462,8 +464,9 @@ def _multipart_message(
         {
             "direction": "in", "line_id": line_id, "contact_id": contact_id, "text": None,
             "encoding": part.encoding, "status": "receiving", "is_text": part.text is not None,
-            "placeholder_reason": part.placeholder_reason, "missing_parts": None,
-            "parts_total": concat.total, "parts_received": 0, "complete": False,
+            "placeholder_reason": storable_or_none(part.placeholder_reason),
+            "missing_parts": None, "parts_total": concat.total, "parts_received": 0,
+            "complete": False,
             "concat_ref": concat.ref, "concat_ref_bits": concat.ref_bits, "error": None,
             "scts": part.scts, "received_at": now, "released_at": None, "queued_at": None,
             "sent_at": None, "delivered_at": None, "sort_at": part.scts, "client_id": None,

@@ -95,6 +95,22 @@ _REPORTED_PART = (
     .order_by(_P.c.sent_at.desc(), _P.c.id.desc())
     .limit(1)
 )
+# A part whose +CMGS never came (so without TP-MR) that the network sent after all: the newest
+# one to that recipient on that line, for a report that matches no sent part.
+_REPORTED_UNKNOWN_PART = (
+    select(_P.c.id)
+    .join(_M, _M.c.id == _P.c.message_id)
+    .join(_C, _C.c.id == _M.c.contact_id)
+    .where(
+        _P.c.line_id == bindparam("line_id"),
+        _P.c.status == "unknown",
+        _P.c.tp_mr.is_(None),
+        _P.c.sending_at >= bindparam("since", type_=_P.c.sending_at.type),
+        _C.c.number == bindparam("number"),
+    )
+    .order_by(_P.c.sending_at.desc(), _P.c.id.desc())
+    .limit(1)
+)
 # An SMPP line's receipt names the part by the SMSC's message id.
 _RECEIPTED_PART = (
     select(_P.c.id)
@@ -313,8 +329,10 @@ class OutboundRepository:
         window_s: float,
     ) -> PartUpdate | None:
         """Match a status report to the newest sent part with this line, TP-MR and recipient
-        sent within the window (`sending.status_report_window_s`); None when nothing matches
-        (a stale or foreign report)."""
+        sent within the window (`sending.status_report_window_s`), else to the newest part of
+        unknown fate (its TP-MR was never learnt) to that recipient begun within the window: the
+        network's word wins over our doubt. None when nothing matches (a stale or foreign
+        report)."""
         if status not in FINAL_PART_STATUSES:
             raise ValueError(f"a status report sets a final status, not {status!r}")
         at = now or utc_now()
@@ -324,15 +342,16 @@ class OutboundRepository:
             values["last_error"] = error
 
         def write(connection: Connection) -> PartUpdate | None:
-            part_id = sql.value(
-                connection,
-                _REPORTED_PART,
-                {"line_id": line_id, "tp_mr": tp_mr, "number": number,
-                 "since": at - timedelta(seconds=window_s)},
-            )
+            params = {"line_id": line_id, "tp_mr": tp_mr, "number": number,
+                      "since": at - timedelta(seconds=window_s)}
+            part_id = sql.value(connection, _REPORTED_PART, params)
+            if part_id is not None:
+                return _apply(connection, part_id, ("sent",), status, at, values)
+            part_id = sql.value(connection, _REPORTED_UNKNOWN_PART, params)
             if part_id is None:
                 return None
-            return _apply(connection, part_id, ("sent",), status, at, values)
+            return _apply(connection, part_id, ("unknown",), status, at,
+                          {**values, "tp_mr": tp_mr})
 
         return await self._db.run_write(write)
 

@@ -8,16 +8,17 @@ returns the events so the caller publishes them after the commit.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import select, update
 
-from gateway.store import convert
+from gateway.store import convert, listing
 from gateway.store.accounts import add_audit
 from gateway.store.cases import attach_unrouted, contact_phone
 from gateway.store.database import Database
-from gateway.store.domain import AnswerOutcome, ChatRequest, Event, RouteOutcome
+from gateway.store.domain import AnswerOutcome, ChatRequest, Event, RequestPage, RouteOutcome
 from gateway.store.errors import (
     ConflictError,
     InvalidTransitionError,
@@ -149,6 +150,18 @@ class RequestsRepository:
         async with self._db.read() as session:
             rows = await session.execute(query)
             return [convert.request(row, number) for row, number in rows]
+
+    async def pending_page(
+        self, *, limit: int, after: int | None = None, excluded: Collection[int] = ()
+    ) -> RequestPage:
+        """A page of the queue, oldest first, with the total count and the oldest request, in
+        a fixed number of statements however long the queue (see gateway.store.listing)."""
+        return await self._db.run_read(
+            lambda c: listing.request_page(c, limit=limit, after=after, excluded=excluded)
+        )
+
+    async def pending_count(self) -> int:
+        return await self._db.run_read(listing.pending_count)
 
     async def answer_request(
         self,

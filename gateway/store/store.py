@@ -19,12 +19,14 @@ from gateway.store.database import (
 )
 from gateway.store.events import EventRepository
 from gateway.store.failover import FailoverRepository
+from gateway.store.files import private_database
 from gateway.store.inbound import InboundRepository
 from gateway.store.line_stats import LineStatsRepository
 from gateway.store.lines import LineRepository
 from gateway.store.messages import MessageRepository
 from gateway.store.migrate import upgrade_engine
 from gateway.store.outbound import OutboundRepository
+from gateway.store.quarantine import QuarantineRepository
 from gateway.store.requests import RequestsRepository
 from gateway.store.webhook_deliveries import WebhookDeliveriesRepository
 
@@ -46,6 +48,7 @@ class Store:
         self.requests = RequestsRepository(db)
         self.accounts = AccountsRepository(db)
         self.webhook_deliveries = WebhookDeliveriesRepository(db)
+        self.quarantine = QuarantineRepository(db)
 
     @classmethod
     async def open(
@@ -64,10 +67,10 @@ class Store:
             sqlite_synchronous=sqlite_synchronous,
         )
         engine = create_engine(url, settings)
-        if engine.dialect.name == "sqlite" and engine.url.database:
+        if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
             # A fresh install: the data directory is made with the database, by whoever opens
-            # it first (the daemon, `user add`, `send`).
-            Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
+            # it first (the daemon, `user add`, `send`); 0750 and 0600, whatever the umask.
+            private_database(Path(engine.url.database))
         db = Database(engine, settings)
         try:
             if migrate:

@@ -25,6 +25,7 @@ from sqlalchemy import Connection, Engine, exc
 
 T = TypeVar("T")
 Operation = Callable[[Connection], Any]
+_OPERATION_FAILURES = (exc.IntegrityError, exc.DataError, exc.ProgrammingError)
 
 
 class _Stop:
@@ -227,7 +228,9 @@ class StoreThread:
                     try:
                         value = operation(connection)
                     except exc.DBAPIError as error:
-                        if not isinstance(error, exc.IntegrityError):
+                        # The operation's own data (a constraint, a value the database
+                        # refuses) fails it alone; anything else is the database's failure.
+                        if not isinstance(error, _OPERATION_FAILURES):
                             raise
                         raw.execute("ROLLBACK TO operation")
                         outcomes.append((False, error))

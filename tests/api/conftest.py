@@ -184,7 +184,7 @@ _PG_RESET = "BEGIN; {deletes}; " + """DO $$ DECLARE s record; BEGIN
 
 
 async def _empty_pg(url: str) -> None:
-    import asyncpg  # type: ignore[import-untyped]
+    import asyncpg
 
     deletes = "; ".join(f'DELETE FROM "{t.name}"' for t in reversed(Base.metadata.sorted_tables))
     connection = await asyncpg.connect(_asyncpg_dsn(url))

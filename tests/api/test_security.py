@@ -31,6 +31,9 @@ ENDPOINTS: list[tuple[str, str, str]] = [
     ("POST", "/api/tokens", "admin"),
     ("POST", "/api/tokens/1/revoke", "admin"),
     ("GET", "/api/audit", "admin"),
+    ("GET", "/api/quarantine", "admin"),
+    ("GET", "/api/login-limits", "admin"),
+    ("POST", "/api/login-limits/clear", "admin"),
     ("GET", "/api/events", "agent"),
 ]
 

@@ -95,3 +95,31 @@ async def test_demo_run_prints_where_to_go_and_the_demo_login_works(tmp_path: Pa
                 assert "<html" in (await page.text()).lower()
     finally:
         assert await _finish(process) == 0
+
+
+async def test_a_start_without_demo_warns_while_the_demo_passwords_still_work(
+    tmp_path: Path,
+) -> None:
+    config_path = tmp_path / "config.yaml"
+    config_path.write_text(yaml.safe_dump(daemon_config(tmp_path)))
+    first = await _spawn(config_path, "--demo")
+    assert first.stdout is not None
+    async with asyncio.timeout(40):
+        await first.stdout.readline()  # the welcome: the demo accounts exist now
+    assert await _finish(first) == 0
+    second = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "gateway", "run", "--config", str(config_path),
+        cwd=tmp_path, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert second.stderr is not None
+        async with asyncio.timeout(40):
+            while True:
+                line = (await second.stderr.readline()).decode()
+                assert line, "the daemon ended without the warning"
+                if line.startswith("WARNING: the demo accounts"):
+                    break
+        assert "agent, supervisor" in line
+        assert "sms-gateway user passwd" in line
+    finally:
+        await _finish(second)

@@ -66,8 +66,11 @@ async def test_a_one_shot_task_that_raises_is_logged_and_not_restarted() -> None
 
 async def test_stop_cancels_one_task_and_close_cancels_the_rest() -> None:
     runner = TaskRunner()
-    first = runner.spawn("first", lambda: asyncio.Event().wait())
-    second = runner.spawn("second", lambda: asyncio.Event().wait())
+    async def wait_forever() -> None:
+        await asyncio.Event().wait()
+
+    first = runner.spawn("first", wait_forever)
+    second = runner.spawn("second", wait_forever)
     await asyncio.sleep(0)
     await runner.stop(first)
     assert first.cancelled()

@@ -37,9 +37,39 @@ ADDRESSED_CUSTOMER = "+15551234567"
 ADDRESS = "12 Harbour Road, Springfield"
 USERS = (("alice", "agent"), ("bob", "agent"), ("sam", "supervisor"))
 REPO = Path(__file__).resolve().parents[2]
-SCREENSHOTS = REPO / "docs" / "screenshots"
+# A test run leaves the working tree as it was: screenshots go to build/ (ignored by git);
+# `make screenshots` points this at docs/screenshots to refresh the README's pictures.
+SCREENSHOTS = Path(os.environ.get("SMS_GATEWAY_SCREENSHOTS", REPO / "build" / "screenshots"))
 START_TIMEOUT_S = 40.0
+# pytest-timeout counts fixture set-up: the first test of a module also waits for the daemon and
+# the browser to start, and every step may wait up to expect()'s 15 s on a loaded machine.
+TEST_TIMEOUT_S = 240
 _numbers = itertools.count(1)
+E2E_DIR = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if E2E_DIR in item.path.parents and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(TEST_TIMEOUT_S))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failed browser test reports what the daemon logged and what each page showed."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if report.when != "call" or not report.failed:
+        return
+    funcargs = getattr(item, "funcargs", {})
+    gateway = funcargs.get("gateway")
+    if isinstance(gateway, Gateway):
+        lines = gateway.log_path.read_text(errors="replace").splitlines()
+        notable = [line for line in lines if '"level": "info"' not in line]
+        report.sections.append(("daemon log: warnings and errors", "\n".join(notable[-60:])))
+    consoles = funcargs.get("consoles")
+    if isinstance(consoles, Consoles):
+        report.sections.append(("pages", consoles.describe()))
 
 
 def free_port() -> int:
@@ -118,6 +148,25 @@ class Gateway:
 
         return call
 
+    def reset(self) -> None:
+        """Close every open case and answer-and-close every waiting request, so that a test
+        (one that failed half-way too) leaves nothing for the next test of the module."""
+        for username, role in USERS:
+            if role != "agent":
+                continue
+            api = self.api_session(username)
+            for case in api("GET", "/api/cases?status=open")["cases"]:
+                api("POST", f"/api/cases/{case['id']}/close")
+        api = self.api_session(USERS[0][0])
+        for request in api("GET", "/api/requests")["requests"]:
+            try:
+                answered = api("POST", f"/api/requests/{request['id']}/answer", {"action": "new"})
+            except urllib.error.HTTPError as error:
+                if error.code == 409:
+                    continue  # answered meanwhile (and closed above or by its test)
+                raise
+            api("POST", f"/api/cases/{answered['case']['id']}/close")
+
     def wait_line_ready(self, timeout_s: float = START_TIMEOUT_S) -> None:
         api = self.api_session("sam")
         deadline = time.monotonic() + timeout_s
@@ -130,7 +179,7 @@ class Gateway:
             time.sleep(0.2)
 
 
-def _write_config(directory: Path, port: int, control_port: int) -> Path:
+def _write_config(directory: Path, port: int, control_port: int, proxy_port: int) -> Path:
     (directory / "addresses.csv").write_text(f'phone,address\n{ADDRESSED_CUSTOMER},"{ADDRESS}"\n')
     config = directory / "config.yaml"
     config.write_text(
@@ -138,6 +187,8 @@ def _write_config(directory: Path, port: int, control_port: int) -> Path:
 default_region: US
 http:
   listen: 127.0.0.1:{port}
+  # The network-drop test's proxy stands between browser and daemon, as a reverse proxy would.
+  trusted_origins: ["http://127.0.0.1:{proxy_port}"]
 simulator:
   control: 127.0.0.1:{control_port}
 modems:
@@ -176,8 +227,8 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     require_tool(shutil.which("chromium") is not None,
                  "the browser tests need Chromium (Debian package chromium)")
     directory = tmp_path_factory.mktemp("gateway")
-    port = free_port()
-    config = _write_config(directory, port, free_port())
+    port, proxy_port = free_port(), free_port()
+    config = _write_config(directory, port, free_port(), proxy_port)
     log_path = directory / "daemon.log"
     users = [arg for name, role in USERS for arg in ("--user", f"{name}:{role}")]
     with log_path.open("wb") as log:
@@ -190,7 +241,8 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     process.stdin.write(f"{PASSWORD}\n".encode())
     process.stdin.close()
     try:
-        yield Gateway(f"http://127.0.0.1:{port}", directory, log_path, process)
+        yield Gateway(f"http://127.0.0.1:{port}", directory, log_path, process,
+                      {"proxy_port": proxy_port})
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -256,6 +308,21 @@ class Consoles:
         wait_connected(page)
         return page
 
+    def describe(self) -> str:
+        """Each open page's address, banners and status lines (for a failure report)."""
+        out = []
+        for context in self.contexts:
+            for page in context.pages:
+                try:
+                    shown = page.evaluate(
+                        """() => [...document.querySelectorAll('.banner, [role=status]')]
+                            .map((e) => e.textContent.trim()).filter(Boolean)"""
+                    )
+                except Exception as error:  # a page that is gone says so
+                    shown = [f"(not readable: {error})"]
+                out.append(f"{page.url}: {shown}")
+        return "\n".join(out)
+
     def close(self) -> None:
         for context in self.contexts:
             context.close()
@@ -274,6 +341,7 @@ def consoles(gateway: Gateway, browser: Any) -> Iterator[Consoles]:
         yield opened
     finally:
         opened.close()
+        gateway.reset()
     assert not opened.errors, f"errors in the page: {opened.errors}"
 
 

@@ -38,6 +38,7 @@ async def prepared(sim: SimLines, modem: SimModem, **kwargs: float) -> ModemDriv
 
 
 async def wait_until_written(driver: ModemDriver, marker: str) -> None:
+    driver.protocol.redact_pdus = False  # the marker may be a PDU, redacted by default
     await until(lambda: any(marker in line for line in driver.recent_traffic()), 2.0)
 
 

@@ -73,3 +73,42 @@ def test_installed_command_checks_the_repository_demo_config() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "demo: +15550100 on simulator" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "secret", ["a long random string shared with the receiver", "changeme-changeme-changeme",
+               "xxxxxxxxxxxxxxxxxxxx", "passwordpassword"],
+)
+def test_a_placeholder_webhook_secret_in_a_world_readable_file_is_warned_about(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], secret: str
+) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "modems:\n  - {name: a, number: '+15550100', simulator: true}\n"
+        f"webhooks:\n  - {{url: 'https://crm.example.org/hook', secret: '{secret}'}}\n",
+        encoding="utf-8",
+    )
+    path.chmod(0o644)
+    assert main(["check-config", "--config", str(path)]) == 0
+    out, _ = capsys.readouterr()
+    warnings = [line for line in out.splitlines() if line.startswith("WARNING: ")]
+    assert len(warnings) == 2, out
+    assert "webhooks[0].secret looks like a placeholder" in warnings[0]
+    assert "every user of this machine can read it (mode 0644)" in warnings[1]
+    assert secret not in out
+
+
+def test_a_random_secret_in_a_private_file_is_not_warned_about(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "modems:\n  - {name: a, number: '+15550100', simulator: true}\n"
+        "webhooks:\n  - {url: 'https://crm.example.org/hook',"
+        " secret: '9f2c1e7a8b3d4f60a1c2e3d4b5a69788'}\n",
+        encoding="utf-8",
+    )
+    path.chmod(0o640)
+    assert main(["check-config", "--config", str(path)]) == 0
+    out, _ = capsys.readouterr()
+    assert "WARNING" not in out

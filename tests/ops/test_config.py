@@ -285,7 +285,7 @@ def test_models_are_frozen_and_parse_config_takes_data(tmp_path: Path) -> None:
     assert isinstance(config.modem_list[0], ModemConfig)
     assert config.modem_list[0].device == tmp_path / "tty0"
     with pytest.raises(ValueError, match="frozen"):
-        config.modem_list[0].baud = 9600  # type: ignore[misc]
+        config.modem_list[0].baud = 9600
 
 
 def test_split_host_port() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 import subprocess
 from pathlib import Path
@@ -117,17 +118,42 @@ def test_bad_arguments_are_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "etc").exists()
 
 
+def locked_versions(lock: Path) -> dict[str, str]:
+    """name -> version of each `name==version` line of a lock file (names normalised)."""
+    pins = re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;]+)", lock.read_text(), re.MULTILINE)
+    return {re.sub(r"[-_.]+", "-", name).lower(): version for name, version in pins}
+
+
+def test_the_test_lock_pins_the_runtime_lock_versions() -> None:
+    runtime = locked_versions(REPO / "requirements.lock")
+    test = locked_versions(REPO / "requirements-test.lock")
+    assert runtime
+    assert {name: test.get(name) for name in runtime} == runtime
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 @pytest.mark.skipif(
     os.environ.get("SMS_GATEWAY_TEST_VENV_INSTALL") != "1",
     reason="creates a virtual environment and installs with pip (minutes on a busy machine); "
-    "set SMS_GATEWAY_TEST_VENV_INSTALL=1",
+    "set SMS_GATEWAY_TEST_VENV_INSTALL=1 (CI does)",
 )
 def test_install_with_virtual_environment(tmp_path: Path) -> None:
     root = tmp_path / "root"
     run_script("install.sh", root, timeout_s=840)
-    binary = root / "opt/sms-gateway/venv/bin/sms-gateway"
+    venv = root / "opt/sms-gateway/venv"
+    freeze = subprocess.run(
+        [str(venv / "bin/python"), "-m", "pip", "list", "--format=freeze",
+         "--disable-pip-version-check", "--exclude", "pip", "--exclude", "setuptools"],
+        capture_output=True, text=True, timeout=120, check=True,
+    ).stdout
+    installed = dict(line.split("==", 1) for line in freeze.split())
+    installed = {re.sub(r"[-_.]+", "-", name).lower(): v for name, v in installed.items()}
+    assert installed.pop("sms-gateway") == "0.1.0"
+    # Exactly the locked set (less what only another platform needs), at the locked versions.
+    locked = locked_versions(REPO / "requirements.lock")
+    assert {name: locked.get(name) for name in installed} == installed
+    binary = venv / "bin/sms-gateway"
     result = subprocess.run(
         [str(binary), "check-config", "--config", str(REPO / "config.yaml")],
         capture_output=True,

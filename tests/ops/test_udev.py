@@ -7,6 +7,7 @@ import fnmatch
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,7 +105,7 @@ def apply_rules(device: Device) -> Device:
     while index < len(rules):
         tokens = rules[index]
         index += 1
-        values = {
+        values: dict[str, Callable[[str], str]] = {
             "SUBSYSTEM": lambda _a: device.subsystem,
             "KERNEL": lambda _a: device.kernel,
             "ACTION": lambda _a: device.action,
@@ -186,9 +187,12 @@ def test_whole_usb_device_is_hidden_from_modemmanager() -> None:
 
 def _udevadm_parse(rules_file: Path) -> str:
     """udev 252 has no `udevadm verify`: load the file with `udevadm test` in a private mount
-    namespace, where it is the only local rule and nothing of the host's udev state changes."""
+    namespace, where it is the only local rule and nothing of the host's udev state changes.
+    Fresh, empty /etc/udev and /run are mounted there, so the test needs nothing of the host's
+    (a machine where udevd never ran has no /run/udev)."""
     script = (
-        "set -e; mount -t tmpfs tmpfs /etc/udev/rules.d; mount -t tmpfs tmpfs /run/udev; "
+        "set -e; mount -t tmpfs tmpfs /etc/udev; mount -t tmpfs tmpfs /run; "
+        "mkdir /etc/udev/rules.d /run/udev; "
         f"cp '{rules_file}' /etc/udev/rules.d/; "
         "udevadm test --action=add /sys/class/tty/tty0 2>&1"
     )
@@ -216,7 +220,8 @@ def udev_checker() -> str:
         ["unshare", "--mount", "true"], capture_output=True, check=False, timeout=10
     )
     require_tool(
-        probe.returncode == 0 and Path("/sys/class/tty/tty0").exists(),
+        probe.returncode == 0 and Path("/sys/class/tty/tty0").exists()
+        and Path("/etc/udev").is_dir(),
         "neither `udevadm verify` nor a private mount namespace for `udevadm test`",
     )
     return "test"

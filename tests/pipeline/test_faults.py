@@ -58,13 +58,18 @@ async def assert_stored_exactly_once(daemon: Daemon, expected: list[str]) -> Non
     async def inbound_texts() -> list[str | None]:
         return [m.text for m in await messages(store_of(daemon)) if m.direction == "in"]
 
-    found = await eventually(inbound_texts, complete, timeout_s=20)
-    await asyncio.sleep(0.3)  # a late duplicate would show up now
-    found = await inbound_texts()
-    counts = Counter(found)
-    assert all(counts[text] == 1 for text in expected), counts
+    await eventually(inbound_texts, complete, timeout_s=20)
     assert daemon.sim is not None
-    assert daemon.sim.modems["demo"].storage["SM"].used == 0
+    storage = daemon.sim.modems["demo"].storage["SM"]
+
+    async def used() -> int:
+        return storage.used
+
+    # A message leaves the modem only after it was committed: once the SIM is empty, no read of
+    # these messages is left that could still commit a duplicate.
+    await eventually(used, lambda count: count == 0, timeout_s=20)
+    counts = Counter(await inbound_texts())
+    assert all(counts[text] == 1 for text in expected), counts
 
 
 async def assert_reply_received_at_most_once(daemon: Daemon) -> None:

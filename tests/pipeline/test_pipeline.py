@@ -173,3 +173,43 @@ async def _fault(daemon: Daemon, kind: str, params: dict[str, object]) -> None:
 
 async def _async(value: int) -> int:
     return value
+
+
+async def test_a_part_of_unknown_fate_that_a_delivery_report_confirms_becomes_delivered(
+    tmp_path: Path,
+) -> None:
+    """The daemon died between writing the PDU and committing its TP-MR; the network sent it
+    and the handset's delivery report now says so: the report wins over our doubt."""
+    from datetime import UTC, datetime
+
+    from gateway.sms import encode_status_report
+
+    config = parse_config(daemon_config(tmp_path), base_dir=tmp_path)
+    config.data_dir.mkdir(parents=True)
+    store = await Store.open(config.database_url)
+    try:
+        line = await store.lines.ensure("demo", LINE_NUMBER)
+        encoded = encode_submit("Are you safe?", CUSTOMER, status_report=True)
+        queued = await store.outbound.queue_outbound(
+            line_id=line.id, to=CUSTOMER, text="Are you safe?", encoded=encoded
+        )
+        await store.outbound.mark_part_sending(queued.message.parts[0].id)
+    finally:
+        await store.close()
+    daemon = Daemon(config)
+    await daemon.start()
+    try:
+        await daemon.supervisors["demo"].wait_for_state(lambda s: s.can_send, timeout_s=10)
+        await eventually(lambda: messages(store_of(daemon)),
+                         lambda ms: ms[0].parts[0].status == "unknown")
+        assert daemon.sim is not None
+        now = datetime.now(UTC).replace(microsecond=0)
+        report = encode_status_report(mr=42, recipient=CUSTOMER, scts=now, discharge_time=now,
+                                      status=0x00)
+        assert daemon.sim.modems["demo"].deliver_status_report(report)
+        stored = await eventually(lambda: messages(store_of(daemon)),
+                                  lambda ms: ms[0].parts[0].status != "unknown")
+        assert stored[0].parts[0].status == "delivered"
+        assert stored[0].status == "delivered"
+    finally:
+        await daemon.stop()

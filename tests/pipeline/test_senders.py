@@ -38,7 +38,10 @@ class Agent:
 
     async def request_from(self, address: str) -> dict[str, Any]:
         async def pending() -> list[dict[str, Any]]:
-            return (await self.call("GET", "/api/requests"))[1]["requests"]
+            requests: list[dict[str, Any]] = (await self.call("GET", "/api/requests"))[1][
+                "requests"
+            ]
+            return requests
 
         requests = await eventually(
             pending, lambda rs: any(r["sender"]["address"] == address for r in rs)
@@ -129,7 +132,9 @@ async def test_a_send_the_network_refuses_ends_failed_with_a_reason(
     assert status == 201, body
 
     async def history() -> list[dict[str, Any]]:
-        return (await agent.call("GET", f"/api/cases/{case['id']}/messages"))[1]["messages"]
+        page = (await agent.call("GET", f"/api/cases/{case['id']}/messages"))[1]
+        messages: list[dict[str, Any]] = page["messages"]
+        return messages
 
     messages = await eventually(history, lambda ms: ms[-1]["status"] == "failed")
     sent = messages[-1]

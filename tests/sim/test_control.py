@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from gateway.sim.control import create_control_app
@@ -14,15 +16,16 @@ from gateway.sms import encode_submit
 from tests.sim.helpers import connect
 
 PHONE = "+15559990000"
+ControlClient = TestClient[web.Request, web.Application]
 
 
 @pytest.fixture
-async def api(aiohttp_client: Any, network: SimNetwork, modem: SimModem) -> TestClient:
-    client: TestClient = await aiohttp_client(create_control_app(network))
+async def api(aiohttp_client: Any, network: SimNetwork, modem: SimModem) -> ControlClient:
+    client: ControlClient = await aiohttp_client(create_control_app(network))
     return client
 
 
-async def test_handset_sends_text_and_pdus_to_a_modem(api: TestClient, modem: SimModem) -> None:
+async def test_handset_sends_text_and_pdus_to_a_modem(api: ControlClient, modem: SimModem) -> None:
     response = await api.post(
         f"/handsets/{PHONE}/send", json={"to": modem.msisdn, "text": "x" * 200}
     )
@@ -39,7 +42,7 @@ async def test_handset_sends_text_and_pdus_to_a_modem(api: TestClient, modem: Si
     assert detail["profile"] == "generic"
 
 
-async def test_bulk_send_delivers_every_text_in_order(api: TestClient, modem: SimModem) -> None:
+async def test_bulk_send_delivers_every_text_in_order(api: ControlClient, modem: SimModem) -> None:
     messages = [
         {"from": f"+1555999000{n}", "to": modem.msisdn, "text": f"bulk {n}"} for n in range(3)
     ] + [{"from": PHONE, "to": modem.msisdn, "text": "y" * 200}]
@@ -51,7 +54,7 @@ async def test_bulk_send_delivers_every_text_in_order(api: TestClient, modem: Si
 
 
 async def test_bulk_send_refuses_a_bad_entry_and_sends_nothing(
-    api: TestClient, modem: SimModem
+    api: ControlClient, modem: SimModem
 ) -> None:
     messages = [{"from": PHONE, "to": modem.msisdn, "text": "fine"}, {"from": PHONE, "text": 1}]
     response = await api.post("/handsets/send", json={"messages": messages})
@@ -61,7 +64,7 @@ async def test_bulk_send_refuses_a_bad_entry_and_sends_nothing(
     assert detail["storage"]["SM"]["used"] == 0
 
 
-async def test_inbox_lists_what_the_modem_sent(api: TestClient, modem: SimModem) -> None:
+async def test_inbox_lists_what_the_modem_sent(api: ControlClient, modem: SimModem) -> None:
     client = await connect(modem)
     part = encode_submit("to the phone", PHONE).parts[0]
     await client.command(f"AT+CMGS={part.tpdu_length}")
@@ -79,7 +82,7 @@ async def test_inbox_lists_what_the_modem_sent(api: TestClient, modem: SimModem)
     client.transport.close()
 
 
-async def test_faults_through_the_api(api: TestClient, modem: SimModem) -> None:
+async def test_faults_through_the_api(api: ControlClient, modem: SimModem) -> None:
     response = await api.post("/modems/modem1/faults", json={"kind": "hang"})
     assert response.status == 200
     assert modem.faults.hung
@@ -102,10 +105,57 @@ async def test_faults_through_the_api(api: TestClient, modem: SimModem) -> None:
     ],
 )
 async def test_bad_requests_get_json_errors(
-    api: TestClient, method: str, path: str, body: object, status: int, code: str
+    api: ControlClient, method: str, path: str, body: object, status: int, code: str
 ) -> None:
     response = await getattr(api, method)(path, json=body)
     assert response.status == status
     payload = await response.json()
     assert payload["error"]["code"] == code
     assert payload["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Content-Type": "text/plain"},  # what a cross-origin form or fetch sends unasked
+        {"Content-Type": "application/json", "Origin": "https://evil.example"},
+        {"Content-Type": "application/json", "Sec-Fetch-Site": "cross-site"},
+        {"Content-Type": "application/json", "Sec-Fetch-Site": "same-site"},
+    ],
+)
+async def test_a_forged_cross_origin_text_is_refused_and_nothing_is_sent(
+    api: ControlClient, modem: SimModem, headers: dict[str, str]
+) -> None:
+    body = json.dumps({"to": modem.msisdn, "text": "forged"})
+    response = await api.post(f"/handsets/{PHONE}/send", data=body, headers=headers)
+    assert response.status in (403, 415)
+    assert (await response.json())["error"]["code"] in ("cross_origin", "unsupported_media_type")
+    detail = await (await api.get("/modems/modem1")).json()
+    assert detail["storage"]["SM"]["used"] == 0
+
+
+async def test_the_phone_page_itself_may_send(api: ControlClient, modem: SimModem) -> None:
+    origin = str(api.make_url("")).rstrip("/")
+    response = await api.post(f"/handsets/{PHONE}/send", json={"to": modem.msisdn, "text": "hi"},
+                              headers={"Origin": origin, "Sec-Fetch-Site": "same-origin"})
+    assert response.status == 200
+
+
+@pytest.mark.parametrize("sender", ["not a number!", "a sender name far too long", "\u00e9\u4e2d"])
+async def test_a_sender_the_network_cannot_encode_is_a_400(
+    api: ControlClient, modem: SimModem, sender: str
+) -> None:
+    response = await api.post(f"/handsets/{sender}/send", json={"to": modem.msisdn, "text": "x"})
+    assert response.status == 400
+    assert (await response.json())["error"]["code"] == "bad_sender"
+    response = await api.post("/handsets/send", json={"messages": [
+        {"from": sender, "to": modem.msisdn, "text": "x"}]})
+    assert response.status == 400
+    detail = await (await api.get("/modems/modem1")).json()
+    assert detail["storage"]["SM"]["used"] == 0
+
+
+async def test_deeply_nested_json_is_a_400(api: ControlClient) -> None:
+    response = await api.post(f"/handsets/{PHONE}/send", data="[" * 100_000,
+                              headers={"Content-Type": "application/json"})
+    assert response.status == 400

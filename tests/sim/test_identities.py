@@ -14,10 +14,12 @@ from gateway.sim.network import SimNetwork
 from gateway.sms import Address, AddressType, Deliver, decode_pdu, encode_submit
 from tests.sim.helpers import AtClient
 
+Api = TestClient[Any, Any]
+
 
 @pytest.fixture
-async def api(aiohttp_client: Any, network: SimNetwork, modem: SimModem) -> TestClient:
-    client: TestClient = await aiohttp_client(create_control_app(network))
+async def api(aiohttp_client: Any, network: SimNetwork, modem: SimModem) -> TestClient[Any, Any]:
+    client: TestClient[Any, Any] = await aiohttp_client(create_control_app(network))
     return client
 
 
@@ -31,7 +33,7 @@ async def api(aiohttp_client: Any, network: SimNetwork, modem: SimModem) -> Test
     ],
 )
 async def test_handset_sends_with_the_type_of_number_of_its_identity(
-    api: TestClient, modem: SimModem, identity: str, kind: AddressType, toa: int
+    api: TestClient[Any, Any], modem: SimModem, identity: str, kind: AddressType, toa: int
 ) -> None:
     response = await api.post(f"/handsets/{identity}/send", json={"to": modem.msisdn, "text": "hi"})
     assert response.status == 200, await response.text()
@@ -54,7 +56,7 @@ async def test_handset_sends_with_the_type_of_number_of_its_identity(
     ],
 )
 async def test_a_handset_receives_what_is_sent_to_its_address(
-    client: AtClient, api: TestClient, network: SimNetwork, address: Address, identity: str
+    client: AtClient, api: Api, network: SimNetwork, address: Address, identity: str
 ) -> None:
     handset = network.handset(identity)
     part = encode_submit("reply", address).parts[0]
@@ -69,7 +71,7 @@ async def test_a_handset_receives_what_is_sent_to_its_address(
 
 
 async def test_the_network_refuses_a_part_to_a_sender_name_or_an_unassigned_number(
-    client: AtClient, api: TestClient
+    client: AtClient, api: Api
 ) -> None:
     for to in (Address("ACME", AddressType.ALPHANUMERIC, 0), "+15550001111"):
         if isinstance(to, str):
@@ -81,7 +83,7 @@ async def test_the_network_refuses_a_part_to_a_sender_name_or_an_unassigned_numb
         assert (await client.wait_for(b"ERROR: 1\r\n")).endswith(b"+CMS ERROR: 1\r\n")
 
 
-async def test_a_sender_name_longer_than_eleven_characters_is_refused(api: TestClient) -> None:
+async def test_a_sender_name_longer_than_eleven_characters_is_refused(api: Api) -> None:
     response = await api.post("/handsets/TWELVELETTERS/send", json={"to": "+1555", "text": "x"})
     assert response.status == 400
     assert (await response.json())["error"]["code"] == "bad_handset"

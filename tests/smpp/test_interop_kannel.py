@@ -7,6 +7,7 @@ import asyncio
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TypeVar
 
 import aiohttp
 import pytest
@@ -22,6 +23,8 @@ pytestmark = [pytest.mark.interop, pytest.mark.slow]
 PHONE = "+15559990000"
 UNICODE_IN = "Привет 👋 from a phone"
 LONG_OUT = ("Kannel sends a long text through the simulated SMSC in several parts. " * 4)[:250]
+
+T = TypeVar("T")
 
 
 def _kannel_config(directory: Path, smsc_port: int, admin: int, smsbox: int, sendsms: int,
@@ -98,8 +101,9 @@ async def test_kannel_binds_sends_and_receives_through_the_simulated_smsc(
     await runner.setup()
     mo_port = free_port()
     await web.TCPSite(runner, "127.0.0.1", mo_port).start()
-    ports = [free_port() for _ in range(3)]
-    config = _kannel_config(tmp_path, sim.smpp.port, *ports, f"http://127.0.0.1:{mo_port}/mo")
+    admin, smsbox_port, sendsms = (free_port() for _ in range(3))
+    config = _kannel_config(tmp_path, sim.smpp.port, admin, smsbox_port, sendsms,
+                            f"http://127.0.0.1:{mo_port}/mo")
     bearerbox = await asyncio.create_subprocess_exec(
         "bearerbox", str(config), stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL)
@@ -115,7 +119,7 @@ async def test_kannel_binds_sends_and_receives_through_the_simulated_smsc(
         async with aiohttp.ClientSession() as http:
             params = {"username": "tester", "password": "secret", "to": PHONE,
                       "from": smsc.number, "text": LONG_OUT}
-            url = f"http://127.0.0.1:{ports[2]}/cgi-bin/sendsms"
+            url = f"http://127.0.0.1:{sendsms}/cgi-bin/sendsms"
 
             async def send() -> int:
                 try:
@@ -153,5 +157,5 @@ async def test_kannel_binds_sends_and_receives_through_the_simulated_smsc(
         await runner.cleanup()
 
 
-async def _async(value: object) -> object:
+async def _async(value: T) -> T:
     return value

@@ -10,6 +10,7 @@ import ssl
 import struct
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -24,6 +25,8 @@ from tests.conftest import require_tool
 from tests.pipeline.conftest import eventually
 
 CUSTOMER = "+15557770003"
+
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -62,7 +65,7 @@ def _line(smsc: SimSmsc, sinks: Sinks, receipt_sink: ReceiptSink | None = None,
     )
 
 
-async def _value(value: object) -> object:
+async def _value(value: T) -> T:
     return value
 
 
@@ -72,7 +75,9 @@ async def test_transmitter_and_receiver_pair_sends_and_receives(smsc: SimSmsc) -
     await line.start()
     try:
         await eventually(lambda: _value(line.can_send()), bool)
-        assert sorted((e["transmit"], e["receive"]) for e in smsc.status()["bound"]) == [
+        bound = smsc.status()["bound"]
+        assert isinstance(bound, list)
+        assert sorted((e["transmit"], e["receive"]) for e in bound) == [
             (False, True), (True, False)]
         smsc.network.handset(CUSTOMER).send(smsc.number, "over the receiver")
         await eventually(lambda: _value(len(sinks.inbound)), lambda n: n == 1)

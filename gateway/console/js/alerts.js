@@ -77,9 +77,9 @@ export class Alerts {
     this.onStateChange();
   }
 
-  /** Ring while `waiting` > 0; notify once per request when the page is hidden. */
-  update(requests) {
-    this.ringing = requests.length > 0;
+  /** Ring while `waiting` > 0; notify once per request shown when the page is hidden. */
+  update(requests, waiting = requests.length) {
+    this.ringing = waiting > 0;
     for (const request of requests) {
       if (this.notified.has(request.id)) continue;
       this.notified.add(request.id);

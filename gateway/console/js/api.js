@@ -87,8 +87,9 @@ export class Api {
     return this.post("/api/logout");
   }
 
-  requests() {
-    return this.get("/api/requests");
+  /** The oldest `limit` waiting requests, the queue's `count` and its `oldest`. */
+  requests(limit) {
+    return this.get(limit ? `/api/requests?limit=${encodeURIComponent(limit)}` : "/api/requests");
   }
 
   answer(requestId, action, caseId) {

@@ -8,7 +8,7 @@ export const liveEvents = {
     const type = event.type;
     const data = event.data || {};
     if (type.startsWith("request.")) {
-      this.debounce("requests", () => this.refreshRequests(), 100);
+      this.queue.onEvent(type, data);
       this.debounce("supervisor", () => this.supervisor?.refresh(), 500);
     } else if (type.startsWith("case.")) {
       this.onCaseEvent(type, data);

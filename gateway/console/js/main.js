@@ -12,7 +12,8 @@ import { liveEvents } from "./live.js";
 import { handBackOrKeep } from "./leave.js";
 import { Outbox } from "./outbox.js";
 import { loadIds, saveIds } from "./prefs.js";
-import { RequestList, buildDialpadKeys, lineProblem, renderLines } from "./panel.js";
+import { RequestList, buildDialpadKeys, lineProblem, renderLines, renderOldest } from "./panel.js";
+import { MAX_WINDOW, RequestQueue } from "./queue.js";
 import { SupervisorView } from "./supervisor.js";
 import { refreshTimes } from "./time.js";
 
@@ -23,7 +24,8 @@ class App {
   constructor() {
     this.api = new Api({ onUnauthenticated: () => this.endSession("Your session has expired. Please sign in again.") });
     this.user = null;
-    this.requests = [];
+    // The oldest waiting requests (a window of the queue) and the whole queue's count.
+    this.queue = new RequestQueue({ api: this.api, onChange: (what) => this.renderRequests(what) });
     this.lines = new Map();
     this.windows = new Map();
     this.order = [];
@@ -63,6 +65,7 @@ class App {
     $("login-form").addEventListener("submit", (e) => this.onLogin(e));
     $("logout-button").addEventListener("click", () => this.logout());
     $("sound-button").addEventListener("click", () => this.onSoundButton());
+    $("requests-more-button").addEventListener("click", () => this.queue.showMore().catch(() => {}));
     $("dialpad").addEventListener("submit", (e) => this.onDialpad(e));
     $("tabs").addEventListener("keydown", (e) => onTabKey(this, e));
     buildDialpadKeys($("dialpad-keys"), $("dialpad-number"));
@@ -112,6 +115,7 @@ class App {
 
   async startSession(user) {
     this.user = user;
+    this.queue.user = user;
     this.sessionEnded = false;
     $("login-view").hidden = true;
     $("app-view").hidden = false;
@@ -144,8 +148,8 @@ class App {
     this.supervisor?.panel.remove();
     this.supervisor = null;
     for (const id of [...this.windows.keys()]) this.removeWindow(id);
-    this.requests = [];
-    this.requestList.render([]);
+    this.queue.reset();
+    this.renderRequests("list");
     this.knownRequests.clear();
     this.user = null;
     replaceChildren($("banners"));
@@ -244,27 +248,38 @@ class App {
 
   // ------------------------------------------------------------ requests and lines
 
-  async refreshRequests() {
-    const data = await this.api.requests();
-    this.requests = data.requests || [];
-    this.renderRequests();
+  /** The requests shown: the oldest of the queue (queue.count says how many wait in all). */
+  get requests() {
+    return this.queue.requests;
   }
 
-  renderRequests() {
-    this.requestList.render(this.requests);
-    const count = this.requests.length;
-    $("requests-count").textContent = String(count);
+  async refreshRequests() {
+    await this.queue.load();
+  }
+
+  /** what: "list" when the shown requests changed, "count" when only the count did (a new
+   * request beyond the window): then nothing but a few text nodes is touched. */
+  renderRequests(what = "list") {
+    const { count, requests, oldest } = this.queue;
+    if ($("requests-count").textContent !== String(count)) $("requests-count").textContent = String(count);
     $("requests-empty").hidden = count > 0;
     document.title = count ? `(${count}) waiting · ${TITLE}` : TITLE;
     document.body.classList.toggle("ringing", count > 0);
-    for (const request of this.requests) {
+    const more = $("requests-more");
+    more.hidden = count <= requests.length;
+    $("requests-shown").textContent = `Showing the ${requests.length} oldest of ${count}.`;
+    $("requests-more-button").hidden = this.queue.size >= MAX_WINDOW || !this.queue.hasMore;
+    this.alerts.update(requests, count);
+    if (what !== "list") return;
+    renderOldest($("requests-oldest"), oldest, count);
+    this.requestList.render(requests);
+    for (const request of requests) {
       if (!this.knownRequests.has(request.id)) {
         this.knownRequests.add(request.id);
         this.alert(`${request.name} from ${request.call_id} on line ${request.line ? request.line.name : "?"}: ${request.preview}`);
       }
     }
-    this.alerts.update(this.requests);
-    this.supervisor?.renderRequests(this.requests);
+    this.supervisor?.renderRequests(requests);
   }
 
   async refreshLines() {
@@ -295,8 +310,7 @@ class App {
   async answer(request, action, caseId) {
     try {
       const data = await this.api.answer(request.id, action, caseId);
-      this.requests = this.requests.filter((r) => r.id !== request.id);
-      this.renderRequests();
+      this.queue.remove(request.id);
       const win = this.ensureWindow(data.case);
       win.setHistory(data.history || {});
       win.render();

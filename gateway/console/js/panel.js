@@ -92,6 +92,25 @@ function closedWhen(summary) {
   return sameDay ? `today ${clockTime(at)}` : exactTime(at);
 }
 
+/** Who has waited longest, above the list: the first thing to answer in a flood. */
+export function renderOldest(el, oldest, count) {
+  const key = oldest ? `${oldest.id}:${count > 1}` : "";
+  if (el.dataset.key === key) return;
+  el.dataset.key = key;
+  el.hidden = !oldest;
+  if (!oldest) {
+    replaceChildren(el);
+    return;
+  }
+  const created = parseTime(oldest.created_at) ?? Date.now() - (oldest.waiting_s || 0) * 1000;
+  replaceChildren(el,
+    h("span", { class: "requests-oldest-label" }, count > 1 ? "Oldest: " : "Waiting: "),
+    h("span", { class: "requests-oldest-call-id" }, oldest.call_id),
+    ` on ${lineLabel(oldest.line)}, waiting `,
+    h("span", { class: "requests-oldest-wait", title: `Waiting since ${exactTime(created)}`,
+      dataset: { waitFrom: String(created) } }, formatWait(Date.now() - created)));
+}
+
 /** The request list, updated in place so focus on an Answer button survives new arrivals. */
 export class RequestList {
   constructor(list, { onAnswer }) {
