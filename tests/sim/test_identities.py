@@ -86,4 +86,4 @@ async def test_the_network_refuses_a_part_to_a_sender_name_or_an_unassigned_numb
 async def test_a_sender_name_longer_than_eleven_characters_is_refused(api: Api) -> None:
     response = await api.post("/handsets/TWELVELETTERS/send", json={"to": "+1555", "text": "x"})
     assert response.status == 400
-    assert (await response.json())["error"]["code"] == "bad_handset"
+    assert (await response.json())["error"]["code"] == "bad_sender"

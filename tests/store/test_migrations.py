@@ -102,14 +102,14 @@ def test_a_store_already_at_head_opens_without_loading_alembic(tmp_path: Path) -
     assert opened() == "False"  # at head: alembic is not even imported
 
 
-async def test_contacts_from_before_0003_get_the_reply_address_their_key_implies(
+async def test_contacts_from_before_0004_get_the_reply_address_their_key_implies(
     fresh_url: str,
 ) -> None:
     from sqlalchemy import text
 
     engine = create_engine(fresh_url, StoreSettings())
     try:
-        await upgrade_engine(engine, "0002_smpp")
+        await upgrade_engine(engine, "0003")
         async with engine.begin() as connection:
             for n, number in enumerate(("+15551234567", "12345", "ACME"), start=1):
                 await connection.execute(text(

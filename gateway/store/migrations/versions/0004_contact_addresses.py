@@ -5,8 +5,8 @@
 Existing contacts get the address their key implies (international for "+...", a sender name
 for text, type unknown for other digits), which is what replies were sent to before.
 
-Revision ID: 0003
-Revises: 0002_smpp
+Revision ID: 0004
+Revises: 0003
 
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003"
-down_revision: str | None = "0002_smpp"
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | None = None
 depends_on: str | None = None
 
