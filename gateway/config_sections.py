@@ -276,10 +276,21 @@ class InboundConfig(Section):
     quarantine_after_attempts: Annotated[int, Field(ge=1, le=1000)] = 5
 
 
+def check_region(value: str) -> str:
+    if value.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(f"not a known region code such as US, GB, DE (got {value!r})")
+    return value.upper()
+
+
+class PhoneConfig(Section):
+    default_region: Annotated[str, AfterValidator(check_region)] = "US"
+
+
 class RoutingConfig(Section):
     mode: Literal["ring_all", "round_robin"] = "ring_all"
     overdue_after_s: PositiveSeconds = 120.0
     round_robin_offer_s: PositiveSeconds = 30.0
+    offline_after_s: PositiveSeconds = 60.0
 
 
 class AddressSearchConfig(Section):

@@ -16,6 +16,7 @@ from gateway.service.views import (
     LineView,
     RequestPageView,
     RequestView,
+    SenderView,
     call_id,
 )
 from gateway.sms.model import SegmentCount
@@ -49,6 +50,16 @@ def case_summary(value: CaseSummary | None) -> dict[str, Any] | None:
     }
 
 
+def sender(value: SenderView | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    return {
+        "address": value.address, "type": value.type, "kind": value.kind,
+        "can_reply": value.cannot_reply_reason is None,
+        "cannot_reply_reason": value.cannot_reply_reason,
+    }
+
+
 def request(value: RequestView, now: datetime) -> dict[str, Any]:
     r = value.request
     return {
@@ -56,7 +67,8 @@ def request(value: RequestView, now: datetime) -> dict[str, Any]:
         "line": line_ref(value.line), "created_at": time(r.created_at),
         "waiting_s": max(0.0, (now - r.created_at).total_seconds()), "preview": value.preview,
         "overdue": r.overdue, "opted_out": value.opted_out,
-        "recent_case": case_summary(value.recent_case),
+        "recent_case": case_summary(value.recent_case), "sender": sender(value.sender),
+        "case_id": r.case_id, "away_agent": value.away_agent,
     }
 
 
@@ -91,6 +103,7 @@ def case(value: CaseView) -> dict[str, Any]:
         },
         "opted_out": value.opted_out, "opened_at": time(c.opened_at),
         "closed_at": time(c.closed_at), "closed_by": value.closed_by,
+        "sender": sender(value.sender),
     }
 
 
@@ -102,7 +115,9 @@ def part(value: Part) -> dict[str, Any]:
     }
 
 
-def message(value: Message, since_start_s: float | None = None) -> dict[str, Any]:
+def message(
+    value: Message, since_start_s: float | None = None, sent_by: str | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": value.id, "direction": value.direction, "case_id": value.case_id,
         "line_id": value.line_id, "phone": value.phone, "text": value.text,
@@ -116,6 +131,8 @@ def message(value: Message, since_start_s: float | None = None) -> dict[str, Any
     if since_start_s is not None:
         body["since_start_s"] = since_start_s
     if value.direction == "out":
+        body["created_by"] = value.created_by
+        body["sent_by"] = sent_by
         counts = {"queued": 0, "sent": 0, "delivered": 0, "failed": 0}
         for p in value.parts:
             bucket = {"sending": "queued", "expired": "failed", "unknown": "failed"}.get(
@@ -129,7 +146,7 @@ def message(value: Message, since_start_s: float | None = None) -> dict[str, Any
 
 
 def history_entry(value: HistoryEntry) -> dict[str, Any]:
-    return message(value.message, value.since_start_s)
+    return message(value.message, value.since_start_s, value.sent_by)
 
 
 def history(value: HistoryPage) -> dict[str, Any]:

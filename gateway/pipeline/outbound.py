@@ -44,6 +44,31 @@ SendPart = Callable[[str, int], Awaitable[int | str]]
 Clock = Callable[[], datetime]
 
 
+# What a +CMS ERROR means for the agent who wrote the message (TS 24.011 RP-cause, TS 27.005).
+_CMS_REASONS = {
+    1: "the network says this number is not in use",
+    8: "the operator has barred this number",
+    10: "the network refused it (call barred)",
+    21: "the network refused the message",
+    27: "the recipient's phone is out of service",
+    28: "the network cannot read this number",
+    29: "the network refused it (facility rejected)",
+    30: "the network does not know this recipient",
+    50: "this SIM may not send messages",
+    96: "the network found the message malformed",
+    304: "the modem found the message malformed",
+    330: "the SIM has no message centre number set",
+}
+
+
+def cms_reason(code: int | None) -> str:
+    """A +CMS ERROR as a sentence an agent can act on, with the code for an administrator."""
+    if code is None:
+        return "the modem refused the message (+CMS ERROR)"
+    sentence = _CMS_REASONS.get(code, "the modem or network refused the message")
+    return f"{sentence} (+CMS ERROR: {code})"
+
+
 class LineSender:
     def __init__(
         self,
@@ -153,11 +178,12 @@ class LineSender:
         try:
             mr = await self._send_part(part.pdu, part.tpdu_length or len(part.pdu) // 2 - 1)
         except SubmitUnconfirmedError as error:
-            reason = f"sent to the modem but not confirmed: {error}"
-            log_part.warning("outbound.unconfirmed", error=str(error))
+            reason = ("the modem took it but never confirmed sending it: it may or may not have"
+                      " gone, so it is not sent again by itself")
+            log_part.warning("outbound.unconfirmed", error=str(error), reason=reason)
             await self._settle(lambda: outbound.mark_part_unknown(part.id, reason, self._clock()))
         except CmsError as error:
-            reason = f"+CMS ERROR: {error.code}" if error.code is not None else str(error)
+            reason = cms_reason(error.code)
             if error.retryable and attempt <= self._retry_limit:
                 await self._retry(part, attempt, reason)
             else:
@@ -165,12 +191,14 @@ class LineSender:
                 await self._fail(part, reason)
         except LineUnavailableError as error:
             # Nothing reached the modem: the part waits for the line.
-            reason = str(error)
+            self._log.info("outbound.line_unavailable", part_id=part.id, error=str(error))
+            reason = f"line {self.line_name} is not connected: it waits until the line is back"
             now = self._clock()
             await self._settle(lambda: outbound.mark_part_retry(part.id, reason, now, now))
         except ModemError as error:
             # No prompt, ERROR, or the port went away before the PDU was written: not sent.
-            reason = str(error)
+            self._log.info("outbound.modem_error", part_id=part.id, error=str(error))
+            reason = f"the modem on line {self.line_name} did not take it"
             if attempt <= self._retry_limit:
                 await self._retry(part, attempt, reason)
             else:

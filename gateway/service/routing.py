@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
@@ -20,7 +20,7 @@ from gateway.bus import BusEvent, EventBus, Publisher
 from gateway.log import get_logger
 from gateway.service.optout import is_opt_out
 from gateway.service.settings import ChatSettings
-from gateway.store.domain import RouteOutcome
+from gateway.store.domain import Event, RouteOutcome
 from gateway.store.errors import StoreError, StoreUnavailableError
 from gateway.store.events import EventRepository
 from gateway.store.messages import MessageRepository
@@ -37,9 +37,13 @@ class Offer:
 
 
 class Presence:
-    """Which users are connected (a websocket open), and the round-robin rotation over agents."""
+    """Which users are connected (a websocket open), since when each is away, and the
+    round-robin rotation over agents."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._started = self._clock()
+        self._left: dict[int, datetime] = {}  # when each user's last console closed
         self._connections: dict[int, int] = {}
         self._rotation: list[int] = []  # online users, in the order they came online
         self._last: int | None = None  # the user offered to last
@@ -55,8 +59,17 @@ class Presence:
             self._connections[user_id] = left
             return
         self._connections.pop(user_id, None)
+        self._left[user_id] = self._clock()
         if user_id in self._rotation:
             self._rotation.remove(user_id)
+
+    def away_s(self, user_id: int) -> float | None:
+        """Seconds since the user last had a console open (since the start when never);
+        None while one is open."""
+        if user_id in self._connections:
+            return None
+        since = self._left.get(user_id, self._started)
+        return (self._clock() - since).total_seconds()
 
     def is_online(self, user_id: int) -> bool:
         return user_id in self._connections
@@ -181,6 +194,9 @@ class Router:
             log.info("routing lost a race; routing again", message_id=message_id)
             outcome = await self._requests.route_inbound(message_id, self._clock(), opt_out=opt_out)
         events = outcome.events
+        if outcome.kind == "attached" and outcome.case is not None:
+            events += await self._ring_if_agent_away(outcome.case.id, outcome.case.agent_id,
+                                                     message_id)
         if outcome.kind == "request_created" and outcome.request is not None:
             offer = self._offer(outcome.request.id)
             if offer is not None:
@@ -196,6 +212,25 @@ class Router:
                      case_id=outcome.case.id if outcome.case else None,
                      request_id=outcome.request.id if outcome.request else None)
         return outcome
+
+    async def _ring_if_agent_away(
+        self, case_id: int, agent_id: int | None, message_id: int
+    ) -> tuple[Event, ...]:
+        """A text in the case of an agent with no console open for `offline_after_s` rings
+        the others: the customer must not wait on someone who is not there."""
+        away = self._presence.away_s(agent_id) if agent_id is not None else None
+        if away is None or away < self._settings.offline_after_s:
+            return ()
+        raised = await self._requests.raise_for_case(case_id, message_id, self._clock())
+        if raised is None:
+            return ()
+        request, events = raised
+        log.info("agent away: text rings the others", case_id=case_id, agent_id=agent_id,
+                 request_id=request.id, away_s=round(away))
+        offer = self._offer(request.id)
+        if offer is None:
+            return events
+        return tuple(replace(e, data=e.data | {"offered_to": offer.agent_id}) for e in events)
 
     # -- round robin offers
 

@@ -62,7 +62,7 @@ class Workflow:
         self.bus = bus
         self.settings = settings
         self.clock = clock
-        self.presence = Presence()
+        self.presence = Presence(clock)
         self.publisher = Publisher(bus)
         self.visibility = EventVisibility(store.cases)
         self.event_log = EventLog(store.events)

@@ -85,7 +85,11 @@ class ContactRow(Base):
     __tablename__ = "contacts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str] = mapped_column(String(32), unique=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)  # the key senders match by
+    # Where replies go, exactly as the network gave it: text, type of number, numbering plan.
+    address: Mapped[str | None] = mapped_column(String(32))
+    address_ton: Mapped[int | None] = mapped_column(Integer)
+    address_npi: Mapped[int | None] = mapped_column(Integer)
     name: Mapped[str | None] = mapped_column(String(200))
     opted_out: Mapped[bool] = mapped_column(Boolean, server_default=false())
     opted_out_at: Mapped[datetime | None]

@@ -15,10 +15,16 @@ from typing import Any
 from sqlalchemy import Connection, Update, bindparam, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from gateway.sms.model import EncodedMessage
+from gateway.sms.model import Address, EncodedMessage
 from gateway.store import convert, sql, tables
 from gateway.store.claims import LineOwner, claim_part
-from gateway.store.contacts import contact_ids, normalise_number, sender_number
+from gateway.store.contacts import (
+    SHORT_CODE_DIGITS,
+    contact_ids,
+    match_key,
+    normalise_number,
+    sender_number,
+)
 from gateway.store.convert import AnyRow
 from gateway.store.database import Database, utc_now
 from gateway.store.domain import (
@@ -171,7 +177,7 @@ class OutboundRepository:
         self,
         *,
         line_id: int,
-        to: str,
+        to: str | Address,
         text: str,
         encoded: EncodedMessage,
         client_id: str | None = None,
@@ -180,10 +186,19 @@ class OutboundRepository:
         now: datetime | None = None,
     ) -> QueueResult:
         """Commit a message and its parts as queued. The same `client_id` again returns the
-        existing message (created=False) and never makes a second one."""
+        existing message (created=False) and never makes a second one.
+
+        `to` is a number typed by a person (read in the default region; short codes too), or an
+        Address the parts were encoded for (a contact's reply address, kept as it is)."""
         if not encoded.parts:
             raise StoreError("an outbound message needs at least one part")
-        number = normalise_number(to, self._db.settings.default_region)
+        region = self._db.settings.default_region
+        if isinstance(to, Address):
+            number = match_key(to.number, to.type.ton, region)
+        elif to.strip().isdigit() and len(to.strip()) in SHORT_CODE_DIGITS:
+            number = to.strip()
+        else:
+            number = normalise_number(to, region)
         at = now or utc_now()
         if client_id is not None:
             existing = await self._by_client_id(client_id)
