@@ -11,7 +11,7 @@ UV_VERSION := 0.13.9
 # Quiet twice: only errors, not this machine's pip configuration warnings, before run's banner.
 PIP_INSTALL := $(PY) -m pip install --quiet --quiet --disable-pip-version-check
 
-.PHONY: run test lint screenshots bench bench-startup bench-flood lock lock-upgrade install uninstall clean
+.PHONY: run test lint screenshots bench bench-startup bench-flood bench-cluster cluster-demo lock lock-upgrade install uninstall clean
 
 $(STAMP): pyproject.toml $(TEST_LOCK)
 	@echo "Installing $(TEST_LOCK) into $(VENV)"
@@ -73,6 +73,15 @@ lock-upgrade:
 # The request queue and the console under a flood of waiting requests (Chromium).
 bench-flood: $(STAMP)
 	$(PY) -m bench.flood
+
+# Two nodes on the local PostgreSQL (docs/SCALING.md); PG_URL names the server to use.
+PG_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+
+bench-cluster: $(STAMP)
+	GATEWAY_TEST_PG_URL=$(PG_URL) $(PY) bench/cluster.py
+
+cluster-demo: $(STAMP)
+	$(PY) scripts/cluster_demo.py --server $(PG_URL)
 
 # As root: the service into PREFIX (default /opt/sms-gateway); see docs/ADMIN.md.
 install:

@@ -57,25 +57,45 @@ class Subscription:
 
 
 class EventBus:
+    """Events this process committed go to subscribers and listeners as they are published.
+    In a cluster (gateway.cluster.feed.ClusterBus) subscribers get every node's events in seq
+    order instead, and listeners that ask for them (`every_node=True`) other nodes' too."""
+
     def __init__(self) -> None:
         self._subscriptions: set[Subscription] = set()
         self._listeners: set[Callable[[BusEvent], None]] = set()
+        self._node_listeners: set[Callable[[BusEvent], None]] = set()
 
     def publish(self, event: BusEvent) -> None:
+        self._to_subscribers(event)
+        self._to_listeners(event, every_node=True)
+
+    def _to_subscribers(self, event: BusEvent) -> None:
         for subscription in tuple(self._subscriptions):
             subscription._offer(event)
+
+    def _to_listeners(self, event: BusEvent, *, every_node: bool) -> None:
+        """`every_node`: to every listener; else only to the ones of this node's events."""
         for listener in tuple(self._listeners):
             listener(event)
+        if every_node:
+            for listener in tuple(self._node_listeners):
+                listener(event)
 
     def subscribe(self, queue_size: int = DEFAULT_SUBSCRIBER_QUEUE_SIZE) -> Subscription:
         subscription = Subscription(self, queue_size)
         self._subscriptions.add(subscription)
         return subscription
 
-    def listen(self, callback: Callable[[BusEvent], None]) -> Callable[[], None]:
-        """Call `callback` synchronously for every event; returns the unsubscribe callable."""
-        self._listeners.add(callback)
-        return lambda: self._listeners.discard(callback)
+    def listen(
+        self, callback: Callable[[BusEvent], None], *, every_node: bool = False
+    ) -> Callable[[], None]:
+        """Call `callback` synchronously for every event this process commits, and with
+        `every_node` for other nodes' events too (at least once, so it must not mind a repeat);
+        returns the unsubscribe callable."""
+        listeners = self._node_listeners if every_node else self._listeners
+        listeners.add(callback)
+        return lambda: listeners.discard(callback)
 
 
 class LoggedEvent(Protocol):

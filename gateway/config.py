@@ -36,7 +36,9 @@ from gateway.config_sections import (
     LineConfig,
     LoggingConfig,
     ModemConfig,
+    NodeConfig,
     OptOutConfig,
+    PhoneConfig,
     RetentionConfig,
     RoutingConfig,
     Section,
@@ -44,6 +46,7 @@ from gateway.config_sections import (
     SimulatorConfig,
     SmppLineConfig,
     WebhookConfig,
+    check_region,
     split_host_port,
 )
 from gateway.config_source import read_yaml
@@ -62,7 +65,9 @@ __all__ = [
     "LineConfig",
     "LoggingConfig",
     "ModemConfig",
+    "NodeConfig",
     "OptOutConfig",
+    "PhoneConfig",
     "RetentionConfig",
     "RoutingConfig",
     "SendingConfig",
@@ -85,7 +90,9 @@ def _modems_kind(value: Any) -> str:
 class Config(Section):
     data_dir: Annotated[ConfigPath, Field(validate_default=True)] = Path("data")
     database: str | None = None
-    default_region: str = "US"
+    node: NodeConfig | None = None
+    default_region: str = "US"  # the older spelling of phone.default_region; kept equal to it
+    phone: PhoneConfig = PhoneConfig()
     http: HttpConfig = HttpConfig()
     simulator: SimulatorConfig = SimulatorConfig()
     modems: Annotated[
@@ -114,15 +121,14 @@ class Config(Section):
     def _empty_means_default(cls, data: Any) -> Any:
         # A section whose keys are all commented out reads as null: give it its defaults.
         if isinstance(data, dict):
-            return {key: value for key, value in data.items() if value is not None}
+            data = {key: value for key, value in data.items() if value is not None}
+            data = _one_region(data)
         return data
 
     @field_validator("default_region")
     @classmethod
     def _region(cls, value: str) -> str:
-        if value.upper() not in phonenumbers.SUPPORTED_REGIONS:
-            raise ValueError(f"not a known region code such as US, GB, DE (got {value!r})")
-        return value.upper()
+        return check_region(value)
 
     @field_validator("database")
     @classmethod
@@ -187,6 +193,12 @@ class Config(Section):
                     f"{smpp_line.name} is already used by {names[smpp_line.name]}",
                 ))
             names[smpp_line.name] = f"smpp[{index}]"
+        # (The URL is normalised by _database above: a PostgreSQL one uses asyncpg.)
+        if self.node is not None and not self.database_url.startswith("postgresql"):
+            problems.append(ConfigProblem(
+                "node", "a cluster of nodes shares one PostgreSQL database: set database:"
+                " postgresql://... on every node (SQLite serves one host only)",
+            ))
         if problems:
             raise ConfigError(problems)
         return self
@@ -228,6 +240,22 @@ class Config(Section):
         return self._source_path
 
 
+def _one_region(data: dict[str, Any]) -> dict[str, Any]:
+    """phone.default_region and its older spelling, top-level default_region, as one value."""
+    phone = data.get("phone")
+    given = phone.get("default_region") if isinstance(phone, dict) else None
+    older = data.get("default_region")
+    if isinstance(given, str) and isinstance(older, str) and given.upper() != older.upper():
+        raise ConfigError([ConfigProblem(
+            "phone.default_region", f"{given} differs from default_region {older}; give one"
+        )])
+    region = given if given is not None else older
+    if not isinstance(region, str) or region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        return data  # the key as written gets the error
+    return {**data, "default_region": region,
+            "phone": {**(phone if isinstance(phone, dict) else {}), "default_region": region}}
+
+
 def parse_config(data: Any, base_dir: Path | None = None, source: Path | None = None) -> Config:
     """Validate already-parsed YAML data; relative paths resolve against base_dir."""
     if data is None:
@@ -235,7 +263,10 @@ def parse_config(data: Any, base_dir: Path | None = None, source: Path | None = 
     if not isinstance(data, dict):
         problem = ConfigProblem("", "the file must be a mapping of keys to values")
         raise ConfigError([problem], source)
-    region = data.get("default_region", "US")
+    phone = data.get("phone")
+    region = (phone.get("default_region") if isinstance(phone, dict) else None) or data.get(
+        "default_region", "US"
+    )
     context = {
         "base_dir": base_dir if base_dir is not None else Path.cwd(),
         "default_region": region.upper() if isinstance(region, str) else None,

@@ -1,9 +1,9 @@
 """What a re-read config.yaml changes: the pure diff that a reload (SIGHUP) applies.
 
 Settings the running daemon cannot change in place (the HTTP listener, the database, the data
-directory, the simulator, `modems: auto` and discovery) keep their running values and are named
-as needing a restart; modems are compared entry by entry, so only those added, removed or
-changed are touched.
+directory, the simulator, the cluster node, `modems: auto` and discovery) keep their running
+values and are named as needing a restart; modems are compared entry by entry, so only those
+added, removed or changed are touched.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from gateway.config import Config, ModemConfig
 
 # Top-level settings a reload leaves as they are (a restart applies them).
-RESTART_ONLY_SETTINGS = ("http", "database", "data_dir", "simulator", "smpp")
+RESTART_ONLY_SETTINGS = ("http", "database", "data_dir", "simulator", "smpp", "node")
 DISCOVERY_SETTING = "modems: auto / discovery"
 
 

@@ -205,6 +205,40 @@ class ModemConfig(LineConfig):
         return value
 
 
+DEFAULT_LEASE_TTL_S = 10.0
+
+
+class NodeConfig(Section):
+    """This host in a cluster of gateways sharing one PostgreSQL database (see docs/SCALING.md).
+    Without a `node:` section the daemon runs alone, as before."""
+
+    name: str
+    heartbeat_interval_s: PositiveSeconds = 2.0
+    lease_ttl_s: PositiveSeconds = DEFAULT_LEASE_TTL_S
+    event_poll_interval_s: PositiveSeconds = 1.0
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not value or len(value) > 63 or not set(value) <= _NAME_CHARS:
+            raise ValueError(
+                "must be 1-63 characters of lower-case letters, digits, '-' and '_'"
+                f" (got {value!r})"
+            )
+        return value
+
+    @field_validator("lease_ttl_s")
+    @classmethod
+    def _ttl(cls, value: float, info: ValidationInfo) -> float:
+        heartbeat = info.data.get("heartbeat_interval_s")
+        if heartbeat is not None and value < 3 * heartbeat:
+            raise ValueError(
+                f"must be at least three heartbeats ({3 * heartbeat:g} s), so that one late"
+                " heartbeat does not cost a node its lines"
+            )
+        return value
+
+
 class DriverConfig(Section):
     command_timeout_s: PositiveSeconds = 10.0
     send_timeout_s: PositiveSeconds = 60.0
@@ -242,12 +276,23 @@ class InboundConfig(Section):
     quarantine_after_attempts: Annotated[int, Field(ge=1, le=1000)] = 5
 
 
+def check_region(value: str) -> str:
+    if value.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(f"not a known region code such as US, GB, DE (got {value!r})")
+    return value.upper()
+
+
+class PhoneConfig(Section):
+    default_region: Annotated[str, AfterValidator(check_region)] = "US"
+
+
 class RoutingConfig(Section):
     mode: Literal["ring_all", "round_robin"] = "ring_all"
     overdue_after_s: PositiveSeconds = 120.0
     round_robin_offer_s: PositiveSeconds = 30.0
     max_open_cases: Annotated[int, Field(ge=0)] = 0
     wrap_up_time_s: NonNegativeSeconds = 0.0
+    offline_after_s: PositiveSeconds = 60.0
 
 
 class CasesConfig(Section):

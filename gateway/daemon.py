@@ -17,7 +17,7 @@ import contextlib
 import functools
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from aiohttp import web
@@ -46,6 +46,10 @@ from gateway.store import Store
 from gateway.store.files import private_folder
 from gateway.tasks import TaskRunner
 
+if TYPE_CHECKING:
+    from gateway.cluster import ClusterMember
+    from gateway.cluster.duties import ClusterDuties
+
 log = structlog.get_logger("gateway.daemon")
 
 
@@ -67,6 +71,12 @@ class Daemon:
         self.clock = clock
         self.notifier = notifier or SystemdNotifier()
         self.bus = EventBus()
+        if config.node is not None:
+            from gateway.cluster import ClusterBus
+
+            self.bus = ClusterBus()
+        self.cluster: ClusterMember | None = None
+        self.duties: ClusterDuties | None = None
         self.publisher = Publisher(self.bus)
         self.tasks = TaskRunner()
         self.store: Store | None = None
@@ -127,13 +137,20 @@ class Daemon:
         """The store, migrated; parts a crash left `sending` become `unknown` (never resent)."""
         config = self.config
         private_folder(config.data_dir)  # 0750 whatever the umask: it holds the database
+        if config.node is not None:
+            from gateway.cluster import check_listen
+
+            await check_listen(config.database_url)  # before anything else: see SCALING.md
         self.store = store = await Store.open(
             config.database_url, default_region=config.default_region
         )
-        unknown = await store.outbound.mark_sending_as_unknown_on_start(now=self.clock())
-        if unknown:
-            log.warning("outbound.unknown_after_restart", parts=[u.part.id for u in unknown])
-        self.publisher.publish(u.event for u in unknown)
+        if config.node is not None:
+            await self._start_cluster(store)  # parts left sending: see ClusterMember
+        else:
+            unknown = await store.outbound.mark_sending_as_unknown_on_start(now=self.clock())
+            if unknown:
+                log.warning("outbound.unknown_after_restart", parts=[u.part.id for u in unknown])
+            self.publisher.publish(u.event for u in unknown)
 
     def _build_pipeline(self) -> None:
         """Line board, failover, inbound handler (and its partial-message release), status."""
@@ -161,9 +178,12 @@ class Daemon:
         """The agents' workflow: routing (with the sweep of texts left unrouted), webhooks."""
         assert self.store is not None
         self.workflow = Workflow.from_config(
-            self.config, store=self.store, bus=self.bus, clock=self.clock,
-            wake_outbound=self.wake_outbound,
+            # In a cluster the node holding the duties sends the webhooks (see ClusterDuties).
+            self.config if self.duties is None else self.duties.service_config,
+            store=self.store, bus=self.bus, clock=self.clock, wake_outbound=self.wake_outbound,
         )
+        if self.duties is not None:
+            self.duties.attach(self.workflow)
         await self.workflow.start()
 
     async def _start_servers(self) -> None:
@@ -183,6 +203,8 @@ class Daemon:
             self.app, http.host, http.port, tls_cert=http.tls_cert, tls_key=http.tls_key,
             header_timeout_s=http.header_timeout_s,
         )
+        if self.cluster is not None:
+            self.cluster.http_url = self.http_url
         if self.sim is not None:
             from gateway.sim.control import create_control_app as create_sim_control_app
 
@@ -217,6 +239,16 @@ class Daemon:
                 )
                 self.line_ids[line_config.name] = line.id
 
+    async def _start_cluster(self, store: Store) -> None:
+        from gateway.cluster import ClusterBus, ClusterMember
+        from gateway.cluster.duties import ClusterDuties
+
+        assert isinstance(self.bus, ClusterBus)
+        self.duties = ClusterDuties(self.config, store, self.bus, self.clock)
+        self.cluster = ClusterMember(self.config, store, self.bus, self.publisher,
+                                     on_duties=self.duties.set_held)
+        await self.cluster.start()
+
     def build_app(self, workflow: Workflow) -> web.Application:
         """The HTTP application over the running workflow: the agent API, the console, and with
         a simulated modem the demo's customer phone page at /sim (control API under /sim/api)."""
@@ -224,6 +256,7 @@ class Daemon:
         from gateway.console import add_console_routes, add_phone_page_routes
 
         app = create_app(workflow=workflow, config=self.config)
+
         add_console_routes(app)
         if self.sim is not None:
             from gateway.sim.control import create_control_app as create_sim_control_app
@@ -261,20 +294,27 @@ class Daemon:
         self.supervisors[modem.name] = supervisor
         board = self.board
         sending = self.config.sending
+        line_id = self.line_ids[modem.name]
+        cluster = self.cluster
         sender = LineSender(
-            line_id=self.line_ids[modem.name],
+            line_id=line_id,
             line_name=modem.name,
             store=self.store,
             publisher=self.publisher,
             send_part=supervisor.send_part,
-            can_send=lambda: board.can_send(modem.name),
+            can_send=lambda: board.can_send(modem.name) and (
+                cluster is None or cluster.holds(line_id)
+            ),
             retry_limit=sending.retry_limit,
             retry_backoff_s=sending.retry_backoff_s,
             retry_backoff_max_s=sending.retry_backoff_max_s,
             store_retry_initial_s=self.config.inbound.db_retry_interval_s,
             clock=self.clock,
+            owner=None if cluster is None else cluster.owner,
         )
         self.senders[modem.name] = sender
+        if cluster is not None:
+            cluster.want(line_id, sender.wake)
         self._sender_tasks[modem.name] = self.tasks.spawn(f"sender-{modem.name}", sender.run)
         await supervisor.start()
 
@@ -305,6 +345,8 @@ class Daemon:
             await session.start()
 
     async def _remove_modem(self, name: str) -> None:
+        if self.cluster is not None and name in self.line_ids:
+            self.cluster.unwant(self.line_ids[name])
         sender = self.senders.pop(name, None)
         task = self._sender_tasks.pop(name, None)
         if sender is not None:
@@ -380,6 +422,7 @@ class Daemon:
         """What `sms-gateway status` shows: lines, queues, the oldest waiting request."""
         assert self.report is not None
         return {
+            **({} if self.cluster is None else {"cluster": await self.cluster.describe()}),
             "unknown_devices": [] if self.auto is None else [
                 u.as_dict() for u in self.auto.unknown_devices.values()
             ],
@@ -420,6 +463,9 @@ class Daemon:
         await self.tasks.close()
         if self.board is not None:
             await self.board.close()
+        if self.cluster is not None:
+            await self.cluster.stop()
+            self.cluster = None
         if self._sim_web is not None:
             await self._sim_web.cleanup()
             self._sim_web = None

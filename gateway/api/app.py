@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import WSCloseCode, web
 from prometheus_client import CollectorRegistry
 
-from gateway.api import events_ws, routes_admin, routes_chat, routes_session
+from gateway.api import events_ws, routes_admin, routes_chat, routes_cluster, routes_session
 from gateway.api.auth import auth_middleware
 from gateway.api.bodies import MAX_PREVIEW_CHARS
 from gateway.api.desk_routes import DESK_ROUTES
@@ -39,7 +39,7 @@ def create_app(*, workflow: Workflow, config: Config) -> web.Application:
     app[METRICS] = ApiMetrics(registry)
     app[WEBSOCKETS] = set()
     for table in (routes_session.routes, routes_chat.routes, routes_admin.routes,
-                  events_ws.routes, health_routes, *DESK_ROUTES):
+                  routes_cluster.routes, events_ws.routes, health_routes, *DESK_ROUTES):
         app.add_routes(table)
     app.on_shutdown.append(_close_websockets)
     app.on_response_prepare.append(set_api_headers)

@@ -133,6 +133,13 @@ async def close_case(request: web.Request) -> web.Response:
     return web.json_response({"case": serialize.case(view)})
 
 
+@routes.post("/api/cases/{id}/handback")
+@access(scope="cases:write")
+async def hand_back_case(request: web.Request) -> web.Response:
+    await request.app[WORKFLOW].chat.hand_back(principal(request), path_id(request))
+    return web.json_response({"ok": True})
+
+
 @routes.post("/api/cases/{id}/reassign")
 @access(role="supervisor", scope="supervise")
 async def reassign_case(request: web.Request) -> web.Response:

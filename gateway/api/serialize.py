@@ -16,6 +16,7 @@ from gateway.service.views import (
     LineView,
     RequestPageView,
     RequestView,
+    SenderView,
     call_id,
 )
 from gateway.sms.model import SegmentCount
@@ -49,6 +50,16 @@ def case_summary(value: CaseSummary | None) -> dict[str, Any] | None:
     }
 
 
+def sender(value: SenderView | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    return {
+        "address": value.address, "type": value.type, "kind": value.kind,
+        "can_reply": value.cannot_reply_reason is None,
+        "cannot_reply_reason": value.cannot_reply_reason,
+    }
+
+
 def request(value: RequestView, now: datetime) -> dict[str, Any]:
     r = value.request
     return {
@@ -57,6 +68,7 @@ def request(value: RequestView, now: datetime) -> dict[str, Any]:
         "waiting_s": max(0.0, (now - r.created_at).total_seconds()), "preview": value.preview,
         "overdue": r.overdue, "opted_out": value.opted_out,
         "recent_case": case_summary(value.recent_case), "contact_name": value.contact_name,
+        "sender": sender(value.sender), "case_id": r.case_id, "away_agent": value.away_agent,
     }
 
 
@@ -93,6 +105,7 @@ def case(value: CaseView) -> dict[str, Any]:
         "closed_at": time(c.closed_at), "closed_by": value.closed_by,
         "wrap_up": c.wrap_up, "summary": c.summary, "contact_name": value.contact_name,
         "waiting_since": time(value.waiting_since), "reply_overdue": value.reply_overdue,
+        "sender": sender(value.sender),
     }
 
 
@@ -104,7 +117,9 @@ def part(value: Part) -> dict[str, Any]:
     }
 
 
-def message(value: Message, since_start_s: float | None = None) -> dict[str, Any]:
+def message(
+    value: Message, since_start_s: float | None = None, sent_by: str | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": value.id, "direction": value.direction, "case_id": value.case_id,
         "line_id": value.line_id, "phone": value.phone, "text": value.text,
@@ -118,6 +133,8 @@ def message(value: Message, since_start_s: float | None = None) -> dict[str, Any
     if since_start_s is not None:
         body["since_start_s"] = since_start_s
     if value.direction == "out":
+        body["created_by"] = value.created_by
+        body["sent_by"] = sent_by
         counts = {"queued": 0, "sent": 0, "delivered": 0, "failed": 0}
         for p in value.parts:
             bucket = {"sending": "queued", "expired": "failed", "unknown": "failed"}.get(
@@ -131,7 +148,7 @@ def message(value: Message, since_start_s: float | None = None) -> dict[str, Any
 
 
 def history_entry(value: HistoryEntry) -> dict[str, Any]:
-    body = message(value.message, value.since_start_s)
+    body = message(value.message, value.since_start_s, value.sent_by)
     if value.opt_out_hint:
         body["opt_out_hint"] = True
     return body
@@ -154,6 +171,7 @@ def line(value: LineView) -> dict[str, Any]:
         "registration": health.get("registration"), "queue_depth": value.queue_depth,
         "can_send": bool(health.get("can_send", False)), "last_error": health.get("last_error"),
         "last_inbound_at": time(value.last_inbound_at), "last_seen": time(value.line.last_seen),
+        "node": value.node,
     }
 
 

@@ -43,6 +43,7 @@ def register(subparsers: Any) -> None:
     backup.add_argument("path", type=Path, metavar="PATH", help="file to write the copy to")
     add_config_argument(backup)
     backup.add_argument("--database", metavar="URL", help="SQLAlchemy URL instead of config")
+    backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
     backup.set_defaults(func=run_backup)
 
 
@@ -69,6 +70,9 @@ def run_backup(args: argparse.Namespace) -> int:
     if url.get_backend_name() != "sqlite" or not url.database:
         print("db backup works on a SQLite store; back up PostgreSQL with pg_dump",
               file=sys.stderr)
+        return EXIT_STORE_ERROR
+    if args.path.exists() and not args.force:
+        print(f"{args.path} already exists; give --force to replace it", file=sys.stderr)
         return EXIT_STORE_ERROR
     try:
         backup_sqlite(Path(url.database), args.path)

@@ -27,6 +27,7 @@ def run(args: argparse.Namespace) -> int:
 
     from gateway.config_errors import ConfigError
     from gateway.process import run_daemon
+    from gateway.store.errors import StoreError
 
     try:
         return asyncio.run(run_daemon(args.config, demo=args.demo))
@@ -34,3 +35,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"sms-gateway: refusing to start, the configuration is invalid:\n{error}",
               file=sys.stderr)
         return 2
+    except StoreError as error:
+        # The database refused or cannot serve this daemon (a node name in use, LISTEN
+        # unavailable through a pooler): the reason, not a traceback.
+        print(f"sms-gateway: refusing to start: {error}", file=sys.stderr)
+        return 1

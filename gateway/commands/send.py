@@ -41,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
 
     from gateway.config import load_config
     from gateway.config_errors import ConfigError
+    from gateway.service.errors import InvalidPhoneError
     from gateway.sms import PduError
     from gateway.store import StoreError
 
@@ -52,6 +53,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     except (PduError, StoreError, LookupError) as error:
         print(f"sms-gateway send: {error}", file=sys.stderr)
+        return 2
+    except InvalidPhoneError as error:
+        print(f"sms-gateway send: {error.message}", file=sys.stderr)
         return 2
 
 
@@ -70,8 +74,12 @@ async def _send(config: Config, args: argparse.Namespace) -> int:
         raise LookupError(f"no line named {name!r}; configured: {', '.join(names)}")
     line_config = next(line for line in config.line_list if line.name == name)
     sending = config.sending
+    from gateway.service.phone import dial_address
+
+    # The number stored is the number dialled: E.164 read in the default region, or a short code.
+    to = dial_address(args.to, config.default_region)
     encoded = encode_submit(
-        args.text, args.to, status_report=sending.status_reports,
+        args.text, to, status_report=sending.status_reports,
         validity_minutes=sending.validity_minutes, max_parts=sending.max_parts,
         ref=secrets.randbelow(1 << sending.concat_ref_bits), ref_bits=sending.concat_ref_bits,
     )
@@ -80,7 +88,7 @@ async def _send(config: Config, args: argparse.Namespace) -> int:
     try:
         line = await store.lines.ensure(name, line_config.number)
         queued = await store.outbound.queue_outbound(
-            line_id=line.id, to=args.to, text=args.text, encoded=encoded
+            line_id=line.id, to=to, text=args.text, encoded=encoded
         )
         message = queued.message
         print(json.dumps({"message_id": message.id, "parts": len(message.parts)}))

@@ -32,6 +32,14 @@ def render(status: dict[str, Any]) -> str:
             f" queued={line['queue_depth']}"
             + (f"  last error: {line['last_error']}" if line.get("last_error") else "")
         )
+    cluster = status.get("cluster")
+    if cluster:
+        out.append(f"cluster: this is node {cluster['node']}"
+                   + (", doing the cluster's duties" if cluster.get("duties") else ""))
+        for node in cluster["nodes"]:
+            state = "up" if node.get("alive") else "DOWN"
+            out.append(f"  node {node['name']:<16} {state:<5} last heartbeat {node['last_seen']}"
+                       f"  lines: {', '.join(node['lines']) or '-'}")
     for device in status.get("unknown_devices", []):
         out.append(f"  unknown device {device.get('device')}: {device.get('detail') or device}")
     oldest = status.get("oldest_request")

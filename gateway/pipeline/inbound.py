@@ -53,6 +53,8 @@ def decode_inbound(pdu: str) -> InboundPart | StatusReport | Submit:
     return InboundPart(
         pdu=pdu,
         sender=decoded.originator.number,
+        sender_ton=decoded.originator.type.ton,
+        sender_npi=decoded.originator.npi,
         scts=decoded.scts,
         encoding=decoded.dcs.encoding,
         text=decoded.text,

@@ -15,6 +15,7 @@ between two sends instead of two.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
@@ -28,7 +29,8 @@ from gateway.modem.errors import (
     ModemError,
     SubmitUnconfirmedError,
 )
-from gateway.store import Part, PartUpdate, Store, StoreUnavailableError
+from gateway.store import ConflictError, Part, PartUpdate, Store, StoreUnavailableError
+from gateway.store.claims import LeaseLostError, LineOwner, PartNotClaimedError
 
 log = structlog.get_logger("gateway.pipeline.outbound")
 
@@ -40,6 +42,31 @@ STORE_RETRY_MAX_S = 30.0
 # A part's hex PDU and TPDU length -> the modem's TP-MR, or the message id an SMPP SMSC gave.
 SendPart = Callable[[str, int], Awaitable[int | str]]
 Clock = Callable[[], datetime]
+
+
+# What a +CMS ERROR means for the agent who wrote the message (TS 24.011 RP-cause, TS 27.005).
+_CMS_REASONS = {
+    1: "the network says this number is not in use",
+    8: "the operator has barred this number",
+    10: "the network refused it (call barred)",
+    21: "the network refused the message",
+    27: "the recipient's phone is out of service",
+    28: "the network cannot read this number",
+    29: "the network refused it (facility rejected)",
+    30: "the network does not know this recipient",
+    50: "this SIM may not send messages",
+    96: "the network found the message malformed",
+    304: "the modem found the message malformed",
+    330: "the SIM has no message centre number set",
+}
+
+
+def cms_reason(code: int | None) -> str:
+    """A +CMS ERROR as a sentence an agent can act on, with the code for an administrator."""
+    if code is None:
+        return "the modem refused the message (+CMS ERROR)"
+    sentence = _CMS_REASONS.get(code, "the modem or network refused the message")
+    return f"{sentence} (+CMS ERROR: {code})"
 
 
 class LineSender:
@@ -59,6 +86,7 @@ class LineSender:
         clock: Clock,
         store_retry_initial_s: float,
         store_retry_max_s: float = STORE_RETRY_MAX_S,
+        owner: LineOwner | None = None,
     ) -> None:
         self.line_id = line_id
         self.line_name = line_name
@@ -71,6 +99,7 @@ class LineSender:
         self._idle_check_s = idle_check_s
         self._clock = clock
         self._store_retry = Backoff(store_retry_initial_s, store_retry_max_s)
+        self._owner = owner  # in a cluster: parts are claimed under this node's lease
         self._wake = asyncio.Event()
         self._stopping = False
         self._log = log.bind(line=line_name)
@@ -114,7 +143,15 @@ class LineSender:
             if started is None:
                 if self._stopping or not self._can_send():
                     return True
-                started = await self._store.outbound.mark_part_sending(part.id, now=self._clock())
+                try:
+                    started = await self._store.outbound.mark_part_sending(
+                        part.id, now=self._clock(), owner=self._owner
+                    )
+                except PartNotClaimedError:
+                    continue  # another sender has it: a line claimed twice, only one sends
+                except LeaseLostError as error:
+                    self._log.warning("outbound.lease_lost", error=str(error))
+                    return True
                 self._publisher.publish([started.event])
             following = parts[index + 1] if index + 1 < len(parts) else None
             started = await self._transmit(part, started, following)
@@ -129,14 +166,24 @@ class LineSender:
         attempt = update.part.attempts
         log_part = self._log.bind(message_id=part.message_id, part_id=part.id, seq=part.seq)
         outbound = self._store.outbound
+        if self._owner is not None and not self._can_send():
+            # The node's lease on the line lapsed since the part was claimed: not sent, and
+            # another node may own the line now (it marks what is left `sending` unknown).
+            now = self._clock()
+            with contextlib.suppress(ConflictError):
+                await self._settle(
+                    lambda: outbound.mark_part_retry(part.id, "the line's lease lapsed", now, now)
+                )
+            return None
         try:
             mr = await self._send_part(part.pdu, part.tpdu_length or len(part.pdu) // 2 - 1)
         except SubmitUnconfirmedError as error:
-            reason = f"sent to the modem but not confirmed: {error}"
-            log_part.warning("outbound.unconfirmed", error=str(error))
+            reason = ("the modem took it but never confirmed sending it: it may or may not have"
+                      " gone, so it is not sent again by itself")
+            log_part.warning("outbound.unconfirmed", error=str(error), reason=reason)
             await self._settle(lambda: outbound.mark_part_unknown(part.id, reason, self._clock()))
         except CmsError as error:
-            reason = f"+CMS ERROR: {error.code}" if error.code is not None else str(error)
+            reason = cms_reason(error.code)
             if error.retryable and attempt <= self._retry_limit:
                 await self._retry(part, attempt, reason)
             else:
@@ -144,12 +191,14 @@ class LineSender:
                 await self._fail(part, reason)
         except LineUnavailableError as error:
             # Nothing reached the modem: the part waits for the line.
-            reason = str(error)
+            self._log.info("outbound.line_unavailable", part_id=part.id, error=str(error))
+            reason = f"line {self.line_name} is not connected: it waits until the line is back"
             now = self._clock()
             await self._settle(lambda: outbound.mark_part_retry(part.id, reason, now, now))
         except ModemError as error:
             # No prompt, ERROR, or the port went away before the PDU was written: not sent.
-            reason = str(error)
+            self._log.info("outbound.modem_error", part_id=part.id, error=str(error))
+            reason = f"the modem on line {self.line_name} did not take it"
             if attempt <= self._retry_limit:
                 await self._retry(part, attempt, reason)
             else:
@@ -161,7 +210,9 @@ class LineSender:
             if following is None or self._stopping or not self._can_send():
                 await sent
                 return None
-            next_sending = outbound.mark_part_sending(following.id, now=self._clock())
+            next_sending = outbound.mark_part_sending(
+                following.id, now=self._clock(), owner=self._owner
+            )
             settled, started = await asyncio.gather(sent, next_sending, return_exceptions=True)
             if isinstance(settled, BaseException):
                 raise settled

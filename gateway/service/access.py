@@ -63,7 +63,7 @@ def can_view_case(principal: Principal, case: Case) -> bool:
 def require_case_access(principal: Principal, case: Case) -> None:
     """Agents work their own cases only; supervisors and admins see every case."""
     if not can_view_case(principal, case):
-        raise PermissionDeniedError(f"case {case.id} is assigned to another agent")
+        raise PermissionDeniedError(f"Case #{case.id} is with another agent.")
 
 
 def require_case_owner(principal: Principal, case: Case) -> None:

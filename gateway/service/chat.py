@@ -28,7 +28,7 @@ from gateway.service.errors import (
     TextTooLongError,
 )
 from gateway.service.optout import has_opt_out_hint
-from gateway.service.phone import normalise_phone
+from gateway.service.phone import cannot_reply_reason, dial_address, reply_address
 from gateway.service.routing import Presence, Router
 from gateway.service.settings import ChatSettings
 from gateway.service.views import (
@@ -42,6 +42,7 @@ from gateway.service.views import (
     RequestPageView,
     RequestView,
     SendResult,
+    sender_view,
 )
 from gateway.service.wrapup import check_wrap_up
 from gateway.sms.counter import count_segments
@@ -49,6 +50,7 @@ from gateway.sms.model import PduError
 from gateway.sms.pdu import encode_submit
 from gateway.store import errors as store_errors
 from gateway.store.domain import Case, CaseChange, Line, User
+from gateway.store.lease import NodeInfo
 from gateway.store.store import Store
 
 log = get_logger(__name__)
@@ -104,7 +106,7 @@ class ChatService:
     async def _case(self, case_id: int) -> Case:
         case = await self._cases.get(case_id)
         if case is None:
-            raise NotFoundError(f"no case {case_id}")
+            raise NotFoundError(f"There is no case #{case_id}.")
         return case
 
     async def _case_view(self, case: Case) -> CaseView:
@@ -118,7 +120,7 @@ class ChatService:
         if case.address_status == "error":
             address, error = None, case.address
         return CaseView(
-            case=case if address == case.address else _with_address(case, address),
+            case=case if address == case.address else replace(case, address=address),
             agent=users[case.agent_id].username if case.agent_id in users else None,
             closed_by=users[case.closed_by].username if case.closed_by in users else None,
             line=lines.get(case.line_id) if case.line_id is not None else None,
@@ -127,6 +129,7 @@ class ChatService:
             contact_name=contact.name,
             waiting_since=waiting,
             reply_overdue=overdue,
+            sender=sender_view(contact),
         )
 
     def _publish(self, change: CaseChange) -> None:
@@ -186,7 +189,7 @@ class ChatService:
         access.require_scope(principal, "requests:answer")
         request = await self._requests.get(request_id)
         if request is None:
-            raise NotFoundError(f"no request {request_id}")
+            raise NotFoundError("This request is no longer waiting: it was answered or withdrawn.")
         continue_id = None
         if action == "continue":
             recent = await self._cases.most_recent(request.contact_id)
@@ -201,18 +204,28 @@ class ChatService:
                 request_id, principal.user_id, self._clock(), continue_case_id=continue_id
             )
         except store_errors.RequestAlreadyHandledError as error:
-            raise AlreadyAnsweredError(
-                f"request {request_id} was already {error.status}"
-                + (" by another agent" if error.status == "answered" else "")
-            ) from error
+            raise AlreadyAnsweredError(await self._taken_by(request_id, error.status)) from error
         except store_errors.NotFoundError as error:
-            raise NotFoundError(str(error)) from error
+            raise NotFoundError("The case to continue no longer exists.") from error
         except store_errors.ConflictError as error:
-            raise ConflictError(str(error)) from error
+            raise ConflictError(
+                "This customer already has an open case: it is in the supervisor's list."
+            ) from error
         self._publisher.publish(outcome.events)
         case = await self._search_address(outcome.case)
         view = await self._case_view(case)
         return AnswerView(view, await self.history(principal, case.id, None, 50))
+
+    async def _taken_by(self, request_id: int, status: str) -> str:
+        """Tell the agent who lost an answer race who took the customer."""
+        request = await self._requests.get(request_id)
+        who = None
+        if request is not None and request.answered_by is not None:
+            who = (await self._users()).get(request.answered_by)
+        if status == "answered":
+            taker = who.username if who is not None else "another agent"
+            return f"{taker} answered this customer first; the chat is in their cases."
+        return "This request is no longer waiting: the customer's texts are already in a case."
 
     async def _search_address(self, case: Case) -> Case:
         """Start the search; wait a moment for it so a quick directory fills the answer."""
@@ -242,14 +255,27 @@ class ChatService:
     ) -> tuple[CaseView, bool]:
         """Agent-initiated chat: the number's open case (whoever has it) or a new one."""
         access.require_scope(principal, "cases:write")
-        number = normalise_phone(phone, self._settings.default_region)
+        known = await self._store.contacts.find_by_number(phone)
+        if known is not None and known.address is not None:
+            # A number the network gave (e.g. one too short to read): write to it as it wrote.
+            dialled = reply_address(known)
+        else:
+            dialled = dial_address(phone, self._settings.default_region)
+        number = dialled.number
         line_id = None
         if line_name is not None:
             line = await self._store.lines.find_by_name(line_name)
             if line is None:
                 raise InvalidInputError(f"no line named {line_name!r}", code="unknown_line")
             line_id = line.id
-        contact = await self._store.contacts.ensure(number, self._clock())
+        else:
+            # The line a Send will use, shown on the case from the start.
+            lines = await self._store.lines.list_all()
+            line_id = lines[0].id if lines else None
+        contact = await self._store.contacts.ensure(
+            known.number if known is not None else number, self._clock(),
+            dialled=(dialled.number, dialled.type.ton, dialled.npi),
+        )
         try:
             change = await self._cases.open_case(contact.id, line_id, principal.user_id,
                                                  self._clock())
@@ -262,8 +288,10 @@ class ChatService:
         if change.created:
             case = await self._search_address(case)
         elif not access.can_view_case(principal, case):
+            holder = (await self._users()).get(case.agent_id or 0)
+            name = holder.username if holder is not None else "another agent"
             raise ConflictError(
-                f"{number} already has open case {case.id} with another agent",
+                f"{number} is already in a chat with {name} (case #{case.id}).",
                 code="case_open_elsewhere",
             )
         return await self._case_view(case), change.created
@@ -321,6 +349,7 @@ class ChatService:
         cases = {c.id: c for c in await self._cases.list_cases(contact_id=case.contact_id,
                                                                   limit=10_000)}
         starts = await self._cases.case_starts(c for c in cases)
+        users = await self._users()
         entries = []
         for message in page:
             start = message.sort_at
@@ -330,7 +359,9 @@ class ChatService:
                 start = min(opened, first)
             hint = message.direction == "in" and has_opt_out_hint(
                 message.text, self._settings.opt_out_words)
+            author = users.get(message.created_by) if message.created_by is not None else None
             entries.append(HistoryEntry(message, (message.sort_at - start).total_seconds(),
+                                        author.username if author is not None else None,
                                         opt_out_hint=hint))
         return HistoryPage(tuple(entries), has_more)
 
@@ -346,7 +377,9 @@ class ChatService:
         access.require_scope(principal, "messages:send")
         case = await self._case(case_id)
         if case.agent_id != principal.user_id and not principal.sees_all_cases:
-            raise PermissionDeniedError(f"case {case_id} is assigned to another agent")
+            raise PermissionDeniedError(
+                f"Case #{case_id} is now with another agent: your message was not sent."
+            )
         if client_id is not None:
             existing = await self._store.messages.find_by_client_id(client_id)
             if existing is not None:
@@ -355,9 +388,11 @@ class ChatService:
                                         code="client_id_reused")
                 return SendResult(existing, created=False)
         if case.status != "open":
-            raise CaseClosedError(f"case {case_id} is closed")
+            raise CaseClosedError(
+                f"Case #{case_id} is closed: start a new chat to write to this customer."
+            )
         if not text.strip():
-            raise InvalidInputError("text is empty")
+            raise InvalidInputError("The message is empty.")
         count = count_segments(text, self._settings.max_parts)
         if count.too_long:
             raise TextTooLongError(
@@ -365,6 +400,10 @@ class ChatService:
                 f" the limit is {self._settings.max_parts}"
             )
         contact = await self._store.contacts.get(case.contact_id)
+        to = reply_address(contact)
+        reason = cannot_reply_reason(to)
+        if reason is not None:
+            raise ConflictError(reason, code="cannot_reply")
         if contact.opted_out and not override_opt_out:
             raise ConflictError(
                 f"{case.phone} has opted out (texted an opt-out word); confirm to send anyway",
@@ -374,21 +413,24 @@ class ChatService:
         if line_id is None:
             lines = await self._store.lines.list_all()
             if not lines:
-                raise ConflictError("no line is configured to send on", code="no_line")
+                raise ConflictError("No line is set up to send on: ask an administrator.",
+                                    code="no_line")
             line_id = lines[0].id
         ref_bits = self._settings.concat_ref_bits
         try:
             encoded = encode_submit(
-                text, case.phone, ref=secrets.randbelow(1 << ref_bits), ref_bits=ref_bits,
+                text, to, ref=secrets.randbelow(1 << ref_bits), ref_bits=ref_bits,
                 status_report=self._settings.status_reports,
                 validity_minutes=self._settings.validity_minutes,
                 max_parts=self._settings.max_parts,
             )
         except PduError as error:
-            raise InvalidInputError(error.reason) from error
+            raise InvalidInputError(
+                f"{to.number} cannot be written to: {error.reason}", code="invalid_address"
+            ) from error
         now = self._clock()
         result = await self._store.outbound.queue_outbound(
-            line_id=line_id, to=case.phone, text=text, encoded=encoded, client_id=client_id,
+            line_id=line_id, to=to, text=text, encoded=encoded, client_id=client_id,
             case_id=case.id, created_by=principal.user_id, now=now,
         )
         self._publisher.publish(result.events)
@@ -414,11 +456,22 @@ class ChatService:
             change = await self._cases.close_case(case_id, principal.user_id, self._clock(),
                                                   wrap_up=wrap_up, summary=summary)
         except store_errors.InvalidTransitionError as error:
-            raise CaseClosedError(f"case {case_id} is already closed") from error
+            raise CaseClosedError(f"Case #{case_id} is already closed.") from error
         self._publish(change)
         for hook in self.close_hooks:
             await hook(case_id, principal.user_id)
         return await self._case_view(change.case)
+
+    async def hand_back(self, principal: Principal, case_id: int) -> None:
+        """The agent leaves: the case rings the others as a request; answering continues it."""
+        access.require_scope(principal, "cases:write")
+        case = await self._case(case_id)
+        access.require_case_owner(principal, case)
+        if case.status != "open":
+            raise CaseClosedError("This case is already closed.")
+        raised = await self._requests.raise_for_case(case_id, None, self._clock())
+        if raised is not None:
+            self._publisher.publish(raised[1])
 
     async def reassign(self, principal: Principal, case_id: int, username: str) -> CaseView:
         access.require_role(principal, "supervisor")
@@ -441,11 +494,18 @@ class ChatService:
         access.require_scope(principal, "lines:read")
         depths = await self._stats.queue_depths()
         last = await self._stats.last_inbound()
+        owners = await self._store.leases.owners()
         return [
             LineView(line, depths.get(line.id, 0), last.get(line.id),
-                     dict(self.line_health.get(line.id, {})))
+                     dict(self.line_health.get(line.id, {})), owners.get(line.id))
             for line in await self._store.lines.list_all()
         ]
+
+    async def cluster_nodes(self, principal: Principal, ttl_s: float) -> list[NodeInfo]:
+        """The gateway nodes sharing the database (docs/SCALING.md)."""
+        access.require_role(principal, "supervisor")
+        access.require_scope(principal, "supervise")
+        return await self._store.leases.nodes(ttl_s)
 
     async def agents(self, principal: Principal) -> list[AgentPresence]:
         access.require_role(principal, "supervisor")
@@ -457,8 +517,3 @@ class ChatService:
             for user in await self._accounts.list_users()
             if not user.disabled or counts.get(user.id)
         ]
-
-
-def _with_address(case: Case, address: str | None) -> Case:
-    return replace(case, address=address)
-

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from gateway.service.phone import reply_address_of
 from gateway.service.views import (
     CaseSummary,
     CaseView,
     RequestPageView,
     RequestView,
+    sender_view_of,
 )
 from gateway.store.domain import ListedCase, RequestPage, WaitingRequest
 
@@ -29,7 +31,8 @@ def case_view(listed: ListedCase) -> CaseView:
         # An error is stored where the address would be; the view shows it as the error.
         address_error, case = case.address, replace(case, address=None)
     return CaseView(case=case, agent=listed.agent, closed_by=listed.closed_by, line=listed.line,
-                    opted_out=listed.opted_out, address_error=address_error)
+                    opted_out=listed.opted_out, address_error=address_error,
+                    sender=sender_view_of(reply_address_of(case.phone, listed.address)))
 
 
 def request_view(waiting: WaitingRequest) -> RequestView:
@@ -44,9 +47,14 @@ def request_view(waiting: WaitingRequest) -> RequestView:
             id=recent.case.id, status=recent.case.status, opened_at=recent.case.opened_at,
             closed_at=recent.case.closed_at, closed_by=recent.closed_by, agent=recent.agent,
         )
+    away = None
+    if recent is not None and waiting.request.case_id == recent.case.id:
+        away = recent.agent  # a text in an away agent's open case (see raise_for_case)
     return RequestView(request=waiting.request, line=waiting.line,
                        preview=preview[:PREVIEW_CHARS], recent_case=summary,
-                       opted_out=waiting.opted_out)
+                       opted_out=waiting.opted_out, away_agent=away,
+                       sender=sender_view_of(reply_address_of(waiting.request.phone,
+                                                              waiting.address)))
 
 
 def request_page_view(page: RequestPage) -> RequestPageView:

@@ -1,10 +1,22 @@
-"""Phone numbers as agents type them, normalised to E.164 with a configured default region."""
+"""Addresses of the public: what an agent types becomes the address dialled, and a contact's
+address (as the network gave it) says where replies go and whether they can go at all.
+
+E.164 (phonenumbers, with the configured `phone.default_region`) is only for matching and
+display; a reply goes to the address exactly as received, with its type of number.
+"""
 
 from __future__ import annotations
+
+from typing import Literal
 
 import phonenumbers
 
 from gateway.service.errors import InvalidPhoneError
+from gateway.sms.model import NPI_ISDN, NPI_UNKNOWN, Address, AddressType
+from gateway.store.domain import Contact
+
+SHORT_CODE_DIGITS = range(3, 9)  # short codes are 3 to 8 digits
+SenderKind = Literal["international", "national", "short_code", "alphanumeric", "other"]
 
 _REASONS = {
     phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: "its country code is unknown",
@@ -33,3 +45,55 @@ def normalise_phone(raw: str, default_region: str | None) -> str:
         reason = _REASONS.get(possible, "it needs an area code")
         raise InvalidPhoneError(f"phone number {text!r} is not valid: {reason}")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def dial_address(raw: str, default_region: str | None) -> Address:
+    """The address to dial for what an agent typed: a short code (3 to 8 digits) as typed,
+    else the number in the local format of the default region or international, as E.164."""
+    compact = "".join(ch for ch in raw.strip() if ch not in " -.()")
+    if compact.isdigit() and len(compact) in SHORT_CODE_DIGITS:
+        return Address(compact, AddressType.UNKNOWN, NPI_ISDN)
+    return Address(normalise_phone(raw, default_region), AddressType.INTERNATIONAL, NPI_ISDN)
+
+
+def reply_address(contact: Contact) -> Address:
+    """Where replies to a contact go: the address it last wrote from, exactly as received;
+    for a contact stored before addresses were kept, the address its key implies."""
+    return reply_address_of(
+        contact.number, (contact.address, contact.address_ton, contact.address_npi)
+    )
+
+
+def reply_address_of(number: str, stored: tuple[str | None, int | None, int | None]) -> Address:
+    """reply_address for a contact's key and stored address (text, TON, NPI)."""
+    address, ton, npi = stored
+    if address is not None and ton is not None:
+        return Address(address, AddressType.from_ton(ton), npi if npi is not None else NPI_ISDN)
+    digits = number[1:] if number.startswith("+") else number
+    if not digits.isdigit():
+        return Address(number, AddressType.ALPHANUMERIC, NPI_UNKNOWN)
+    if number.startswith("+"):
+        return Address(number, AddressType.INTERNATIONAL, NPI_ISDN)
+    return Address(number, AddressType.UNKNOWN, NPI_ISDN)
+
+
+def sender_kind(address: Address) -> SenderKind:
+    """What kind of sender an address is, in the words the console shows."""
+    if address.type is AddressType.ALPHANUMERIC:
+        return "alphanumeric"
+    if address.type is AddressType.INTERNATIONAL:
+        return "international"
+    digits = address.number.lstrip("+")
+    if digits.isdigit() and len(digits) in SHORT_CODE_DIGITS:
+        return "short_code"
+    if address.type in (AddressType.NATIONAL, AddressType.UNKNOWN):
+        return "national"
+    return "other"
+
+
+def cannot_reply_reason(address: Address) -> str | None:
+    """Why nothing can be sent to this address, in a sentence; None when replies can go."""
+    if address.type is AddressType.ALPHANUMERIC:
+        return (f"{address.number} is a sender name, not a phone number: it cannot receive"
+                " replies.")
+    return None

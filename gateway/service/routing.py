@@ -12,13 +12,15 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
 
 from gateway.bus import BusEvent, EventBus, Publisher
 from gateway.log import get_logger
 from gateway.service.optout import is_opt_out
 from gateway.service.settings import ChatSettings
-from gateway.store.domain import Message, RouteOutcome
+from gateway.store.domain import Event, Message, RouteOutcome
 from gateway.store.errors import StoreError, StoreUnavailableError
 from gateway.store.events import EventRepository
 from gateway.store.messages import MessageRepository
@@ -35,9 +37,13 @@ class Offer:
 
 
 class Presence:
-    """Which users are connected (a websocket open), and the round-robin rotation over agents."""
+    """Which users are connected (a websocket open), since when each is away, and the
+    round-robin rotation over agents."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._started = self._clock()
+        self._left: dict[int, datetime] = {}  # when each user's last console closed
         self._connections: dict[int, int] = {}
         self._rotation: list[int] = []  # online users, in the order they came online
         self._last: int | None = None  # the user offered to last
@@ -55,8 +61,17 @@ class Presence:
             self._connections[user_id] = left
             return
         self._connections.pop(user_id, None)
+        self._left[user_id] = self._clock()
         if user_id in self._rotation:
             self._rotation.remove(user_id)
+
+    def away_s(self, user_id: int) -> float | None:
+        """Seconds since the user last had a console open (since the start when never);
+        None while one is open."""
+        if user_id in self._connections:
+            return None
+        since = self._left.get(user_id, self._started)
+        return (self._clock() - since).total_seconds()
 
     def is_online(self, user_id: int) -> bool:
         return user_id in self._connections
@@ -108,6 +123,8 @@ class Router:
         self.offers: dict[int, Offer] = {}
         # Set when optout.confirmation_text is configured (see gateway.service.optout_confirm).
         self.confirm_opt_out: Callable[[Message, datetime], Awaitable[None]] | None = None
+        # In a cluster only the node holding the duties marks requests overdue.
+        self.marks_overdue: Callable[[], bool] = lambda: True
 
     # -- lifecycle
 
@@ -177,8 +194,18 @@ class Router:
         elif is_opt_out(message.text, self._settings.opt_in_words):
             opt_out = False
         now = self._clock()
-        outcome = await self._requests.route_inbound(message_id, now, opt_out=opt_out)
+        try:
+            outcome = await self._requests.route_inbound(message_id, now, opt_out=opt_out)
+        except IntegrityError:
+            # Another process (a node of the cluster) filed a text of the same contact at the
+            # same moment and its request or case is committed now: routing again finds it.
+            log.info("routing lost a race; routing again", message_id=message_id)
+            now = self._clock()
+            outcome = await self._requests.route_inbound(message_id, now, opt_out=opt_out)
         events = outcome.events
+        if outcome.kind == "attached" and outcome.case is not None:
+            events += await self._ring_if_agent_away(outcome.case.id, outcome.case.agent_id,
+                                                     message_id)
         if outcome.kind == "request_created" and outcome.request is not None:
             offer = self._offer(outcome.request.id)
             if offer is not None:
@@ -198,6 +225,25 @@ class Router:
                      case_id=outcome.case.id if outcome.case else None,
                      request_id=outcome.request.id if outcome.request else None)
         return outcome
+
+    async def _ring_if_agent_away(
+        self, case_id: int, agent_id: int | None, message_id: int
+    ) -> tuple[Event, ...]:
+        """A text in the case of an agent with no console open for `offline_after_s` rings
+        the others: the customer must not wait on someone who is not there."""
+        away = self._presence.away_s(agent_id) if agent_id is not None else None
+        if away is None or away < self._settings.offline_after_s:
+            return ()
+        raised = await self._requests.raise_for_case(case_id, message_id, self._clock())
+        if raised is None:
+            return ()
+        request, events = raised
+        log.info("agent away: text rings the others", case_id=case_id, agent_id=agent_id,
+                 request_id=request.id, away_s=round(away))
+        offer = self._offer(request.id)
+        if offer is None:
+            return events
+        return tuple(replace(e, data=e.data | {"offered_to": offer.agent_id}) for e in events)
 
     # -- round robin offers
 
@@ -225,10 +271,11 @@ class Router:
     async def tick(self) -> None:
         """Marks overdue requests and moves stale round-robin offers to the next agent."""
         now = self._clock()
-        events = await self._requests.mark_overdue(
-            now - timedelta(seconds=self._settings.overdue_after_s), now
-        )
-        self._publisher.publish(events)
+        if self.marks_overdue():
+            events = await self._requests.mark_overdue(
+                now - timedelta(seconds=self._settings.overdue_after_s), now
+            )
+            self._publisher.publish(events)
         if self._settings.routing_mode != "round_robin":
             return
         pending = {request.id for request in await self._requests.pending()}

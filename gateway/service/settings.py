@@ -26,6 +26,7 @@ class ChatSettings:
     routing_mode: Literal["ring_all", "round_robin"] = "ring_all"
     overdue_after_s: float = 120.0
     round_robin_offer_s: float = 30.0
+    offline_after_s: float = 60.0
     opt_out_words: tuple[str, ...] = DEFAULT_OPT_OUT_WORDS
     opt_in_words: tuple[str, ...] = OPT_IN_WORDS
     address_timeout_s: float = 2.0
@@ -51,6 +52,7 @@ class ChatSettings:
             routing_mode=config.routing.mode,
             overdue_after_s=config.routing.overdue_after_s,
             round_robin_offer_s=config.routing.round_robin_offer_s,
+            offline_after_s=config.routing.offline_after_s,
             opt_out_words=config.opt_out_words or DEFAULT_OPT_OUT_WORDS,
             address_timeout_s=config.address_search.timeout_s,
             wrap_up_codes=config.cases.wrap_up_codes,

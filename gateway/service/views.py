@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from gateway.store.domain import Case, ChatRequest, Line, Message
+from gateway.service.phone import cannot_reply_reason, reply_address, sender_kind
+from gateway.sms.model import Address
+from gateway.store.domain import Case, ChatRequest, Contact, Line, Message, User
 
 REQUEST_NAME = "SMS Chat Request"
 
@@ -14,6 +16,16 @@ REQUEST_NAME = "SMS Chat Request"
 def call_id(phone: str) -> str:
     """The Call ID a request shows, like a phone call's: `SMS+15551234567`."""
     return f"SMS{phone}"
+
+
+@dataclass(frozen=True, slots=True)
+class SenderView:
+    """The customer's address as the network gave it, and whether replies can reach it."""
+
+    address: str  # exactly as received (or as dialled): digits, '+' and digits, or a name
+    type: str  # the type of number: international, national, unknown, alphanumeric, ...
+    kind: str  # international, national, short_code, alphanumeric or other
+    cannot_reply_reason: str | None  # a sentence when nothing can be sent to it
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +48,8 @@ class RequestView:
     recent_case: CaseSummary | None
     opted_out: bool
     contact_name: str | None = None
+    sender: SenderView | None = None
+    away_agent: str | None = None  # the away agent whose open case this text arrived in
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +65,7 @@ class CaseView:
     # longer ago than cases.reply_overdue_s.
     waiting_since: datetime | None = None
     reply_overdue: bool = False
+    sender: SenderView | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +74,7 @@ class HistoryEntry:
     # Seconds from the start of the interaction (the first message of its case, or of the
     # history when it is in no case) to this message.
     since_start_s: float
+    sent_by: str | None = None  # the username of the agent who sent it (outbound)
     # An inbound text with an opt-out word inside a sentence ("stop, thank you"): a hint.
     opt_out_hint: bool = False
 
@@ -87,6 +103,7 @@ class LineView:
     queue_depth: int
     last_inbound_at: datetime | None
     health: dict[str, Any]  # the latest line.status details (signal, registration, ...)
+    node: str | None = None  # in a cluster: the node whose modem holds the line now
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +114,24 @@ class AgentPresence:
     online: bool
     open_cases: int
     last_seen: datetime | None
+
+
+def sender_view(contact: Contact) -> SenderView:
+    """The contact's reply address as the API shows it, and why it cannot be written to."""
+    return sender_view_of(reply_address(contact))
+
+
+def sender_view_of(address: Address) -> SenderView:
+    return SenderView(address.number, address.type.value, sender_kind(address),
+                      cannot_reply_reason(address))
+
+
+def case_summary(case: Case, users: dict[int, User]) -> CaseSummary:
+    return CaseSummary(
+        id=case.id, status=case.status, opened_at=case.opened_at, closed_at=case.closed_at,
+        closed_by=users[case.closed_by].username if case.closed_by in users else None,
+        agent=users[case.agent_id].username if case.agent_id in users else None,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -99,7 +99,7 @@ class WebhookDispatcher:
     async def start(self) -> None:
         if not self._webhooks:
             return
-        self._unlisten = self._bus.listen(self._on_event)
+        self._unlisten = self._bus.listen(self._on_event, every_node=True)
         # Where each webhook resumes is settled now, before anything can be logged by this
         # process: an event logged after start is always sent.
         try:

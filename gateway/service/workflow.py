@@ -73,7 +73,7 @@ class Workflow:
         self.bus = bus
         self.settings = settings
         self.clock = clock
-        self.presence = Presence()
+        self.presence = Presence(clock)
         self.publisher = Publisher(bus)
         self.visibility = EventVisibility(store.cases)
         self.event_log = EventLog(store.events)
@@ -170,7 +170,7 @@ class Workflow:
     async def start(self) -> None:
         self._started = True
         self.router.listen()
-        self._unlisten = self.bus.listen(self._on_bus_event)
+        self._unlisten = self.bus.listen(self._on_bus_event, every_node=True)
         while True:
             try:
                 await self.visibility.load()

@@ -267,6 +267,9 @@ def _submit(modem: SimModem, pdu: str, submit: Submit) -> Reply:
     modem.next_mr = (mr + 1) % 256
     if failure is not None and not failure.after_network:
         raise CmsError(failure.cms)
+    refusal = modem.network.refusal(submit.destination)
+    if refusal is not None:
+        raise CmsError(refusal)
     modem.network.submit_from_modem(modem, pdu, submit, mr)
     if failure is not None:
         raise CmsError(failure.cms)

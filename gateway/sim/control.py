@@ -92,9 +92,19 @@ def _modem(request: web.Request) -> SimModem:
     return modem
 
 
+def _handset(request: web.Request) -> Handset:
+    """The handset named in the path: a number, a short code or a sender name."""
+    identity = _sender(request.match_info["msisdn"])
+    try:
+        return request.app[NETWORK_KEY].handset(identity)
+    except ValueError as exc:
+        raise ApiError(400, "bad_handset", str(exc)) from None
+
+
 def _inbox_entry(message: InboxMessage) -> dict[str, Any]:
     return {
         "from": message.from_,
+        "from_type": message.from_type,
         "text": message.text,
         "parts": message.parts,
         "received_at": message.received_at.isoformat(),
@@ -137,12 +147,11 @@ def describe_modem(modem: SimModem) -> dict[str, object]:
 
 
 async def handset_send(request: web.Request) -> web.Response:
-    network = request.app[NETWORK_KEY]
     body = await _json_object(request)
     to = body.get("to")
     if not isinstance(to, str) or not to.strip():
         raise ApiError(400, "bad_request", '"to" must be a non-empty string')
-    handset: Handset = network.handset(_sender(request.match_info["msisdn"]))
+    handset = _handset(request)
     text = body.get("text")
     pdus = body.get("pdus")
     try:
@@ -161,7 +170,9 @@ async def handset_send(request: web.Request) -> web.Response:
             raise ApiError(400, "bad_request", 'give exactly one of "text" and "pdus"')
     except PduError as exc:
         raise ApiError(400, "bad_pdu", exc.reason) from None
-    return web.json_response({"from": handset.msisdn, "to": to, "parts": parts})
+    return web.json_response({
+        "from": handset.msisdn, "from_type": handset.address.type.value, "to": to, "parts": parts,
+    })
 
 
 async def handsets_send_bulk(request: web.Request) -> web.Response:
@@ -188,12 +199,16 @@ async def handsets_send_bulk(request: web.Request) -> web.Response:
                 400, "bad_request", f'messages[{n}] needs string "from", "to" and "text"'
             )
         checked.append((_sender(sender, f"messages[{n}]: "), to, text))
-    parts = [network.handset(sender).send(to, text) for sender, to, text in checked]
+    try:
+        handsets = [network.handset(sender) for sender, _to, _text in checked]
+    except ValueError as exc:
+        raise ApiError(400, "bad_handset", str(exc)) from None
+    parts = [h.send(to, text) for h, (_s, to, text) in zip(handsets, checked, strict=True)]
     return web.json_response({"sent": len(parts), "parts": sum(parts)})
 
 
 async def handset_inbox(request: web.Request) -> web.Response:
-    handset = request.app[NETWORK_KEY].handset(request.match_info["msisdn"])
+    handset = _handset(request)
     return web.json_response([_inbox_entry(m) for m in handset.inbox])
 
 

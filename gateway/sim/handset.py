@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
 from gateway.sms import (
+    Address,
     Deliver,
     PduError,
     StatusReport,
@@ -22,8 +22,6 @@ from gateway.sms import (
 if TYPE_CHECKING:
     from gateway.sim.network import SimNetwork
 
-# A phone forgets a completed multipart message's reference after a while (refs are reused).
-COMPLETED_MEMORY_S = 120.0
 MAX_PARTS = 255
 
 
@@ -35,19 +33,25 @@ class InboxMessage:
     text: str | None
     parts: int
     received_at: datetime
+    from_type: str = "international"  # the originator's type of number, as delivered
 
 
 class Handset:
-    def __init__(self, msisdn: str, network: SimNetwork) -> None:
-        self.msisdn = msisdn
+    """A subscriber with an identity: an international or national number, a short code, or
+    a sender name (alphanumeric: it can send, and nothing can be sent to it)."""
+
+    def __init__(self, address: Address, network: SimNetwork) -> None:
+        self.address = address
+        self.msisdn = address.number
         self.network = network
         self.inbox: list[InboxMessage] = []
         self.reports: list[StatusReport] = []
         self.received_parts: list[Deliver] = []  # every part, duplicates included
         self._next_mr = 0
         self._next_ref = 1
+        # Open multipart groups only: a group leaves once complete, as on a real phone, so a
+        # reference used again (gammu-smsd uses 0xC0 for every message) starts a new message.
         self._groups: dict[tuple[str, int, int, int], list[Deliver]] = {}
-        self._completed: dict[tuple[str, int, int, int], float] = {}
         self._inbox_changed = asyncio.Event()
 
     # ------------------------------------------------------------------ sending
@@ -100,28 +104,24 @@ class Handset:
         self.received_parts.append(deliver)
         concat = deliver.concat
         sender = deliver.originator.number
+        kind = deliver.originator.type.value
         if concat is None or concat.total <= 1:
-            self.inbox.append(InboxMessage(sender, deliver.text, 1, received_at))
+            self.inbox.append(InboxMessage(sender, deliver.text, 1, received_at, kind))
             self._inbox_changed.set()
             return
         key = (sender, concat.ref, concat.total, concat.ref_bits)
-        now = time.monotonic()
-        done_at = self._completed.get(key)
-        if done_at is not None and now - done_at < COMPLETED_MEMORY_S:
-            return  # a late duplicate of a message already shown
         group = self._groups.setdefault(key, [])
         if any(p.concat is not None and p.concat.seq == concat.seq for p in group):
-            return
+            return  # a duplicate of a part already held
         group.append(deliver)
         if len(group) < concat.total:
             return
         del self._groups[key]
-        self._completed[key] = now
         try:
             text = reassemble(group)
         except PduError:
             text = None
-        self.inbox.append(InboxMessage(sender, text, concat.total, received_at))
+        self.inbox.append(InboxMessage(sender, text, concat.total, received_at, kind))
         self._inbox_changed.set()
 
     def receive_report(self, pdu: str) -> None:

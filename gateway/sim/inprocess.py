@@ -61,6 +61,7 @@ class InProcessSimulator:
         sim_modem = self.modems.pop(name, None)
         if sim_modem is not None:
             self.network.detach(sim_modem)
+            sim_modem.close()  # its timers (URCs, registration) end with it
 
     async def close(self) -> None:
         for name in list(self.ports):

@@ -328,6 +328,11 @@ class SimModem:
 
     def call_later(self, delay_s: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
         loop = asyncio.get_running_loop()
+        if self.closed:
+            # A command or a network delivery racing the close: nothing more may happen.
+            cancelled = loop.call_later(delay_s, lambda: None)
+            cancelled.cancel()
+            return cancelled
 
         def fire() -> None:
             self._timers.discard(handle)

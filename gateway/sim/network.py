@@ -17,9 +17,17 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING
 
+from gateway.sim.addressing import DEFAULT_COUNTRY_CODE, classify, clean_number, subscriber_key
 from gateway.sim.faults import FaultError
 from gateway.sim.handset import Handset
-from gateway.sms import Deliver, Submit, decode_pdu, encode_status_report, relay_submit_as_deliver
+from gateway.sms import (
+    Address,
+    Deliver,
+    Submit,
+    decode_pdu,
+    encode_status_report,
+    relay_submit_as_deliver,
+)
 
 if TYPE_CHECKING:
     from gateway.sim.modem import SimModem
@@ -32,15 +40,13 @@ REQUEUE_RETRY_S = 2.0
 REORDER_WAIT_S = 10.0
 REPORT_DELAY_S = 0.2  # an SMSC reports a delivery a moment after it happened
 STATUS_DELIVERED = 0x00
+CMS_UNASSIGNED_NUMBER = 1  # TS 24.011 RP-cause: unassigned (unallocated) number
 DEFAULT_USSD = {"*100#": "Your balance is 10.00 SIM-units"}
 
 
 def normalize_number(number: str) -> str:
     """Digits as the network compares them: no spaces or dashes, "00" prefix as "+"."""
-    cleaned = "".join(ch for ch in number.strip() if ch not in " -().")
-    if cleaned.startswith("00") and cleaned[2:].isdigit():
-        return "+" + cleaned[2:]
-    return cleaned
+    return clean_number(number)
 
 
 def _utc_now() -> datetime:
@@ -49,10 +55,11 @@ def _utc_now() -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class Part:
-    """One SMS-SUBMIT accepted by the SMSC, on its way to `destination`."""
+    """One SMS-SUBMIT accepted by the SMSC, on its way to `destination`; `sender` is the
+    address the network puts on it (the subscriber's own, with its type of number)."""
 
-    sender: str
-    destination: str
+    sender: Address
+    destination: Address
     submit: Submit
     mr: int
     submitted_at: datetime
@@ -77,9 +84,11 @@ class SimNetwork:
         ussd: Mapping[str, str] | None = None,
         requeue_retry_s: float = REQUEUE_RETRY_S,
         report_delay_s: float = REPORT_DELAY_S,
+        country_code: str = DEFAULT_COUNTRY_CODE,
         delivery_delay_s: float = 0.0,
     ) -> None:
         self.smsc = smsc
+        self.country_code = country_code
         self.clock: Clock = clock if clock is not None else _utc_now
         self.ussd_replies = dict(DEFAULT_USSD if ussd is None else ussd)
         self.requeue_retry_s = requeue_retry_s
@@ -97,6 +106,7 @@ class SimNetwork:
         self.drop_times = 0
         self.dropped: list[Part] = []
         self._reorder_groups: dict[tuple[str, str, int, int], list[Part]] = {}
+        self.unassigned: set[str] = set()  # subscriber keys the SMSC refuses to deliver to
         self._timers: set[asyncio.TimerHandle] = set()
         self._flush_scheduled: set[str] = set()
 
@@ -119,38 +129,58 @@ class SimNetwork:
 
     def submit_from_esme(self, short_code: str, submit: Submit) -> None:
         """A part an SMPP client submitted on its short code (see gateway.sim.smsc)."""
-        self._accept(Part(short_code, submit.destination.number, submit, 0, self.clock()))
+        self._accept(Part(classify(short_code), submit.destination, submit, 0, self.clock()))
 
     def modem_named(self, name: str) -> SimModem | None:
         return next((m for m in self.modems.values() if m.name == name), None)
 
+    def _smsc_at(self, address: Address) -> SimSmsc | None:
+        """The simulated SMSC (an SMPP short code) this address names, if any."""
+        return self.smscs.get(self.key(address)) or self.smscs.get(normalize_number(address.number))
+
+    def key(self, address: Address) -> str:
+        return subscriber_key(address, self.country_code)
+
     def handset(self, msisdn: str) -> Handset:
-        """The customer's phone with this number, created on first use."""
-        key = normalize_number(msisdn)
+        """The customer's phone with this identity (a number, a short code or a sender name),
+        created on first use; ValueError for an identity no network would carry."""
+        address = classify(msisdn)
+        key = self.key(address)
         handset = self.handsets.get(key)
         if handset is None:
-            handset = Handset(key, self)
+            handset = Handset(address, self)
             self.handsets[key] = handset
         return handset
 
-    def _lookup(self, number: str) -> SimModem | Handset:
-        key = normalize_number(number)
-        alternatives = [key, key[1:] if key.startswith("+") else "+" + key]
-        for candidate in alternatives:
+    def _lookup(self, address: Address) -> SimModem | Handset:
+        key = self.key(address)
+        number = clean_number(address.number)
+        candidates = [key, number, number[1:] if number.startswith("+") else "+" + number]
+        for candidate in candidates:
             if candidate in self.modems:
                 return self.modems[candidate]
-        for candidate in alternatives:
+        for candidate in candidates:
             if candidate in self.handsets:
                 return self.handsets[candidate]
-        return self.handset(key)
+        handset = Handset(address, self)
+        self.handsets[key] = handset
+        return handset
 
     # ------------------------------------------------------------------ mobile originated
 
+    def refusal(self, destination: Address) -> int | None:
+        """The RP-cause (as +CMS ERROR) with which the SMSC refuses a part to `destination`:
+        1 (unassigned number) for a sender name or a number marked unassigned, else None."""
+        if not destination.can_receive or self.key(destination) in self.unassigned:
+            return CMS_UNASSIGNED_NUMBER
+        return None
+
     def submit_from_modem(self, modem: SimModem, pdu: str, submit: Submit, mr: int) -> None:
-        self._accept(Part(modem.msisdn, submit.destination.number, submit, mr, self.clock()))
+        sender = classify(modem.msisdn)
+        self._accept(Part(sender, submit.destination, submit, mr, self.clock()))
 
     def submit_from_handset(self, handset: Handset, submit: Submit, mr: int, to: str) -> None:
-        self._accept(Part(handset.msisdn, to, submit, mr, self.clock()))
+        self._accept(Part(handset.address, classify(to), submit, mr, self.clock()))
 
     def _accept(self, part: Part) -> None:
         if self.drop_times > 0:
@@ -168,7 +198,7 @@ class SimNetwork:
                 self.delay_times -= 1
         concat = part.submit.concat
         if self.reorder and concat is not None and concat.total > 1:
-            key = (part.sender, normalize_number(part.destination), concat.ref, concat.total)
+            key = (self.key(part.sender), self.key(part.destination), concat.ref, concat.total)
             group = self._reorder_groups.setdefault(key, [])
             group.append(part)
             if len(group) == 1:
@@ -200,7 +230,7 @@ class SimNetwork:
     # ------------------------------------------------------------------ mobile terminated
 
     def _route(self, part: Part) -> None:
-        smsc = self.smscs.get(normalize_number(part.destination))
+        smsc = self._smsc_at(part.destination)
         if smsc is not None:
             smsc.deliver_mo(part)
             return
@@ -225,7 +255,7 @@ class SimNetwork:
 
     def _report(self, part: Part) -> None:
         """SMS-STATUS-REPORT back to the sender when it asked for one."""
-        smsc = self.smscs.get(normalize_number(part.sender))
+        smsc = self._smsc_at(part.sender)
         if smsc is not None:
             smsc.delivered(part)  # a delivery receipt over SMPP instead
             return
@@ -241,7 +271,7 @@ class SimNetwork:
         )
         self._later(self.report_delay_s, partial(self._send_report, part.sender, pdu))
 
-    def _send_report(self, to: str, pdu: str) -> None:
+    def _send_report(self, to: Address, pdu: str) -> None:
         sender = self._lookup(to)
         if isinstance(sender, Handset):
             sender.receive_report(pdu)
@@ -288,8 +318,22 @@ class SimNetwork:
     # ------------------------------------------------------------------ impairments
 
     def apply_fault(self, kind: str, params: Mapping[str, object]) -> None:
-        """delay {seconds, times?}, reorder {enabled?}, duplicate {times?}, drop {times?}, clear."""
-        if kind == "delay":
+        """delay {seconds, times?}, reorder {enabled?}, duplicate {times?}, drop {times?},
+        unassigned {number, enabled?}, clear."""
+        if kind == "unassigned":
+            number = params.get("number")
+            enabled = params.get("enabled", True)
+            if not isinstance(number, str) or not isinstance(enabled, bool):
+                raise FaultError("number must be a string and enabled true or false")
+            try:
+                subscriber = self.key(classify(number))
+            except ValueError as exc:
+                raise FaultError(str(exc)) from None
+            if enabled:
+                self.unassigned.add(subscriber)
+            else:
+                self.unassigned.discard(subscriber)
+        elif kind == "delay":
             seconds = params.get("seconds", 1.0)
             times = params.get("times")
             if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
@@ -314,11 +358,13 @@ class SimNetwork:
             self.reorder = False
             self.duplicate_times = 0
             self.drop_times = 0
+            self.unassigned.clear()
             for key in list(self._reorder_groups):
                 self._release_group(key)
         else:
             raise FaultError(
-                f"unknown network fault {kind!r}; known: delay, reorder, duplicate, drop, clear"
+                f"unknown network fault {kind!r}; known: delay, reorder, duplicate, drop,"
+                " unassigned, clear"
             )
 
     def describe(self) -> dict[str, object]:
@@ -330,6 +376,7 @@ class SimNetwork:
             "duplicate_times": self.duplicate_times,
             "drop_times": self.drop_times,
             "dropped": len(self.dropped),
+            "unassigned": sorted(self.unassigned),
             "held": {key: len(queue) for key, queue in self.held.items() if queue},
         }
 

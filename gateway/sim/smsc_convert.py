@@ -17,7 +17,7 @@ from gateway.smpp.messages import (
     source_params,
     submit_of,
 )
-from gateway.sms import PduError, Submit, decode_pdu, gsm7, udh
+from gateway.sms import Address, PduError, Submit, decode_pdu, gsm7, udh
 from gateway.sms import address as sms_address
 
 MoConcat = Literal["udh", "sar", "payload"]
@@ -25,11 +25,12 @@ _DCS_OF_CODING = {0x00: 0x00, 0x08: 0x08, 0x04: 0x04, 0x02: 0x04}
 
 
 def deliver_params(
-    submit: Submit, sender: str, short_code: str, mode: MoConcat = "udh"
+    submit: Submit, sender: Address, short_code: str, mode: MoConcat = "udh"
 ) -> dict[str, Any]:
-    """deliver_sm parameters for one part a handset sent to the short code."""
+    """deliver_sm parameters for one part a handset sent to the short code; the source keeps
+    the sender's type of number and numbering plan (a national number, a sender name)."""
     params = submit_of(submit)
-    params.update(source_params(sender, 1 if sender.startswith("+") else 0, 1))
+    params.update(source_params(sender.number, sender.type.ton, sender.npi))
     params.update({"destination_addr": short_code.encode(), "dest_addr_ton": 0,
                    "dest_addr_npi": 1})
     if mode in ("sar", "payload"):
@@ -40,7 +41,7 @@ def deliver_params(
 
 
 def receipt_params(
-    message_id: str, destination: str, short_code: str, submitted: datetime, done: datetime,
+    message_id: str, destination: Address, short_code: str, submitted: datetime, done: datetime,
     stat: str = "DELIVRD",
 ) -> dict[str, Any]:
     """A deliver_sm delivery receipt (SMPP 3.4 appendix B text and the TLVs)."""
@@ -49,7 +50,7 @@ def receipt_params(
             f"stat:{stat} err:000 text:")
     state = {"DELIVRD": 2, "EXPIRED": 3, "UNDELIV": 5, "REJECTD": 8}.get(stat, 7)
     return {
-        **source_params(destination, 1 if destination.startswith("+") else 0, 1),
+        **source_params(destination.number, destination.type.ton, destination.npi),
         "destination_addr": short_code.encode(), "esm_class": codec.ESM_DELIVERY_RECEIPT,
         "short_message": text.encode("ascii"), codec.RECEIPTED_MESSAGE_ID: message_id.encode(),
         codec.MESSAGE_STATE: state,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from gateway.sms import gsm7
-from gateway.sms.model import Address, AddressType, PduError
+from gateway.sms.model import NPI_UNKNOWN, Address, AddressType, PduError
 
 TOA_INTERNATIONAL = 0x91
 TOA_UNKNOWN = 0x81
@@ -16,6 +16,7 @@ MAX_ALPHANUMERIC = 11
 
 _BCD_DIGITS = "0123456789*#abc"
 _NUMBER = re.compile(r"\+?[0-9*#]{1,20}")
+_DIGITS = re.compile(r"[0-9*#abc]{1,20}")
 
 
 def _swap_bcd(digits: str) -> bytes:
@@ -51,24 +52,50 @@ def parse_number(number: str) -> tuple[int, str]:
     return TOA_UNKNOWN, cleaned
 
 
-def encode_number(number: str) -> bytes:
+def to_address(value: str | Address) -> Address:
+    """An Address as given, or a number written as text ('+...' international, else unknown)."""
+    if isinstance(value, Address):
+        return value
+    toa, digits = parse_number(value)
+    return _address(toa, digits)
+
+
+def encode_address(value: str | Address) -> bytes:
+    """A TP-DA/TP-OA/TP-RA with the address's own type of number and numbering plan, so a
+    reply goes to exactly the address a message came from."""
+    addr = to_address(value)
+    if addr.type is AddressType.ALPHANUMERIC:
+        return _encode_alphanumeric(addr)
+    digits = addr.number[1:] if addr.number.startswith("+") else addr.number
+    if not _DIGITS.fullmatch(digits):
+        raise PduError(f"invalid phone number {addr.number!r}")
+    return bytes((len(digits), addr.toa)) + _swap_bcd(digits)
+
+
+def encode_number(number: str | Address) -> bytes:
     """A TP-DA/TP-OA/TP-RA for a phone number or short code."""
-    toa, digits = parse_number(number)
-    return bytes((len(digits), toa)) + _swap_bcd(digits)
+    return encode_address(number)
 
 
-def encode_originator(originator: str) -> bytes:
-    """A TP-OA: a number, or an alphanumeric sender ID (up to 11 GSM 7-bit characters)."""
-    if _NUMBER.fullmatch(originator.strip().replace(" ", "")):
-        return encode_number(originator)
-    if not originator or len(originator) > MAX_ALPHANUMERIC:
-        raise PduError(f"invalid alphanumeric sender {originator!r}: 1 to 11 characters")
-    septets = gsm7.encode(originator)
+def _encode_alphanumeric(addr: Address) -> bytes:
+    text = addr.number
+    if not text or len(text) > MAX_ALPHANUMERIC:
+        raise PduError(f"invalid alphanumeric sender {text!r}: 1 to 11 characters")
+    septets = gsm7.encode(text)
     if len(septets) > MAX_ALPHANUMERIC:
-        raise PduError(f"alphanumeric sender {originator!r} needs more than 11 septets")
+        raise PduError(f"alphanumeric sender {text!r} needs more than 11 septets")
     packed = gsm7.pack(septets)
     semi_octets = (len(septets) * 7 + 3) // 4
-    return bytes((semi_octets, TOA_ALPHANUMERIC)) + packed
+    return bytes((semi_octets, addr.toa)) + packed
+
+
+def encode_originator(originator: str | Address) -> bytes:
+    """A TP-OA: a number, or an alphanumeric sender ID (up to 11 GSM 7-bit characters)."""
+    if isinstance(originator, Address):
+        return encode_address(originator)
+    if _NUMBER.fullmatch(originator.strip().replace(" ", "")):
+        return encode_number(originator)
+    return _encode_alphanumeric(Address(originator, AddressType.ALPHANUMERIC, NPI_UNKNOWN))
 
 
 def encode_smsc(number: str | None) -> bytes:
@@ -81,12 +108,9 @@ def encode_smsc(number: str | None) -> bytes:
 
 
 def _address(toa: int, digits: str) -> Address:
-    ton = (toa >> 4) & 0x07
-    if ton == 1:
-        return Address("+" + digits, AddressType.INTERNATIONAL)
-    if ton == 2:
-        return Address(digits, AddressType.NATIONAL)
-    return Address(digits, AddressType.UNKNOWN)
+    kind = AddressType.from_ton(toa >> 4)
+    number = "+" + digits if kind is AddressType.INTERNATIONAL else digits
+    return Address(number, kind, toa & 0x0F)
 
 
 def decode(data: bytes, pos: int) -> tuple[Address, int]:
@@ -107,7 +131,7 @@ def decode(data: bytes, pos: int) -> tuple[Address, int]:
         if nseptets % 8 == 0 and septets.endswith(b"\x00"):
             # Some encoders count whole octets, which adds a zero septet ('@') to 7 characters.
             septets = septets[:-1]
-        return Address(gsm7.decode(septets), AddressType.ALPHANUMERIC), end
+        return Address(gsm7.decode(septets), AddressType.ALPHANUMERIC, toa & 0x0F), end
     return _address(toa, _unswap_bcd(body, ndigits)), end
 
 

@@ -34,18 +34,52 @@ class MessageTooLongError(PduError):
 
 
 class AddressType(enum.Enum):
+    """TS 23.040 9.1.2.5 type of number (TON), as the network gave it."""
+
+    UNKNOWN = "unknown"
     INTERNATIONAL = "international"
     NATIONAL = "national"
-    UNKNOWN = "unknown"
+    NETWORK_SPECIFIC = "network_specific"
+    SUBSCRIBER = "subscriber"
     ALPHANUMERIC = "alphanumeric"
+    ABBREVIATED = "abbreviated"
+    RESERVED = "reserved"
+
+    @property
+    def ton(self) -> int:
+        return _TON_OF[self]
+
+    @classmethod
+    def from_ton(cls, ton: int) -> AddressType:
+        return _TYPE_OF[ton & 0x07]
+
+
+_TYPE_OF = dict(enumerate(AddressType))
+_TON_OF = {kind: ton for ton, kind in _TYPE_OF.items()}
+
+NPI_UNKNOWN = 0
+NPI_ISDN = 1  # ISDN/telephone numbering plan (E.164), what handsets and SMSCs use
 
 
 @dataclass(frozen=True, slots=True)
 class Address:
-    """A TP-OA / TP-DA / TP-RA: `number` is '+15551234567' for international numbers."""
+    """A TP-OA / TP-DA / TP-RA exactly as carried: `number` is '+15551234567' for an
+    international number, the digits as sent for other numbers (national, short codes) and the
+    text for an alphanumeric sender; `npi` is the numbering plan (TS 23.040 9.1.2.5)."""
 
     number: str
     type: AddressType
+    npi: int = NPI_ISDN
+
+    @property
+    def toa(self) -> int:
+        """The type-of-address octet: 1, TON (3 bits), NPI (4 bits)."""
+        return 0x80 | self.type.ton << 4 | (self.npi & 0x0F)
+
+    @property
+    def can_receive(self) -> bool:
+        """False for an alphanumeric sender: nothing can be sent to a name."""
+        return self.type is not AddressType.ALPHANUMERIC
 
 
 @dataclass(frozen=True, slots=True)

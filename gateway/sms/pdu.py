@@ -324,7 +324,7 @@ def _pieces(
 
 def encode_submit(
     text: str,
-    to: str,
+    to: str | Address,
     *,
     encoding: split.EncodingChoice = "auto",
     mr: int = 0,
@@ -338,7 +338,7 @@ def encode_submit(
 
     Part i (from 0) carries TP-MR (mr + i) % 256; modems usually assign their own.
     """
-    destination = address.encode_number(to)
+    destination = address.encode_address(to)
     if not 0 <= mr <= 255:
         raise PduError(f"TP-MR {mr} does not fit one octet")
     vp = b"" if validity_minutes is None else bytes((relative_validity_octet(validity_minutes),))
@@ -379,7 +379,7 @@ def _deliver_tpdu(
 
 def encode_deliver(
     text: str,
-    originator: str,
+    originator: str | Address,
     scts: datetime,
     *,
     encoding: split.EncodingChoice = "auto",
@@ -403,7 +403,7 @@ def encode_deliver(
 
 
 def relay_submit_as_deliver(
-    submit: Submit, originator: str, scts: datetime, *, smsc: str | None = None
+    submit: Submit, originator: str | Address, scts: datetime, *, smsc: str | None = None
 ) -> str:
     """What an SMSC does with a SUBMIT: a DELIVER (hex, SMSC field first) that carries the
     SUBMIT's PID, DCS, TP-UDL and TP-UD bit for bit, so nothing is re-encoded on the way."""
@@ -429,7 +429,7 @@ def relay_submit_as_deliver(
 def encode_status_report(
     *,
     mr: int,
-    recipient: str,
+    recipient: str | Address,
     scts: datetime,
     discharge_time: datetime,
     status: int,

@@ -13,7 +13,8 @@ BACKUP_PAGES_PER_STEP = 1024  # copy in steps so a running daemon's writes are n
 
 def backup_sqlite(source: Path, destination: Path, busy_timeout_ms: int = 5000) -> None:
     """Copy the database at `source` to `destination` with SQLite's backup API. The copy is one
-    consistent snapshot; an existing destination file is replaced."""
+    consistent snapshot; an existing destination file is replaced (the command asks for --force
+    first)."""
     if not source.is_file():
         raise StoreError(f"no SQLite database at {source}")
     if destination.resolve() == source.resolve():

@@ -30,7 +30,7 @@ class ContactDetails:
 def details(row: ContactRow) -> ContactDetails:
     return ContactDetails(
         id=row.id, number=row.number, name=row.name, notes=row.notes,
-        tags=tuple(row.tags or ()), address=row.address, opted_out=row.opted_out,
+        tags=tuple(row.tags or ()), address=row.street_address, opted_out=row.opted_out,
         opted_out_at=row.opted_out_at, created_at=row.created_at, updated_at=row.updated_at,
     )
 
@@ -61,7 +61,7 @@ class ContactDetailsRepository:
             row = await ensure_contact(session, number, now)
             row.name, row.notes, row.tags, row.updated_at = name, notes, list(tags), now
             if keep_address:
-                row.address = address
+                row.street_address = address
             await session.flush()
             add_audit(session, user_id=by, action="contact.update", target=f"contact:{row.id}",
                       details={"fields": ["name", "notes", "tags"]

@@ -7,7 +7,7 @@ from collections.abc import Collection
 from datetime import datetime
 
 import phonenumbers
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,6 +45,52 @@ def sender_number(raw: str, region: str) -> str:
         return normalise_number(raw, region)
     except InvalidPhoneNumberError:
         return raw.strip()
+
+
+TON_ALPHANUMERIC = 5
+SHORT_CODE_DIGITS = range(3, 9)  # short codes are 3 to 8 digits
+
+
+def match_key(address: str, ton: int | None, region: str) -> str:
+    """The key a sender is matched by: E.164 for a number phonenumbers can read in `region`,
+    else the address as sent (short codes, sender names, numbers too short to read)."""
+    if ton == TON_ALPHANUMERIC:
+        return address.strip()
+    return sender_number(address, region)
+
+
+Reachable = tuple[str, int, int]  # an address as the network gave it: text, TON, NPI
+
+_SET_ADDRESS = (
+    update(tables.contacts)
+    .where(
+        tables.contacts.c.id == bindparam("contact_id"),
+        or_(
+            tables.contacts.c.address.is_(None),
+            tables.contacts.c.address != bindparam("a_address"),
+            tables.contacts.c.address_ton != bindparam("a_ton"),
+            tables.contacts.c.address_npi != bindparam("a_npi"),
+        ),
+    )
+    .values(
+        address=bindparam("a_address"),
+        address_ton=bindparam("a_ton"),
+        address_npi=bindparam("a_npi"),
+    )
+)
+
+
+def remember_addresses(
+    connection: Connection, ids: dict[str, int], addresses: dict[str, Reachable]
+) -> None:
+    """Keep, for each contact (by key), the address it last wrote from: replies go there."""
+    rows = [
+        {"contact_id": ids[key], "a_address": address, "a_ton": ton, "a_npi": npi}
+        for key, (address, ton, npi) in addresses.items()
+        if key in ids
+    ]
+    if rows:
+        connection.execute(_SET_ADDRESS, rows)
 
 
 async def ensure_contact(session: AsyncSession, number: str, now: datetime) -> ContactRow:
@@ -111,11 +157,27 @@ class ContactRepository:
     def normalise(self, raw: str) -> str:
         return normalise_number(raw, self._db.settings.default_region)
 
-    async def ensure(self, number: str, now: datetime | None = None) -> Contact:
-        """The contact for a number typed by a person; InvalidPhoneNumberError if not valid."""
-        normalised = self.normalise(number)
+    async def ensure(
+        self, number: str, now: datetime | None = None, *, dialled: Reachable | None = None
+    ) -> Contact:
+        """The contact for a number typed by a person; InvalidPhoneNumberError if not valid.
+
+        With `dialled` (an address a person chose to write to), `number` is its key as given,
+        and a contact without an address yet takes that one."""
+        normalised = number if dialled is not None else self.normalise(number)
         async with self._db.write() as session:
-            return convert.contact(await ensure_contact(session, normalised, now or utc_now()))
+            row = await ensure_contact(session, normalised, now or utc_now())
+            if dialled is not None and row.address is None:
+                row.address, row.address_ton, row.address_npi = dialled
+            return convert.contact(row)
+
+    async def find_by_number(self, number: str) -> Contact | None:
+        """The contact a number belongs to, in any format the default region reads (or exactly
+        as a sender wrote it: a short code, a name); None when there is none."""
+        key = sender_number(number, self._db.settings.default_region)
+        async with self._db.read() as session:
+            row = await session.scalar(select(ContactRow).where(ContactRow.number == key))
+            return convert.contact(row) if row is not None else None
 
     async def get(self, contact_id: int) -> Contact:
         async with self._db.read() as session:

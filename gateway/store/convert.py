@@ -39,7 +39,8 @@ def line(row: LineRow | AnyRow) -> domain.Line:
 def contact(row: ContactRow) -> domain.Contact:
     return domain.Contact(
         id=row.id, number=row.number, name=row.name, opted_out=row.opted_out,
-        opted_out_at=row.opted_out_at, created_at=row.created_at,
+        opted_out_at=row.opted_out_at, created_at=row.created_at, address=row.address,
+        address_ton=row.address_ton, address_npi=row.address_npi,
     )
 
 

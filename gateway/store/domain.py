@@ -46,6 +46,10 @@ class Contact:
     opted_out: bool
     opted_out_at: datetime | None
     created_at: datetime
+    # Where replies go, exactly as the network gave it (None: implied by `number`).
+    address: str | None = None
+    address_ton: int | None = None
+    address_npi: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +128,8 @@ class InboundPart:
     user_data: bytes = b""
     concat: Concat | None = None
     placeholder_reason: str | None = None
+    sender_ton: int | None = None  # the originator's type of number and numbering plan
+    sender_npi: int | None = None
 
     @classmethod
     def undecodable(cls, pdu: str, reason: str) -> InboundPart:
@@ -204,6 +210,8 @@ class ListedCase:
     agent: str | None  # username
     closed_by: str | None  # username
     opted_out: bool
+    # The contact's address as the network gave it: text, type of number, numbering plan.
+    address: tuple[str | None, int | None, int | None] = (None, None, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +233,7 @@ class WaitingRequest:
     placeholder_reason: str | None
     opted_out: bool
     recent_case: ListedCase | None
+    address: tuple[str | None, int | None, int | None] = (None, None, None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Select, bindparam, exists, func, insert, sele
 from sqlalchemy.exc import IntegrityError
 
 from gateway.store import convert, sql, tables
-from gateway.store.contacts import contact_ids, sender_number
+from gateway.store.contacts import Reachable, contact_ids, match_key, remember_addresses
 from gateway.store.convert import AnyRow
 from gateway.store.database import Database, utc_now
 from gateway.store.domain import Event, InboundPart, InboundResult, Message
@@ -262,7 +262,7 @@ class InboundRepository:
         region = self._db.settings.default_region
         prepared = []
         for part in parts:
-            sender = sender_number(part.sender, region) if part.sender else ""
+            sender = match_key(part.sender, part.sender_ton, region) if part.sender else ""
             hashed = pdu_hash(part.pdu)
             prepared.append(_Prepared(part, sender, hashed, dedupe_key(part, sender, hashed)))
         async with self._db.line_lock(line_id):
@@ -317,6 +317,15 @@ class InboundRepository:
         return await self._db.run_read(read)
 
 
+def _reply_addresses(fresh: Sequence[_Prepared]) -> dict[str, Reachable]:
+    """Each sender's address as its latest part gave it (parts without a type keep the old)."""
+    return {
+        item.sender: (item.part.sender, item.part.sender_ton, item.part.sender_npi or 0)
+        for item in fresh
+        if item.sender and item.part.sender_ton is not None
+    }
+
+
 def _record(
     connection: Connection,
     line_id: int,
@@ -345,6 +354,7 @@ def _record(
             seen.add(item.key)
             fresh.append(item)
     contacts = contact_ids(connection, {i.sender for i in fresh if i.sender}, now)
+    remember_addresses(connection, contacts, _reply_addresses(fresh))
     phones = {contact_id: number for number, contact_id in contacts.items()}
     messages: dict[int, Message] = {}
     shown_before: dict[int, bool] = {}

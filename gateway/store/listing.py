@@ -28,10 +28,15 @@ _Agent = aliased(UserRow)
 _Closer = aliased(UserRow)
 _Earlier = aliased(CaseRow)
 
+# The contact's address as the network gave it (where replies go).
+_ADDRESS = (ContactRow.address.label("contact_address"),
+            ContactRow.address_ton.label("contact_ton"),
+            ContactRow.address_npi.label("contact_npi"))
 # Cases with what a list shows beside them; the labels are not columns of `cases`.
 _CASES = (
     select(CaseRow.__table__, ContactRow.number.label("phone"),
-           ContactRow.opted_out.label("contact_opted_out"), _Agent.username.label("agent_name"),
+           ContactRow.opted_out.label("contact_opted_out"), *_ADDRESS,
+           _Agent.username.label("agent_name"),
            _Closer.username.label("closed_by_name"))
     .join(ContactRow, ContactRow.id == CaseRow.contact_id)
     .outerjoin(_Agent, _Agent.id == CaseRow.agent_id)
@@ -49,7 +54,8 @@ _RECENT_CASE_ID = (
 # Requests with their number, the newest text joined to them, and their contact's latest case.
 _REQUESTS = (
     select(RequestRow.__table__, ContactRow.number.label("phone"),
-           ContactRow.opted_out.label("contact_opted_out"), MessageRow.text.label("text"),
+           ContactRow.opted_out.label("contact_opted_out"), *_ADDRESS,
+           MessageRow.text.label("text"),
            MessageRow.is_text.label("is_text"),
            MessageRow.placeholder_reason.label("placeholder_reason"),
            _RECENT_CASE_ID.label("recent_case_id"))
@@ -70,6 +76,7 @@ def _listed_case(row: Any, lines: dict[int, Line]) -> ListedCase:
         line=lines.get(row.line_id) if row.line_id is not None else None,
         agent=row.agent_name, closed_by=row.closed_by_name,
         opted_out=bool(row.contact_opted_out),
+        address=(row.contact_address, row.contact_ton, row.contact_npi),
     )
 
 
@@ -138,6 +145,7 @@ def _waiting(connection: Connection, rows: Sequence[Any]) -> list[WaitingRequest
             request=convert.request(row, row.phone), line=lines.get(row.line_id),
             text=row.text, is_text=bool(row.is_text) if row.is_text is not None else True,
             placeholder_reason=row.placeholder_reason, opted_out=bool(row.contact_opted_out),
+            address=(row.contact_address, row.contact_ton, row.contact_npi),
             recent_case=(_listed_case(cases[row.recent_case_id], lines)
                          if row.recent_case_id in cases else None),
         )

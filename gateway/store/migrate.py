@@ -7,6 +7,7 @@ alembic_version table alone, which spares the daemon some 10 MB of resident memo
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +20,9 @@ from gateway.store.database import StoreSettings, create_engine, normalise_url, 
 
 if TYPE_CHECKING:
     from alembic.config import Config
+
+# Standard logging: silent in the command line tools, routed to the daemon's log when it runs.
+log = logging.getLogger("gateway.store.migrate")
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Taken for the whole upgrade on PostgreSQL so two daemons starting at once do not race.
@@ -86,10 +90,15 @@ def _run(connection: Connection, action: str, revision: str) -> None:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
     config = alembic_config()
     config.attributes["connection"] = connection
+    before = _current(connection)
     if action == "upgrade":
         command.upgrade(config, revision)
     else:
         command.downgrade(config, revision)
+    after = _current(connection)
+    if after != before:
+        # (Several nodes starting together: one of them logs this, the others found it done.)
+        log.info("store.migrated", extra={"from_revision": before, "to_revision": after})
 
 
 def _current(connection: Connection) -> str | None:

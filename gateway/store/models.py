@@ -85,14 +85,18 @@ class ContactRow(Base):
     __tablename__ = "contacts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str] = mapped_column(String(32), unique=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)  # the key senders match by
+    # Where replies go, exactly as the network gave it: text, type of number, numbering plan.
+    address: Mapped[str | None] = mapped_column(String(32))
+    address_ton: Mapped[int | None] = mapped_column(Integer)
+    address_npi: Mapped[int | None] = mapped_column(Integer)
     name: Mapped[str | None] = mapped_column(String(200))
     opted_out: Mapped[bool] = mapped_column(Boolean, server_default=false())
     opted_out_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     notes: Mapped[str | None] = mapped_column(Text)
     tags: Mapped[list[str] | None]
-    address: Mapped[str | None] = mapped_column(Text)  # kept from an address search
+    street_address: Mapped[str | None] = mapped_column(Text)  # kept from an address search
     updated_at: Mapped[datetime | None]
 
 
@@ -367,3 +371,29 @@ class QuarantineRow(Base):
     reason: Mapped[str] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ClusterNodeRow(Base):
+    """A gateway host of a cluster (`node.name`), with the heartbeat of its running instance."""
+
+    __tablename__ = "cluster_nodes"
+
+    name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    instance: Mapped[str] = mapped_column(String(36))  # changes at every start
+    http_url: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime]
+    last_seen: Mapped[datetime]
+
+
+class LeaseRow(Base):
+    """Who may act for a while: `line:ID` (the node that sends on a line) or `duties` (the node
+    that does the once-per-cluster work). Held until `expires_at` unless renewed."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    line_id: Mapped[int | None] = mapped_column(ForeignKey("lines.id"), unique=True)
+    node: Mapped[str] = mapped_column(String(63))
+    instance: Mapped[str] = mapped_column(String(36))
+    acquired_at: Mapped[datetime]
+    expires_at: Mapped[datetime]

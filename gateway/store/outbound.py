@@ -15,13 +15,21 @@ from typing import Any
 from sqlalchemy import Connection, Update, bindparam, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from gateway.sms.model import EncodedMessage
+from gateway.sms.model import Address, EncodedMessage
 from gateway.store import convert, sql, tables
-from gateway.store.contacts import contact_ids, normalise_number, sender_number
+from gateway.store.claims import LineOwner, claim_part
+from gateway.store.contacts import (
+    SHORT_CODE_DIGITS,
+    contact_ids,
+    match_key,
+    normalise_number,
+    sender_number,
+)
 from gateway.store.convert import AnyRow
 from gateway.store.database import Database, utc_now
 from gateway.store.domain import (
     FINAL_PART_STATUSES,
+    Event,
     Message,
     Part,
     PartStatus,
@@ -75,6 +83,7 @@ _DEPTH = select(func.count()).where(
 _STATUS_OF = select(_P.c.status).where(_P.c.id == bindparam("part_id"))
 _PARTS_OF = select(*_P.c).where(_P.c.message_id == bindparam("message_id")).order_by(_P.c.seq)
 _SENDING_IDS = select(_P.c.id).where(_P.c.status == "sending").order_by(_P.c.id)
+_SENDING_IDS_OF_LINE = _SENDING_IDS.where(_P.c.line_id == bindparam("line_id"))
 _REPORTED_PART = (
     select(_P.c.id)
     .join(_M, _M.c.id == _P.c.message_id)
@@ -168,7 +177,7 @@ class OutboundRepository:
         self,
         *,
         line_id: int,
-        to: str,
+        to: str | Address,
         text: str,
         encoded: EncodedMessage,
         client_id: str | None = None,
@@ -177,10 +186,19 @@ class OutboundRepository:
         now: datetime | None = None,
     ) -> QueueResult:
         """Commit a message and its parts as queued. The same `client_id` again returns the
-        existing message (created=False) and never makes a second one."""
+        existing message (created=False) and never makes a second one.
+
+        `to` is a number typed by a person (read in the default region; short codes too), or an
+        Address the parts were encoded for (a contact's reply address, kept as it is)."""
         if not encoded.parts:
             raise StoreError("an outbound message needs at least one part")
-        number = normalise_number(to, self._db.settings.default_region)
+        region = self._db.settings.default_region
+        if isinstance(to, Address):
+            number = match_key(to.number, to.type.ton, region)
+        elif to.strip().isdigit() and len(to.strip()) in SHORT_CODE_DIGITS:
+            number = to.strip()
+        else:
+            number = normalise_number(to, region)
         at = now or utc_now()
         if client_id is not None:
             existing = await self._by_client_id(client_id)
@@ -260,11 +278,21 @@ class OutboundRepository:
             lambda c: int(sql.value(c, _DEPTH, {"line_id": line_id}) or 0)
         )
 
-    async def mark_part_sending(self, part_id: int, now: datetime | None = None) -> PartUpdate:
-        now = now or utc_now()
-        return await self._transition(
-            part_id, ("queued",), "sending", now, {"sending_at": now, "attempts": None},
-        )
+    async def mark_part_sending(
+        self, part_id: int, now: datetime | None = None, owner: LineOwner | None = None
+    ) -> PartUpdate:
+        """Commit a part as sending. With `owner` (a cluster node), only while it holds the
+        line's lease and nobody else is claiming the part (see gateway.store.claims)."""
+        at = now or utc_now()
+        values = {"sending_at": at, "attempts": None}
+        if owner is None:
+            return await self._transition(part_id, ("queued",), "sending", at, values)
+
+        def write(connection: Connection) -> PartUpdate:
+            claim_part(connection, part_id, owner)
+            return _apply(connection, part_id, ("queued",), "sending", at, values)
+
+        return await self._db.run_write(write)
 
     async def mark_part_sent(
         self, part_id: int, tp_mr: int | str, now: datetime | None = None
@@ -400,6 +428,14 @@ class OutboundRepository:
         return await self._db.run_write(
             lambda c: _apply(c, part_id, allowed, status, now, values)
         )
+
+
+def mark_line_sending_unknown(connection: Connection, line_id: int, at: datetime) -> list[Event]:
+    """In the caller's transaction: a line's parts left `sending` by its previous holder (a
+    crashed run, another node) become unknown; returns the events logged."""
+    ids = sql.values(connection, _SENDING_IDS_OF_LINE, {"line_id": line_id})
+    values = {"last_error": UNKNOWN_AFTER_RESTART}
+    return [_apply(connection, pid, ("sending",), "unknown", at, values).event for pid in ids]
 
 
 def _apply(

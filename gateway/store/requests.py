@@ -27,7 +27,7 @@ from gateway.store.errors import (
 )
 from gateway.store.event_data import case_event_data, request_event_data
 from gateway.store.events import append_event
-from gateway.store.models import CaseRow, ContactRow, MessageRow, RequestRow
+from gateway.store.models import CaseRow, ContactRow, LineRow, MessageRow, RequestRow
 
 
 class RequestsRepository:
@@ -174,7 +174,8 @@ class RequestsRepository:
         """The first agent to answer wins; a second gets RequestAlreadyHandledError.
 
         With `continue_case_id` the contact's closed case is reopened for the agent; otherwise a
-        new case is created. Messages waiting in the request join the case.
+        new case is created. A request raised for an open case (raise_for_case) moves that case
+        to the agent. Messages waiting in the request join the case.
         """
         async with self._db.write() as session:
             won = await session.execute(
@@ -189,11 +190,14 @@ class RequestsRepository:
                 raise RequestAlreadyHandledError(request_id, row.status)
             phone = await contact_phone(session, row.contact_id)
             events: list[Event] = []
+            takeover = row.case_id is not None  # raised for an open case (see raise_for_case)
+            if takeover:
+                continue_case_id = row.case_id
             if continue_case_id is not None:
                 case_row = await session.get(CaseRow, continue_case_id)
                 if case_row is None or case_row.contact_id != row.contact_id:
                     raise NotFoundError("case", continue_case_id)
-                if case_row.status != "closed":
+                if case_row.status != "closed" and not (takeover and case_row.status == "open"):
                     raise InvalidTransitionError("case", case_row.id, case_row.status, "open")
                 case_row.status = "open"
                 case_row.agent_id = agent_id
@@ -227,6 +231,51 @@ class RequestsRepository:
                       details={"case_id": case.id, "continued": continue_case_id is not None},
                       now=now)
             return AnswerOutcome(request, case, tuple(events))
+
+    async def raise_for_case(
+        self, case_id: int, message_id: int | None, now: datetime
+    ) -> tuple[ChatRequest, tuple[Event, ...]] | None:
+        """An open case handed to the other agents (its agent is away, or hands it back): a
+        pending request carrying `case_id`, previewing `message_id` (else the customer's latest
+        text), which answering takes over. None when the case is not open or its customer
+        already has a pending request (it rings already)."""
+        async with self._db.write() as session:
+            case_row = await session.get(CaseRow, case_id)
+            if case_row is None or case_row.status != "open":
+                return None
+            pending = await session.scalar(select(RequestRow.id).where(
+                RequestRow.contact_id == case_row.contact_id, RequestRow.status == "pending"
+            ))
+            if pending is not None:
+                return None
+            if message_id is None:
+                message_id = await session.scalar(
+                    select(MessageRow.id)
+                    .where(MessageRow.contact_id == case_row.contact_id,
+                           MessageRow.direction == "in")
+                    .order_by(MessageRow.sort_at.desc(), MessageRow.id.desc())
+                    .limit(1)
+                )
+            message = await session.get(MessageRow, message_id) if message_id else None
+            line_id = case_row.line_id or (message.line_id if message is not None else None)
+            if line_id is None:
+                line_id = await session.scalar(select(LineRow.id).order_by(LineRow.id).limit(1))
+            if line_id is None:
+                return None
+            row = RequestRow(
+                contact_id=case_row.contact_id, line_id=line_id, message_id=message_id,
+                status="pending", overdue=False, created_at=now, case_id=case_id,
+            )
+            session.add(row)
+            await session.flush()
+            request = convert.request(row, await contact_phone(session, case_row.contact_id))
+            event = await append_event(
+                session, "request.created",
+                request_event_data(request) | {"message_id": message_id,
+                                               "away_agent_id": case_row.agent_id},
+                now,
+            )
+            return request, (event,)
 
     async def mark_overdue(self, created_before: datetime, now: datetime) -> list[Event]:
         async with self._db.write() as session:

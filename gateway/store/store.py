@@ -24,6 +24,7 @@ from gateway.store.failover import FailoverRepository
 from gateway.store.files import private_database
 from gateway.store.floor import FloorRepository
 from gateway.store.inbound import InboundRepository
+from gateway.store.lease import LeaseRepository
 from gateway.store.line_stats import LineStatsRepository
 from gateway.store.lines import LineRepository
 from gateway.store.messages import MessageRepository
@@ -66,6 +67,7 @@ class Store:
         self.retention = RetentionRepository(db)
         self.floor = FloorRepository(db)
         self.quarantine = QuarantineRepository(db)
+        self.leases = LeaseRepository(db)
 
     @classmethod
     async def open(

@@ -49,6 +49,10 @@ async def test_two_agents_answering_at_once_one_wins_other_gets_409(env: Env) ->
     assert sorted(status for status, _ in results) == [200, 409]
     loser = next(body for status, body in results if status == 409)
     assert loser["error"]["code"] == "already_answered"
+    winner = "alice" if results[0][0] == 200 else "bob"
+    assert loser["error"]["message"] == (
+        f"{winner} answered this customer first; the chat is in their cases."
+    )
 
 
 async def test_texts_during_open_case_go_to_the_case_not_the_queue(env: Env) -> None:

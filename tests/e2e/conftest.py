@@ -125,6 +125,9 @@ class Gateway:
     def fault(self, kind: str, modem: str = "demo", **params: Any) -> None:
         _json("POST", f"{self.control}/modems/{modem}/faults", {"kind": kind, **params})
 
+    def network_fault(self, kind: str, **params: Any) -> None:
+        _json("POST", f"{self.control}/network/faults", {"kind": kind, **params})
+
     def api_session(self, username: str) -> Callable[..., Any]:
         """A logged-in API client (for set-up and checks the page does not show)."""
         jar = CookieJar()

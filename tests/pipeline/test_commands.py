@@ -11,6 +11,7 @@ import yaml
 
 from gateway.config import load_config
 from gateway.daemon import Daemon
+from gateway.sms import Submit, decode_pdu
 from tests.pipeline.conftest import CUSTOMER, LINE_NUMBER, daemon_config
 
 
@@ -32,8 +33,8 @@ async def test_send_waits_for_delivery_and_status_shows_the_line(tmp_path: Path)
     try:
         await daemon.supervisors["demo"].wait_for_state(lambda s: s.can_send, timeout_s=10)
         code, out, err = await _cli(
-            "send", "--config", str(config_path), "--to", CUSTOMER, "--wait", "Test from admin",
-            cwd=tmp_path,
+            "send", "--config", str(config_path), "--to", "555-765-4321", "--wait",
+            "Test from admin", cwd=tmp_path,
         )
         assert code == 0, err
         queued, final = (json.loads(line) for line in out.splitlines())
@@ -42,6 +43,12 @@ async def test_send_waits_for_delivery_and_status_shows_the_line(tmp_path: Path)
         assert daemon.sim is not None
         inbox = daemon.sim.network.handset(CUSTOMER).inbox
         assert [(m.from_, m.text) for m in inbox] == [(LINE_NUMBER, "Test from admin")]
+        # The number stored is the number dialled: the local format read as E.164.
+        assert daemon.store is not None
+        message = await daemon.store.messages.get(queued["message_id"])
+        submit = decode_pdu(message.parts[0].pdu)
+        assert isinstance(submit, Submit)
+        assert message.phone == submit.destination.number == CUSTOMER
 
         code, out, err = await _cli("status", "--config", str(config_path), cwd=tmp_path)
         assert code == 0, err

@@ -92,7 +92,7 @@ async def test_final_cms_error_fails_the_part_and_nothing_is_resent(daemon: Daem
     final = await eventually(
         lambda: messages(store_of(daemon)), lambda ms: ms[0].status == "failed"
     )
-    assert final[0].parts[0].last_error == "+CMS ERROR: 304"
+    assert final[0].parts[0].last_error == "the modem found the message malformed (+CMS ERROR: 304)"
     await asyncio.sleep(0.5)
     assert daemon.sim.network.handset(CUSTOMER).inbox == []
 

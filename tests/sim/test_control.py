@@ -30,7 +30,9 @@ async def test_handset_sends_text_and_pdus_to_a_modem(api: ControlClient, modem:
         f"/handsets/{PHONE}/send", json={"to": modem.msisdn, "text": "x" * 200}
     )
     assert response.status == 200
-    assert await response.json() == {"from": PHONE, "to": modem.msisdn, "parts": 2}
+    assert await response.json() == {
+        "from": PHONE, "from_type": "international", "to": modem.msisdn, "parts": 2
+    }
     pdus = [p.pdu for p in encode_submit("raw pdu", modem.msisdn).parts]
     response = await api.post(f"/handsets/{PHONE}/send", json={"to": modem.msisdn, "pdus": pdus})
     assert (await response.json())["parts"] == 1

@@ -85,6 +85,7 @@ async def sim(tmp_path: Path) -> AsyncIterator[SimRunner]:
         yield runner
 
 
+@pytest.mark.timeout(240)  # two daemons of Kannel's start on a loaded machine
 async def test_kannel_binds_sends_and_receives_through_the_simulated_smsc(
     sim: SimRunner, tmp_path: Path
 ) -> None:
@@ -122,13 +123,21 @@ async def test_kannel_binds_sends_and_receives_through_the_simulated_smsc(
             url = f"http://127.0.0.1:{sendsms}/cgi-bin/sendsms"
 
             async def send() -> int:
+                assert smsbox is not None
+                if smsbox.returncode is not None:
+                    pytest.fail(f"smsbox exited ({smsbox.returncode}): {_tail(tmp_path)}")
                 try:
                     async with http.get(url, params=params) as response:
                         return response.status
                 except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.2)
                     return 0  # smsbox is still starting
 
-            await eventually(send, lambda status: status == 202, 20)
+            try:
+                await eventually(send, lambda status: status == 202, 90)
+            except BaseException:
+                print(_tail(tmp_path))  # shown with the failure
+                raise
         handset = sim.network.handset(PHONE)
         await eventually(lambda: _async(list(handset.inbox)), lambda i: len(i) == 1, 30)
         assert handset.inbox[0].from_ == smsc.number
@@ -155,6 +164,16 @@ async def test_kannel_binds_sends_and_receives_through_the_simulated_smsc(
                 process.kill()
                 await process.wait()
         await runner.cleanup()
+
+
+def _tail(directory: Path) -> str:
+    """The end of Kannel's own logs, to say why it did not answer."""
+    logs = []
+    for name in ("bearerbox.log", "smsbox.log"):
+        path = directory / name
+        text = path.read_text(errors="replace") if path.exists() else "(none)"
+        logs.append(f"--- {name}\n" + "\n".join(text.splitlines()[-15:]))
+    return "\n".join(logs)
 
 
 async def _async(value: T) -> T:

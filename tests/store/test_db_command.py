@@ -65,3 +65,20 @@ async def test_db_backup_refuses_postgresql(capsys: pytest.CaptureFixture[str]) 
     status = await asyncio.to_thread(_run, ["db", "backup", "x.db", "--database", url])
     assert status == 2
     assert "pg_dump" in capsys.readouterr().err
+
+
+async def test_db_backup_refuses_to_overwrite_a_file_unless_forced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "live.db"
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(b"an earlier backup")
+    async with await Store.open(f"sqlite+aiosqlite:///{path}") as store:
+        await store.lines.ensure("line-1")
+    args = ["db", "backup", str(copy), "--database", f"sqlite:///{path}"]
+    assert await asyncio.to_thread(_run, args) == 2
+    assert "already exists; give --force" in capsys.readouterr().err
+    assert copy.read_bytes() == b"an earlier backup"
+    assert await asyncio.to_thread(_run, [*args, "--force"]) == 0
+    with sqlite3.connect(copy) as connection:
+        assert connection.execute("SELECT name FROM lines").fetchall() == [("line-1",)]

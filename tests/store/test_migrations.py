@@ -100,3 +100,29 @@ def test_a_store_already_at_head_opens_without_loading_alembic(tmp_path: Path) -
 
     assert opened() == "True"  # an empty file is migrated with alembic
     assert opened() == "False"  # at head: alembic is not even imported
+
+
+async def test_contacts_from_before_0005_get_the_reply_address_their_key_implies(
+    fresh_url: str,
+) -> None:
+    from sqlalchemy import text
+
+    engine = create_engine(fresh_url, StoreSettings())
+    try:
+        await upgrade_engine(engine, "0004")
+        async with engine.begin() as connection:
+            for n, number in enumerate(("+15551234567", "12345", "ACME"), start=1):
+                await connection.execute(text(
+                    "INSERT INTO contacts (id, number, opted_out, created_at)"
+                    " VALUES (:id, :number, false, CURRENT_TIMESTAMP)"
+                ), {"id": n, "number": number})
+        await upgrade_engine(engine)
+        async with engine.connect() as connection:
+            rows = (await connection.execute(text(
+                "SELECT number, address, address_ton, address_npi FROM contacts ORDER BY id"
+            ))).all()
+        assert [tuple(row) for row in rows] == [
+            ("+15551234567", "+15551234567", 1, 1), ("12345", "12345", 0, 1), ("ACME", "ACME", 5, 0)
+        ]
+    finally:
+        await engine.dispose()

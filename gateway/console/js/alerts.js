@@ -1,9 +1,15 @@
 // Making a waiting request hard to miss: a ring that repeats until every request is
 // answered, and a desktop notification when the console's tab is hidden. Browsers allow
-// sound only after a click on the page, hence enable() on the login click or a button.
+// sound only after a click on the page, hence enable() on the login click or a button; the
+// choice is remembered, so after a reload the ring comes back on its own where the browser
+// allows it, and `blocked` says when one click is needed.
+
+import { h } from "./dom.js";
+import { clearBanner, setBanner } from "./feedback.js";
 
 const SOUND_URL = "/console/alert.wav";
 const CHIME_VOLUME = 0.5;
+const WANTED_KEY = "sms-console-sound";
 
 export class Alerts {
   constructor({ onStateChange }) {
@@ -14,13 +20,18 @@ export class Alerts {
     this.chime = new Audio(SOUND_URL);
     this.chime.volume = CHIME_VOLUME;
     this.soundEnabled = false;
+    this.wanted = localStorage.getItem(WANTED_KEY) === "1";
     this.muted = localStorage.getItem("sms-console-muted") === "1";
     this.ringing = false;
     this.notified = new Set();
   }
 
-  /** Call from a click handler: unlocks audio and asks for notification permission. */
-  async enable() {
+  /** The agent wanted sound but the browser blocks it until a click on the page. */
+  get blocked() {
+    return this.wanted && !this.soundEnabled;
+  }
+
+  async _unlock() {
     try {
       this.ring.muted = true;
       await this.ring.play();
@@ -31,6 +42,22 @@ export class Alerts {
     } catch {
       this.ring.muted = false;
       this.soundEnabled = false;
+    }
+  }
+
+  /** After a reload: turn the ring back on if the agent had it on and the browser allows. */
+  async restore() {
+    if (this.wanted && !this.soundEnabled) await this._unlock();
+    this._apply();
+    this.onStateChange();
+  }
+
+  /** Call from a click handler: unlocks audio and asks for notification permission. */
+  async enable() {
+    await this._unlock();
+    if (this.soundEnabled) {
+      this.wanted = true;
+      localStorage.setItem(WANTED_KEY, "1");
     }
     if ("Notification" in window && Notification.permission === "default") {
       try {
@@ -102,4 +129,22 @@ export class Alerts {
       // Some platforms only allow notifications from a service worker.
     }
   }
+}
+
+/** The sound button's state, and a banner with one button while the browser blocks the ring. */
+export function renderSound(app, button) {
+  const alerts = app.alerts;
+  if (app.user && alerts.blocked) {
+    setBanner("sound", "warning",
+      "🔇 The browser blocks the ring until you click on the page: waiting customers would not be heard.",
+      h("button", { type: "button", class: "primary sound-restore", onclick: () => alerts.enable() },
+        "Turn the ring back on"));
+  } else {
+    clearBanner("sound");
+  }
+  const [text, attention, pressed] = !alerts.soundEnabled ? ["Enable sound", true, false]
+    : alerts.muted ? ["Sound: off", false, false] : ["Sound: on", false, true];
+  button.textContent = text;
+  button.className = attention ? "sound attention" : "sound";
+  button.setAttribute("aria-pressed", pressed ? "true" : "false");
 }

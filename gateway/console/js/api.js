@@ -133,6 +133,10 @@ export class Api {
     return this.post(`/api/cases/${encodeURIComponent(caseId)}/close`, wrapUp);
   }
 
+  handBack(caseId) {
+    return this.post(`/api/cases/${encodeURIComponent(caseId)}/handback`);
+  }
+
   reassign(caseId, agent) {
     return this.post(`/api/cases/${encodeURIComponent(caseId)}/reassign`, { agent });
   }

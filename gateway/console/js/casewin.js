@@ -9,6 +9,7 @@ import {
 } from "./chat.js";
 import { h, replaceChildren } from "./dom.js";
 import { NoteForm, loadNotes, noteElement, noteItem } from "./notes.js";
+import { senderLabel } from "./panel.js";
 import { transcriptControls } from "./transcript.js";
 import { TransferControl } from "./transfer.js";
 import { applyWaiting } from "./waiting.js";
@@ -58,6 +59,13 @@ export class CaseWindow {
     this.closeButton = h("button", {
       type: "button", class: "close-case", onclick: () => this._close(),
     }, "Close case");
+    this.closeConfirm = h("div", { class: "close-confirm warning", role: "alertdialog", hidden: true,
+      "aria-label": "Close without a reply?" },
+    h("p", {}, "The customer's last text has no reply yet. Close the case anyway?"),
+    h("button", { type: "button", class: "danger confirm-close", onclick: () => this._close(true) },
+      "Close anyway"),
+    h("button", { type: "button", class: "keep-open", onclick: () => this._keepOpen() }, "Keep open"));
+    this.noReply = h("p", { class: "warning no-reply", hidden: true });
     this.loadEarlier = h("button", {
       type: "button", class: "load-earlier link-button", hidden: true,
       onclick: () => this.loadOlder(),
@@ -98,6 +106,8 @@ export class CaseWindow {
       h("div", { class: "case-actions" }, this.transfer.button, this.closeButton)),
     this.transfer.element,
     this.transferState,
+    this.closeConfirm,
+    this.noReply,
     this.optOut,
     this.chat,
     this.composer.form,
@@ -107,6 +117,12 @@ export class CaseWindow {
   }
 
   setCase(caseData) {
+    const known = this.case?.address?.status;
+    if (caseData.address?.status === "pending" && known && known !== "pending"
+        && this.case.id === caseData.id && caseData.status === this.case.status) {
+      // An answer that left before the search ended must not undo its result.
+      caseData = { ...caseData, address: this.case.address };
+    }
     this.case = caseData;
     this.tabLabel.textContent = caseData.contact_name
       ? `#${caseData.id} ${caseData.contact_name} (${caseData.phone})` : `#${caseData.id} ${caseData.phone}`;
@@ -123,7 +139,15 @@ export class CaseWindow {
     replaceChildren(this.address, h("span", { class: "label" }, "Address: "), address.text);
     this.optOut.hidden = !caseData.opted_out;
     applyWaiting(this, caseData);
-    this.composer.setDisabled(caseData.status === "open" ? null : "This case is closed.");
+    const sender = caseData.sender;
+    if (sender && sender.kind !== "international") {
+      this.facts.appendChild(h("div", {}, h("dt", {}, "From"),
+        h("dd", { class: "case-sender" }, senderLabel(sender))));
+    }
+    const cannotReply = sender && sender.can_reply === false ? sender.cannot_reply_reason : null;
+    this.noReply.hidden = !cannotReply;
+    this.noReply.textContent = cannotReply ? `⚠ ${cannotReply}` : "";
+    this.composer.setDisabled(caseData.status !== "open" ? "This case is closed." : cannotReply);
   }
 
   setTransferState(text) {
@@ -204,13 +228,22 @@ export class CaseWindow {
     this.renderedKey = key;
     const atBottom = this.chat.scrollHeight - this.chat.scrollTop - this.chat.clientHeight < NEAR_BOTTOM_PX;
     this.loadEarlier.hidden = !this.hasMore;
-    const groups = groupByCase(this.sorted()).map((group) => h("section", {
-      class: `case-group${group.caseId === this.id ? " current" : ""}`, dataset: { caseId: String(group.caseId) },
-    },
-    groupHeading(group, this.id),
-    h("ol", { class: "messages" }, ...group.messages.map((m) => (m.kind === "note" ? noteElement(m) : messageElement(m, {
-      agentName: "Agent", onResend: (message, part) => this._resend(message, part),
-    }))))));
+    const me = this.app.user;
+    const discarded = this.app.discardedMessages();
+    const groups = groupByCase(this.sorted()).map((group) => {
+      const start = parseTime(group.messages[0].at);
+      return h("section", {
+        class: `case-group${group.caseId === this.id ? " current" : ""}`, dataset: { caseId: String(group.caseId) },
+      },
+      groupHeading(group, this.id),
+      h("ol", { class: "messages" }, ...group.messages.map((m) => (m.kind === "note" ? noteElement(m) : messageElement(m, {
+        agentName: me && m.created_by === me.id ? me.username : "Agent",
+        sinceStart: start === null ? null : ((parseTime(m.at) ?? start) - start) / 1000,
+        onResend: (message, part) => this._resend(message, part),
+        onDiscard: (message) => this._discard(message),
+        discarded: discarded.has(m.id),
+      })))));
+    });
     if (shownPending.length) {
       groups.push(h("section", { class: "case-group pending-group" },
         h("ol", { class: "messages" }, ...shownPending.map((item) => pendingElement(item, {
@@ -269,7 +302,38 @@ export class CaseWindow {
     }
   }
 
-  async _close() {
+  /** The customer's last text in this case has no reply after it. */
+  _unanswered() {
+    // By id, the order the server stored them in: times can tie to the second.
+    let lastIn = 0;
+    let lastOut = 0;
+    for (const m of this.messages.values()) {
+      if (m.case_id !== this.id) continue;
+      if (m.direction === "in") lastIn = Math.max(lastIn, m.id);
+      else lastOut = Math.max(lastOut, m.id);
+    }
+    return lastIn > lastOut;
+  }
+
+  _keepOpen() {
+    this.closeConfirm.hidden = true;
+    this.composer.focus();
+  }
+
+  _discard(message) {
+    this.app.discardMessage(message.id);
+    this.renderedKey = null;
+    this.render();
+    this.app.announce("Discarded: the message stays in the history as not sent.");
+  }
+
+  async _close(confirmed = false) {
+    if (!confirmed && this._unanswered()) {
+      this.closeConfirm.hidden = false;
+      this.closeConfirm.querySelector(".confirm-close").focus();
+      return;
+    }
+    this.closeConfirm.hidden = true;
     if (this.app.outbox.hasUnconfirmed(this.id)) {
       this.app.flash(`Case #${this.id} still has messages that are not sent; send or discard them first.`, "warning");
       return;

@@ -18,23 +18,28 @@ export const PART_STATES = {
 };
 const RESENDABLE = new Set(["failed", "expired", "unknown"]);
 
+/** The clock time of a message and, beside it, its age from when the interaction began. */
 function ageElement(ms, sinceStart) {
-  const offset = sinceStart === undefined || sinceStart === null
-    ? "" : ` · ${formatOffset(sinceStart)} into the conversation`;
-  return h("time", {
-    class: "msg-age", datetime: new Date(ms).toISOString(), title: `${exactTime(ms)}${offset}`,
-    dataset: { ageFrom: String(ms) },
-  }, formatAgo(Date.now() - ms));
+  const known = sinceStart !== undefined && sinceStart !== null;
+  return h("span", { class: "msg-when" },
+    h("time", {
+      class: "msg-clock", datetime: new Date(ms).toISOString(),
+      title: `${exactTime(ms)}${known ? ` · ${formatOffset(sinceStart)} into the conversation` : ""}`,
+    }, clockTime(ms)),
+    known ? h("span", {
+      class: "msg-offset", title: "Time since the conversation began",
+    }, formatOffset(sinceStart)) : null,
+    h("span", { class: "msg-age", dataset: { ageFrom: String(ms) } }, formatAgo(Date.now() - ms)));
 }
 
-function partsList(message, onResend) {
+function partsList(message, onResend, onDiscard, discarded) {
   const parts = message.parts || [];
   const total = parts.length || message.delivery?.total || 1;
   const items = parts.map((part) => {
     const state = PART_STATES[part.status] || { icon: "•", text: part.status };
     const label = total > 1 ? `Part ${part.seq} of ${part.total || total}: ` : "";
     const when = parseTime(part.done_at || part.sent_at);
-    const resend = RESENDABLE.has(part.status) && onResend
+    const resend = RESENDABLE.has(part.status) && onResend && !discarded
       ? h("button", {
         type: "button", class: "resend link-button",
         "aria-label": total > 1 ? `Resend part ${part.seq}` : "Resend",
@@ -50,6 +55,14 @@ function partsList(message, onResend) {
     part.error ? h("span", { class: "part-error" }, ` (${part.error})`) : null,
     resend ? " " : null, resend);
   });
+  const failed = parts.some((part) => RESENDABLE.has(part.status));
+  if (failed && discarded) {
+    items.push(h("li", { class: "part part-discarded" }, "Not sent: discarded by the agent"));
+  } else if (failed && onDiscard) {
+    items.push(h("li", { class: "part-actions" }, h("button", {
+      type: "button", class: "discard link-button", onclick: () => onDiscard(message),
+    }, "Discard")));
+  }
   if (!items.length) {
     const state = PART_STATES[message.status] || { icon: "•", text: message.status };
     items.push(h("li", { class: `part part-${message.status}`, dataset: { status: message.status } },
@@ -58,7 +71,7 @@ function partsList(message, onResend) {
   return h("ul", { class: "parts", "aria-label": "Delivery" }, ...items);
 }
 
-export function messageElement(message, { onResend, agentName }) {
+export function messageElement(message, { onResend, onDiscard, discarded, agentName, sinceStart }) {
   const ms = parseTime(message.at) ?? Date.now();
   const inbound = message.direction === "in";
   let body;
@@ -77,7 +90,7 @@ export function messageElement(message, { onResend, agentName }) {
     dataset: { messageId: String(message.id), direction: message.direction, status: message.status },
   },
   h("div", { class: "bubble" },
-    h("p", { class: "msg-who" }, inbound ? "Customer" : agentName || "Agent",
+    h("p", { class: "msg-who" }, inbound ? "Customer" : message.sent_by || agentName || "Agent",
       h("span", { class: "visually-hidden" }, inbound ? " wrote" : " sent")),
     body,
     missing,
@@ -86,8 +99,8 @@ export function messageElement(message, { onResend, agentName }) {
         "Hint: this text mentions stopping, but is not an opt-out. Check before texting again.")
       : null,
     h("div", { class: "msg-meta" },
-      ageElement(ms, message.since_start_s),
-      !inbound ? partsList(message, onResend) : null,
+      ageElement(ms, message.since_start_s ?? sinceStart),
+      !inbound ? partsList(message, onResend, onDiscard, discarded) : null,
       message.error && !inbound ? h("span", { class: "msg-error" }, message.error) : null)));
 }
 
@@ -113,6 +126,8 @@ export function pendingElement(item, { onDiscard, onRetry, onEdit, onOverride })
     state = h("p", { class: "pending-state" },
       h("span", { "aria-hidden": "true" }, "… "),
       item.error ? `Pending: ${item.error}` : "Pending: waiting for the server to confirm");
+    // Retrying on its own; the agent may still give up on it (it was never queued).
+    if (item.error) actions = [h("button", { type: "button", onclick: () => onDiscard(item) }, "Discard")];
   }
   return h("li", { class: "msg msg-out msg-pending", dataset: { clientId: item.client_id, pending: item.state } },
     h("div", { class: "bubble" },

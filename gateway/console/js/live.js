@@ -47,6 +47,10 @@ export const liveEvents = {
       this.debounce(`case-${id}`, () => this.api.caseDetail(id).then((d) => win.setCase(d.case)), 100);
       // A further text from the customer is attached to the case with a case.updated.
       this.debounce(`messages-${id}`, () => this.refreshCase(id), 150);
+    } else if (this.opening.has(id)) {
+      // The window is being opened with what the server said a moment ago: read it again.
+      this.opening.get(id).then((opened) => this.api.caseDetail(id).then((d) => opened.setCase(d.case)))
+        .catch(() => {});
     } else if (mine && data.status !== "closed") {
       this.openCase(id, { focus: false, notify: data.reason === "message" }).then(() => {
         if (reassigned) this.flash(`Case #${id} was assigned to you.`, "info");

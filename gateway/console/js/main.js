@@ -2,7 +2,7 @@
 // event handlers are in live.js, mixed into App).
 
 import { AdminScreens } from "./admin.js";
-import { Alerts } from "./alerts.js";
+import { Alerts, renderSound } from "./alerts.js";
 import { FloorView } from "./floor.js";
 import { Api, ApiError, NetworkError } from "./api.js";
 import { CaseWindow } from "./casewin.js";
@@ -11,7 +11,9 @@ import { EventStream } from "./events.js";
 import { alertNow, announce, clearBanner, flash, setBanner } from "./feedback.js";
 import { onShortcut, onTabKey } from "./keys.js";
 import { liveEvents } from "./live.js";
+import { handBackOrKeep } from "./leave.js";
 import { Outbox } from "./outbox.js";
+import { loadIds, saveIds } from "./prefs.js";
 import { RequestList, buildDialpadKeys, lineProblem, renderLines, renderOldest } from "./panel.js";
 import { PresenceControl } from "./presence.js";
 import { MAX_WINDOW, RequestQueue } from "./queue.js";
@@ -37,6 +39,7 @@ class App {
     this.maxParts = null;
     this.timers = new Map();
     this.knownRequests = new Set();
+    this.opening = new Map(); // case id -> the promise of its window being opened
     this.alerts = new Alerts({ onStateChange: () => this.renderSoundButton() });
     this.outbox = new Outbox({
       api: this.api,
@@ -138,6 +141,7 @@ class App {
     }
     if (user.role === "admin") this.admin = new AdminScreens(this);
     this.renderSoundButton();
+    this.alerts.restore();
     this.events.start();
     await this.loadAll();
     this.renderTabs();
@@ -171,6 +175,7 @@ class App {
   }
 
   async logout() {
+    if (!(await handBackOrKeep(this, $("leave")))) return;
     try {
       await this.api.logout();
     } catch {
@@ -204,9 +209,28 @@ class App {
 
   async loadMyCases() {
     const data = await this.api.cases("open", true);
-    for (const c of data.cases || []) {
+    // The tabs come back in the order the agent had them, so Alt+1 is the same case.
+    const saved = this.savedTabOrder();
+    const rank = (c) => (saved.includes(c.id) ? saved.indexOf(c.id) : saved.length);
+    const cases = [...(data.cases || [])].sort((a, b) => rank(a) - rank(b)
+      || (Date.parse(a.opened_at) || 0) - (Date.parse(b.opened_at) || 0) || a.id - b.id);
+    const gone = saved.filter((id) => !cases.some((c) => c.id === id) && !this.windows.has(id));
+    if (gone.length) {
+      this.flash(`While you were away, ${gone.map((id) => `case #${id}`).join(", ")}`
+        + ` ${gone.length > 1 ? "were" : "was"} closed or taken over by another agent.`, "info");
+    }
+    for (const c of cases) {
       if (!this.windows.has(c.id)) await this.openCase(c.id, { focus: false, caseData: c });
     }
+    this.saveTabOrder();
+  }
+
+  savedTabOrder() {
+    return loadIds("tabs", this.user?.username);
+  }
+
+  saveTabOrder() {
+    if (this.user) saveIds("tabs", this.user.username, this.order);
   }
 
   /** A refused Send for a case with no window here (closed, or reassigned) is reported once. */
@@ -222,6 +246,15 @@ class App {
       this.flash(`Not sent to case #${caseId}: "${preview}" (${item.error})`, "warning");
       this.outbox.discard(item.client_id);
     }
+  }
+
+  /** Failed messages an agent chose not to resend: kept in the history, marked as such. */
+  discardedMessages() {
+    return new Set(loadIds("discarded", this.user?.username));
+  }
+
+  discardMessage(id) {
+    saveIds("discarded", this.user?.username, [...this.discardedMessages(), id]);
   }
 
   debounce(key, fn, ms) {
@@ -286,8 +319,9 @@ class App {
     const down = lines.map((line) => [line, lineProblem(line)]).filter(([, problem]) => problem);
     if (down.length) {
       const text = down.map(([line, problem]) =>
-        `Line ${line.name}${line.number ? ` (${line.number})` : ""} cannot send: ${problem}.`
-        + ` ${line.queue_depth ? `${line.queue_depth} message part(s) wait in its queue.` : ""}`).join(" ");
+        `Line ${line.name}${line.number ? ` (${line.number})` : ""} cannot send: it ${problem};`
+        + " replies wait until it is back."
+        + `${line.queue_depth ? ` ${line.queue_depth} message part(s) wait in its queue.` : ""}`).join(" ");
       this.setBanner("lines", "error", `⚠ ${text}`);
     } else {
       this.clearBanner("lines");
@@ -361,6 +395,7 @@ class App {
     win = new CaseWindow(this, caseData);
     this.windows.set(caseData.id, win);
     this.order.push(caseData.id);
+    this.saveTabOrder();
     $("tabs").appendChild(win.tab);
     $("tabpanels").appendChild(win.panel);
     this.renderTabs();
@@ -370,15 +405,27 @@ class App {
   async openCase(caseId, { focus = true, caseData = null, notify = false } = {}) {
     let win = this.windows.get(caseId);
     if (!win) {
-      const detail = caseData || (await this.api.caseDetail(caseId)).case;
-      const history = await this.api.messages(caseId);
-      win = this.windows.get(caseId) || this.ensureWindow(detail);
-      win.setHistory(history);
-      win.render();
-      if (notify) win.setUnread(1);
-      if (this.active === null) this.activate(caseId);
+      // One opening per case: a live event for a case being opened waits for it.
+      let opening = this.opening.get(caseId);
+      if (!opening) {
+        opening = this._createWindow(caseId, caseData, notify)
+          .finally(() => this.opening.delete(caseId));
+        this.opening.set(caseId, opening);
+      }
+      win = await opening;
     }
     if (focus) this.activate(caseId);
+    return win;
+  }
+
+  async _createWindow(caseId, caseData, notify) {
+    const detail = caseData || (await this.api.caseDetail(caseId)).case;
+    const history = await this.api.messages(caseId);
+    const win = this.windows.get(caseId) || this.ensureWindow(detail);
+    win.setHistory(history);
+    win.render();
+    if (notify) win.setUnread(1);
+    if (this.active === null) this.activate(caseId);
     return win;
   }
 
@@ -388,6 +435,7 @@ class App {
     const index = this.order.indexOf(caseId);
     this.windows.delete(caseId);
     this.order = this.order.filter((id) => id !== caseId);
+    this.saveTabOrder();
     win.tab.remove();
     win.panel.remove();
     if (this.active === caseId) {
@@ -402,6 +450,7 @@ class App {
   activate(id) {
     this.active = id;
     for (const [winId, win] of this.windows) win.setActive(winId === id);
+    this.windows.get(id)?.tab.scrollIntoView({ block: "nearest", inline: "nearest" });
     this.supervisor?.setActive(id === "supervisor");
     this.renderTabs();
   }
@@ -430,26 +479,14 @@ class App {
   flash(text, kind = "info") { flash(text, kind); }
 
   renderSoundButton() {
-    const button = $("sound-button");
-    if (!this.alerts.soundEnabled) {
-      button.textContent = "Enable sound";
-      button.className = "sound attention";
-      button.setAttribute("aria-pressed", "false");
-    } else if (this.alerts.muted) {
-      button.textContent = "Sound: off";
-      button.className = "sound";
-      button.setAttribute("aria-pressed", "false");
-    } else {
-      button.textContent = "Sound: on";
-      button.className = "sound";
-      button.setAttribute("aria-pressed", "true");
-    }
+    renderSound(this, $("sound-button"));
   }
 
   onSoundButton() {
     if (!this.alerts.soundEnabled) this.alerts.enable();
     else this.alerts.setMuted(!this.alerts.muted);
   }
+
 }
 
 Object.assign(App.prototype, liveEvents);

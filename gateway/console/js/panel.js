@@ -24,17 +24,24 @@ function signalOf(line) {
   return { bars, text: `${dbm} dBm` };
 }
 
-/** Why a line cannot send, or null when it can (as far as the console knows). */
+const STATE_WORDS = {
+  disconnected: "is not connected", unplugged: "is not connected", error: "is not connected",
+  connecting: "is connecting", initialising: "is starting up", initializing: "is starting up",
+  sim_locked: "has a locked SIM card", sim_missing: "has no SIM card",
+  stopped: "is stopped",
+};
+
+/** Why a line cannot send, as words for an agent (never a raw error), or null when it can. */
 export function lineProblem(line) {
   const state = line.state ?? line.status ?? null;
   if (line.can_send === true) return null;
   if (state && state !== "ready") {
-    return line.last_error ? `${state}: ${line.last_error}` : `line is ${state.replace("_", " ")}`;
+    return STATE_WORDS[state] || `is ${state.replaceAll("_", " ")}`;
   }
   if (line.registration && UNREGISTERED.has(line.registration)) {
-    return `not registered on the network (${line.registration.replace("_", " ")})`;
+    return "is not registered on the network";
   }
-  if (line.can_send === false) return line.last_error || "the modem cannot send";
+  if (line.can_send === false) return "cannot reach the network";
   return null;
 }
 
@@ -55,6 +62,7 @@ export function renderLines(list, lines) {
         h("span", { "aria-hidden": "true" }, bars), signal.text),
       h("span", { class: "line-reg" }, line.registration ? line.registration.replace("_", " ") : "registration unknown"),
       h("span", { class: "line-queue" }, `queue ${line.queue_depth ?? 0}`),
+      line.node ? h("span", { class: "line-node", title: "The gateway host this line's modem is on" }, `on ${line.node}`) : null,
     );
   });
   if (!items.length) items.push(h("li", { class: "line line-none" }, "No lines configured"));
@@ -62,6 +70,16 @@ export function renderLines(list, lines) {
 }
 
 // ---------------------------------------------------------------- requests
+
+const SENDER_KINDS = {
+  international: "number", national: "national number", short_code: "short code",
+  alphanumeric: "sender name", other: "number",
+};
+
+/** "short code 12345", "sender name ACME": who wrote, as the network named them. */
+export function senderLabel(sender) {
+  return `${SENDER_KINDS[sender.kind] || "number"} ${sender.address}`;
+}
 
 function lineLabel(line) {
   if (!line) return "unknown line";
@@ -108,7 +126,8 @@ export class RequestList {
     for (const request of requests) {
       seen.add(request.id);
       const key = JSON.stringify([request.preview, request.recent_case, request.overdue,
-        request.opted_out, request.line, request.created_at, request.contact_name]);
+        request.opted_out, request.line, request.created_at, request.contact_name, request.sender,
+        request.away_agent]);
       let item = this.items.get(request.id);
       if (!item) {
         item = { li: h("li", { class: "request", dataset: { requestId: String(request.id) } }), key: null };
@@ -136,7 +155,13 @@ export class RequestList {
     const headingId = `request-${request.id}-title`;
     const actions = [];
     const recent = request.recent_case;
-    if (recent && recent.status === "closed") {
+    if (request.case_id) {
+      actions.push(h("button", {
+        type: "button", class: "primary answer",
+        "aria-label": `Answer ${request.name} from ${request.call_id} (continues case #${request.case_id})`,
+        onclick: () => this.onAnswer(request, "new"),
+      }, `Answer (continues case #${request.case_id})`));
+    } else if (recent && recent.status === "closed") {
       const by = recent.closed_by ? ` by ${recent.closed_by}` : "";
       actions.push(
         h("button", {
@@ -169,9 +194,16 @@ export class RequestList {
           request.contact_name ? h("dd", { class: "request-contact" }, request.contact_name) : null,
           h("dt", {}, "Call ID"), h("dd", { class: "request-call-id" }, request.call_id),
           h("dt", {}, "Line"), h("dd", { class: "request-line" }, lineLabel(request.line)),
+          request.sender && request.sender.kind !== "international"
+            ? [h("dt", {}, "From"), h("dd", { class: "request-sender" }, senderLabel(request.sender))]
+            : null,
         ),
         h("p", { class: "request-preview" }, request.preview || "(no text)"),
         request.overdue ? h("p", { class: "request-flag" }, "⚠ Overdue: waiting too long") : null,
+        request.away_agent
+          ? h("p", { class: "request-flag request-away" },
+            `⚠ ${request.away_agent} is away: this customer is waiting in their case #${request.case_id}`)
+          : null,
         request.opted_out
           ? h("p", { class: "request-flag" }, "⚠ This number has opted out (sent STOP or similar)")
           : null,

@@ -12,6 +12,7 @@ export class SupervisorView {
     this.app = app;
     this.id = "supervisor";
     this.unread = 0;
+    this.choices = new Map(); // case id -> the agent chosen in its Reassign list
     this.tab = h("button", {
       type: "button", role: "tab", id: "supervisor-tab", class: "tab tab-supervisor",
       "aria-controls": "supervisor", "aria-selected": "false", tabindex: "-1",
@@ -69,9 +70,12 @@ export class SupervisorView {
       this.agents = agents.agents || [];
     } catch (error) {
       this.message.textContent = `Could not load the supervisor view: ${error.message}`;
+      this.loadFailed = true;
       return;
     }
-    this.message.textContent = "";
+    // Only a load error is cleared here: what the supervisor's last action said stays.
+    if (this.loadFailed) this.message.textContent = "";
+    this.loadFailed = false;
     this.renderRequests(this.app.requests);
     this.renderCases();
     this.renderAgents();
@@ -84,7 +88,8 @@ export class SupervisorView {
         h("td", {}, r.call_id),
         h("td", {}, r.line ? r.line.name : ""),
         h("td", { title: exactTime(created) }, h("span", { dataset: { waitFrom: String(created) } }, formatWait(Date.now() - created))),
-        h("td", {}, r.overdue ? "⚠ overdue" : ""),
+        h("td", { class: "request-flags" }, [r.overdue ? "⚠ overdue" : "",
+          r.away_agent ? `⚠ ${r.away_agent} is away (case #${r.case_id})` : ""].filter(Boolean).join(" · ")),
         h("td", { class: "preview" }, r.preview || ""));
     });
     if (!rows.length) rows.push(h("tr", {}, h("td", { colspan: "5", class: "empty" }, "No one is waiting.")));
@@ -96,9 +101,16 @@ export class SupervisorView {
     const rows = byWaiting(this.cases).map((c) => {
       const opened = parseTime(c.opened_at) ?? Date.now();
       const waiting = parseTime(c.waiting_since);
-      const select = h("select", { "aria-label": `Reassign case #${c.id} to` },
-        ...this.agents.filter((a) => a.username !== c.agent).map((a) =>
-          h("option", { value: a.username }, `${a.username}${a.online ? "" : " (offline)"}`)));
+      // No agent is chosen for the supervisor: a click on Reassign needs a deliberate choice.
+      const chosen = this.choices.get(c.id) || "";
+      const select = h("select", {
+        "aria-label": `Reassign case #${c.id} to`,
+        onchange: (e) => this.choices.set(c.id, e.target.value),
+      },
+      h("option", { value: "", disabled: true, selected: !chosen }, "Choose an agent…"),
+      ...this.agents.filter((a) => a.username !== c.agent).map((a) =>
+        h("option", { value: a.username, selected: a.username === chosen },
+          `${a.username}${a.online ? "" : " (offline)"}`)));
       const agentOffline = c.agent && online.get(c.agent) === false;
       return h("tr", { dataset: { caseId: String(c.id) }, class: agentOffline ? "agent-offline" : "" },
         h("td", {}, `#${c.id}`),
@@ -136,7 +148,11 @@ export class SupervisorView {
   }
 
   async reassign(caseId, agent) {
-    if (!agent) return;
+    if (!agent) {
+      this.message.textContent = `Choose the agent to give case #${caseId} to, then Reassign.`;
+      return;
+    }
+    this.choices.delete(caseId);
     try {
       await this.app.api.reassign(caseId, agent);
       this.message.textContent = `Case #${caseId} reassigned to ${agent}.`;

@@ -1,7 +1,7 @@
 """Canned replies, shared and personal
 
-Revision ID: 0005_canned_replies
-Revises: 0004_case_notes
+Revision ID: 0007_canned_replies
+Revises: 0006_case_notes
 
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_canned_replies"
-down_revision: str | None = "0004_case_notes"
+revision: str = "0007_canned_replies"
+down_revision: str | None = "0006_case_notes"
 branch_labels: str | None = None
 depends_on: str | None = None
 

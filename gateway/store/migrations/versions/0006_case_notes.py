@@ -1,7 +1,7 @@
 """Internal notes on cases
 
-Revision ID: 0004_case_notes
-Revises: 0003
+Revision ID: 0006_case_notes
+Revises: 0005
 
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_case_notes"
-down_revision: str | None = "0003"
+revision: str = "0006_case_notes"
+down_revision: str | None = "0005"
 branch_labels: str | None = None
 depends_on: str | None = None
 

@@ -1,7 +1,7 @@
 """Wrap-up code and summary of a case's close
 
-Revision ID: 0006_case_wrap_up
-Revises: 0005_canned_replies
+Revision ID: 0008_case_wrap_up
+Revises: 0007_canned_replies
 
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_case_wrap_up"
-down_revision: str | None = "0005_canned_replies"
+revision: str = "0008_case_wrap_up"
+down_revision: str | None = "0007_canned_replies"
 branch_labels: str | None = None
 depends_on: str | None = None
 

@@ -1,7 +1,7 @@
 """Case transfers to another agent or back to the queue
 
-Revision ID: 0008_case_transfers
-Revises: 0007_contact_details
+Revision ID: 0010_case_transfers
+Revises: 0009_contact_details
 
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008_case_transfers"
-down_revision: str | None = "0007_contact_details"
+revision: str = "0010_case_transfers"
+down_revision: str | None = "0009_contact_details"
 branch_labels: str | None = None
 depends_on: str | None = None
 
