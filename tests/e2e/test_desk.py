@@ -22,6 +22,12 @@ DAEMON_CONFIG = f"""cases:
 """
 
 
+def ask_to_close(window: Any) -> None:
+    """Close: the customer's last text has no reply, so the console asks first; say yes."""
+    window.locator(".close-case").click()
+    window.locator(".confirm-close").click()
+
+
 def test_a_note_shows_in_the_timeline_and_the_handset_receives_nothing(
     gateway: Gateway, consoles: Consoles
 ) -> None:
@@ -96,7 +102,7 @@ def test_close_asks_for_a_wrap_up_code_and_keeps_it(gateway: Gateway, consoles: 
     gateway.text(customer, "Wrong number, sorry")
     window = answer(page, customer)
     case_id = int((window.locator(".case-id").text_content() or "").lstrip("#"))
-    window.locator(".close-case").click()
+    ask_to_close(window)
     dialog = page.locator(".wrap-up-dialog")
     expect(dialog).to_be_visible()
     expect(dialog.locator(".wrap-up-code option")).to_have_text(
@@ -104,7 +110,7 @@ def test_close_asks_for_a_wrap_up_code_and_keeps_it(gateway: Gateway, consoles: 
     dialog.locator(".wrap-up-cancel").click()  # cancelling keeps the case open
     expect(dialog).to_have_count(0)
     expect(window).to_be_visible()
-    window.locator(".close-case").click()
+    ask_to_close(window)
     dialog.locator(".wrap-up-code").select_option("wrong number")
     dialog.locator(".wrap-up-summary").fill("Meant to text the pharmacy")
     screenshot(page, "desk-wrap-up")
@@ -128,7 +134,7 @@ def test_a_named_contact_shows_on_the_next_request(gateway: Gateway, consoles: C
     expect(window.locator(".contact-name")).to_contain_text("Grace Hopper")
     expect(window.locator(".contact-tags .tag")).to_have_text(["vip", "orders"])
     expect(page.locator(".tab", has_text="Grace Hopper")).to_have_count(1)
-    window.locator(".close-case").click()
+    ask_to_close(window)
     page.locator(".wrap-up-dialog .wrap-up-confirm").click()
     expect(window).to_have_count(0)
     gateway.text(customer, "One more question")
@@ -194,7 +200,7 @@ def test_search_and_open_an_old_case_then_start_a_chat(
     page = consoles.login("alice")
     gateway.text(customer, "The lift in block C is stuck on floor 4")
     window = answer(page, customer)
-    window.locator(".close-case").click()
+    ask_to_close(window)
     page.locator(".wrap-up-dialog .wrap-up-code").select_option("resolved")
     page.locator(".wrap-up-dialog .wrap-up-confirm").click()
     expect(window).to_have_count(0)
