@@ -44,7 +44,7 @@ test: lint
 
 # The README's screenshots, taken by the browser tests (a plain test run writes them to build/).
 screenshots: $(STAMP)
-	SMS_GATEWAY_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest -p no:xdist -q tests/e2e/test_console.py
+	SMS_GATEWAY_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest -p no:xdist -q tests/e2e
 
 bench: $(STAMP)
 	$(PY) bench/run.py
