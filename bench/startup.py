@@ -3,9 +3,10 @@
 Runs each command as an admin would (the installed `sms-gateway` script beside this Python, else
 `python -m gateway`) a number of times and prints, per command, the wall-clock time (minimum and
 median) and the CPU time (user + system) of the process, which varies less when other work
-shares the machine. `send` and `status` run against a throw-away config whose daemon is not
-running: `send` commits its message to a fresh SQLite store (migrated by a first, uncounted run)
-and `status` answers that the daemon is not running, so both measure the command's own cost. The
+shares the machine. `send` and `status` run twice over: against a daemon running on a throw-away
+config with a simulated modem (the way an admin uses them: the daemon queues the message and
+gives its status over the control socket), and with that daemon stopped (`send` then commits its
+message to the SQLite store itself, `status` validates the whole file to say what is wrong). The
 first row is the interpreter alone (`python -c pass`), the floor under every command.
 """
 
@@ -26,11 +27,26 @@ from pathlib import Path
 
 CONFIG = """\
 data_dir: ./data
+http:
+  listen: 127.0.0.1:0
+simulator:
+  control: 127.0.0.1:0
 modems:
   - name: bench
     number: "+15550100"
-    device: /dev/null
+    simulator: true
+logging:
+  level: warning
 """
+TO = "+15551234567"
+
+
+def with_daemon(script: list[str]) -> list[tuple[str, list[str]]]:
+    return [
+        ("sms-gateway status (daemon running)", [*script, "status", "--config", "config.yaml"]),
+        ("sms-gateway send (daemon running)", [*script, "send", "--config", "config.yaml",
+                                               "--to", TO, "hello"]),
+    ]
 
 
 def commands(script: list[str]) -> list[tuple[str, list[str]]]:
@@ -43,9 +59,27 @@ def commands(script: list[str]) -> list[tuple[str, list[str]]]:
         ("sms-gateway send --help", [*script, "send", "--help"]),
         ("sms-gateway status (no daemon)", [*script, "status", "--config", "config.yaml"]),
         ("sms-gateway send (no daemon)", [*script, "send", "--config", "config.yaml",
-                                          "--to", "+15551234567", "hello"]),
+                                          "--to", TO, "hello"]),
         ("sms-gateway check-config", [*script, "check-config", "--config", "config.yaml"]),
     ]
+
+
+def start_daemon(script: list[str], work: Path) -> subprocess.Popen[bytes]:
+    """`sms-gateway run` on the bench config, once `status` answers (it has created and migrated
+    the store and opened its control socket)."""
+    daemon = subprocess.Popen([*script, "run", "--config", "config.yaml"], cwd=work,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if daemon.poll() is not None:
+            raise SystemExit(f"the daemon exited with {daemon.returncode}")
+        probe = subprocess.run([*script, "status", "--config", "config.yaml"], cwd=work,
+                               capture_output=True, check=False)
+        if probe.returncode == 0:
+            return daemon
+        time.sleep(0.5)
+    daemon.kill()
+    raise SystemExit("the daemon did not answer on its control socket within 120 s")
 
 
 def script_command() -> list[str]:
@@ -75,11 +109,16 @@ def main() -> int:
     try:
         (work / "config.yaml").write_text(CONFIG)
         script = script_command()
-        # Create and migrate the store once, outside the measurement.
-        subprocess.run([*script, "send", "--config", "config.yaml", "--to", "+15551234567", "x"],
-                       cwd=work, capture_output=True, check=False)
         load_before = os.getloadavg()
         rows = []
+        daemon = start_daemon(script, work)
+        try:
+            for label, argv in with_daemon(script):
+                walls, cpus = measure(argv, args.runs, work)
+                rows.append((label, min(walls), statistics.median(walls), statistics.median(cpus)))
+        finally:
+            daemon.terminate()
+            daemon.wait(timeout=60)
         for label, argv in commands(script):
             walls, cpus = measure(argv, args.runs, work)
             rows.append((label, min(walls), statistics.median(walls), statistics.median(cpus)))

@@ -49,7 +49,12 @@ from gateway.config_sections import (
     check_region,
     split_host_port,
 )
-from gateway.config_source import read_yaml
+from gateway.config_source import (
+    DEFAULT_CONFIG_PATHS,
+    DEFAULT_DATA_DIR,
+    find_config_path,
+    read_yaml,
+)
 
 __all__ = [
     "DEFAULT_CONFIG_PATHS",
@@ -80,15 +85,12 @@ __all__ = [
     "split_host_port",
 ]
 
-DEFAULT_CONFIG_PATHS: tuple[Path, ...] = (Path("config.yaml"), Path("/etc/sms-gateway/config.yaml"))
-
-
 def _modems_kind(value: Any) -> str:
     return "~auto" if isinstance(value, str) else "~list"
 
 
 class Config(Section):
-    data_dir: Annotated[ConfigPath, Field(validate_default=True)] = Path("data")
+    data_dir: Annotated[ConfigPath, Field(validate_default=True)] = DEFAULT_DATA_DIR
     database: str | None = None
     node: NodeConfig | None = None
     default_region: str = "US"  # the older spelling of phone.default_region; kept equal to it
@@ -279,17 +281,6 @@ def parse_config(data: Any, base_dir: Path | None = None, source: Path | None = 
         raise ConfigError(exc.problems, source) from None
     config._source_path = source
     return config
-
-
-def find_config_path(path: str | Path | None = None) -> Path:
-    """The given path, else ./config.yaml, else /etc/sms-gateway/config.yaml."""
-    if path is not None:
-        return Path(path)
-    for candidate in DEFAULT_CONFIG_PATHS:
-        if candidate.is_file():
-            return candidate
-    looked = " and ".join(str(candidate) for candidate in DEFAULT_CONFIG_PATHS)
-    raise ConfigError([ConfigProblem("", f"no config file found; looked for {looked}")])
 
 
 def load_config(path: str | Path | None = None) -> Config:

@@ -6,9 +6,13 @@ import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ValidationError
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
+
+# pydantic is imported where a validation error is read, not here: the commands that only find
+# the daemon's socket (`status`, `send`) raise ConfigErrors without validating the whole file.
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +77,8 @@ def format_path(loc: Sequence[int | str]) -> str:
 
 def _model_at(loc: Sequence[int | str]) -> type[BaseModel] | None:
     """The model class that holds the key at `loc` (for "did you mean" suggestions)."""
+    from pydantic import BaseModel
+
     from gateway.config import Config
 
     model: Any = Config
@@ -88,6 +94,8 @@ def _model_at(loc: Sequence[int | str]) -> type[BaseModel] | None:
 
 
 def _unwrap_model(annotation: Any) -> Any:
+    from pydantic import BaseModel
+
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     for arg in getattr(annotation, "__args__", ()) or ():

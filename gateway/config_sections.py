@@ -18,6 +18,8 @@ from pydantic import (
     field_validator,
 )
 
+from gateway.config_source import resolve_config_path
+
 BAUD_RATES: tuple[int, ...] = (9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
 _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_")
 
@@ -44,10 +46,7 @@ def _check_listen(value: str) -> str:
 def _resolve_path(value: Path, info: ValidationInfo) -> Path:
     """Relative paths are relative to the config file's directory (the cwd without a file)."""
     base = (info.context or {}).get("base_dir")
-    expanded = value.expanduser()
-    if expanded.is_absolute():
-        return expanded
-    return (Path(base) if base is not None else Path.cwd()) / expanded
+    return resolve_config_path(value, Path(base) if base is not None else None)
 
 
 def _check_e164(value: str, info: ValidationInfo) -> str:

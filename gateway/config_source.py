@@ -1,4 +1,6 @@
-"""Reading config.yaml: YAML syntax and duplicate keys as ConfigErrors, and each key's line."""
+"""Reading config.yaml: where it is, its YAML syntax and duplicate keys as ConfigErrors, each
+key's line, and the data directory alone for the commands that only need the daemon's socket.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +10,55 @@ from typing import Any
 import yaml
 
 from gateway.config_errors import ConfigError, ConfigProblem
+
+DEFAULT_CONFIG_PATHS: tuple[Path, ...] = (Path("config.yaml"), Path("/etc/sms-gateway/config.yaml"))
+DEFAULT_DATA_DIR = Path("data")
+
+
+def find_config_path(path: str | Path | None = None) -> Path:
+    """The given path, else ./config.yaml, else /etc/sms-gateway/config.yaml."""
+    if path is not None:
+        return Path(path)
+    for candidate in DEFAULT_CONFIG_PATHS:
+        if candidate.is_file():
+            return candidate
+    looked = " and ".join(str(candidate) for candidate in DEFAULT_CONFIG_PATHS)
+    raise ConfigError([ConfigProblem("", f"no config file found; looked for {looked}")])
+
+
+def resolve_config_path(value: Path, base_dir: Path | None) -> Path:
+    """A path from the file: `~` expanded, a relative one taken from the file's directory (the
+    working directory when there is no file)."""
+    expanded = value.expanduser()
+    if expanded.is_absolute():
+        return expanded
+    return (base_dir if base_dir is not None else Path.cwd()) / expanded
+
+
+def read_data_dir(path: str | Path | None = None) -> Path | None:
+    """The configured data_dir, as the full load would give it, read without validating the rest
+    of the file (which costs pydantic and every section's model): `status` and `send` need only
+    the daemon's control socket in it, and validate the whole file when no daemon answers there.
+    None when the file cannot be read this way (missing, not YAML, data_dir not a string): the
+    full load then says what is wrong."""
+    try:
+        source = find_config_path(path).absolute()
+        data = yaml.load(source.read_text(encoding="utf-8"), Loader=_FAST_LOADER)
+    except (ConfigError, OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        return None
+    value = data.get("data_dir")
+    if value is None:
+        value = str(DEFAULT_DATA_DIR)
+    if not isinstance(value, str):
+        return None
+    return resolve_config_path(Path(value), source.parent)
+
+
+_FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def read_yaml(source: Path) -> tuple[Any, dict[str, int]]:

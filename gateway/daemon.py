@@ -38,6 +38,7 @@ from gateway.pipeline.lines import LineBoard
 from gateway.pipeline.modems import modem_settings
 from gateway.pipeline.smpp_lines import SmppLines
 from gateway.pipeline.status import StatusReport
+from gateway.service.admin_send import AdminSend
 from gateway.service.workflow import Workflow
 from gateway.sim.inprocess import InProcessSimulator, SimTransport
 from gateway.sim.smsc import SimSmsc
@@ -190,10 +191,16 @@ class Daemon:
         """The control socket, the HTTP server over the running service, the simulator's API."""
         assert self.workflow is not None
         config = self.config
+        workflow = self.workflow
+        admin_send = AdminSend(
+            store=workflow.store, publisher=workflow.publisher, settings=workflow.settings,
+            clock=self.clock, wake_outbound=self.wake_outbound, lines=self.line_ids,
+        )
         self._control = ControlServer(
             socket_path(config.data_dir), create_control_app(
                 self.status, self.wake_outbound,
                 login_limits=lambda: self.workflow.accounts if self.workflow else None,
+                admin_send=admin_send,
             )
         )
         await self._control.start()

@@ -7,7 +7,6 @@ the daemon, so this asks it through the control socket, as `status` does.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from typing import Any
@@ -29,35 +28,25 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-async def _call(path: Any, method: str, route: str, body: Any = None) -> dict[str, Any]:
-    import aiohttp
-
-    connector = aiohttp.UnixConnector(path=str(path))
-    async with aiohttp.ClientSession(connector=connector) as session, session.request(
-        method, f"http://localhost{route}", json=body, timeout=aiohttp.ClientTimeout(total=10)
-    ) as response:
-        response.raise_for_status()
-        result: dict[str, Any] = await response.json()
-        return result
-
-
 def run(args: argparse.Namespace) -> int:
-    import aiohttp
+    from gateway.config_source import read_data_dir
+    from gateway.control import ControlError, call_daemon
 
-    from gateway.control import socket_path
-
-    config = load_config_or_exit(args)
-    path = socket_path(config.data_dir)
+    data_dir = read_data_dir(args.config)
+    if data_dir is None:  # the file cannot be read: the full load says why
+        data_dir = load_config_or_exit(args).data_dir
     clearing = args.clear_user is not None or args.clear_address is not None or args.clear_all
     try:
         if clearing:
-            answer = asyncio.run(_call(path, "POST", "/login-limits/clear", {
-                "username": args.clear_user, "address": args.clear_address}))
+            answer = call_daemon(data_dir, "POST", "/login-limits/clear", {
+                "username": args.clear_user, "address": args.clear_address})
         else:
-            answer = asyncio.run(_call(path, "GET", "/login-limits"))
-    except (OSError, aiohttp.ClientError) as error:
-        print(f"sms-gateway: the daemon is not running (no answer on {path}: {error})",
-              file=sys.stderr)
+            answer = call_daemon(data_dir, "GET", "/login-limits")
+    except ControlError as error:
+        if error.reached:
+            print(f"sms-gateway: {error}", file=sys.stderr)
+        else:
+            print(f"sms-gateway: the daemon is not running ({error})", file=sys.stderr)
         return 1
     if args.json:
         print(json.dumps(answer, indent=2))

@@ -1,25 +1,25 @@
 """`sms-gateway send`: an admin's test send, queued like an agent's Send.
 
-The message is committed to the store's queue; a running daemon is told to send it now, and a
-stopped one sends it on its next start.
+A running daemon is asked on its control socket to queue the message and sends it at once; so
+that this answers at once, the command then reads only data_dir from the configuration and opens
+nothing else. When no daemon answers there, the command commits the message to the store itself
+(with the same gateway.service.admin_send) and the daemon sends it on its next start.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import secrets
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gateway.commands.check_config import add_config_argument
 
 if TYPE_CHECKING:
     from gateway.config import Config
-    from gateway.store import Message, Store
 
 WAIT_POLL_S = 0.5
-FINAL = frozenset({"delivered", "failed", "expired", "unknown"})
 
 
 def register(subparsers: Any) -> None:
@@ -37,91 +37,96 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from gateway.config_source import read_data_dir
+
+    # A running daemon queues the message: this process then needs neither the configuration's
+    # models nor the store. Only when no daemon is there does it open the store itself.
+    data_dir = read_data_dir(args.config)
+    if data_dir is not None:
+        from gateway.control import ControlError
+
+        try:
+            return _send_through_daemon(data_dir, args)
+        except ControlError as error:
+            if error.reached and error.status is None:
+                # Never queued twice: the daemon may have committed it before going quiet.
+                print(f"sms-gateway send: the daemon did not answer ({error}); the message may"
+                      " be queued: look before sending it again", file=sys.stderr)
+                return 1
+            if error.reached:
+                print(f"sms-gateway send: {error.detail}", file=sys.stderr)
+                return 2 if error.status is not None and error.status < 500 else 1
+    return _send_alone(args)
+
+
+def _send_through_daemon(data_dir: Path, args: argparse.Namespace) -> int:
+    import time
+
+    from gateway.control import ControlError, call_daemon
+
+    queued = call_daemon(data_dir, "POST", "/outbound/messages",
+                         {"to": args.to, "text": args.text, "line": args.line})
+    print(json.dumps(queued), flush=True)
+    if not args.wait:
+        return 0
+    deadline = time.monotonic() + args.wait_timeout
+    route = f"/outbound/messages/{queued['message_id']}"
+    try:
+        while True:
+            outcome = call_daemon(data_dir, "GET", route)
+            if outcome.pop("done") or time.monotonic() >= deadline:
+                break
+            time.sleep(WAIT_POLL_S)
+    except ControlError as error:
+        # The message is queued: whatever happens to the daemon now, it is not queued again.
+        print(f"sms-gateway send: queued, but its outcome is unknown: {error}", file=sys.stderr)
+        return 1
+    print(json.dumps(outcome))
+    return 0 if outcome["status"] in ("delivered", "sent") else 1
+
+
+def _send_alone(args: argparse.Namespace) -> int:
+    """No daemon answered: commit the message to the store; the daemon sends it on its next
+    start."""
     import asyncio
 
     from gateway.config import load_config
     from gateway.config_errors import ConfigError
-    from gateway.service.errors import InvalidPhoneError
-    from gateway.sms import PduError
-    from gateway.store import StoreError
+    from gateway.service.errors import ServiceError
 
     try:
         config = load_config(args.config)
-        return asyncio.run(_send(config, args))
+        return asyncio.run(_queue(config, args))
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
-    except (PduError, StoreError, LookupError) as error:
+    except ServiceError as error:
         print(f"sms-gateway send: {error}", file=sys.stderr)
         return 2
-    except InvalidPhoneError as error:
-        print(f"sms-gateway send: {error.message}", file=sys.stderr)
-        return 2
 
 
-async def _send(config: Config, args: argparse.Namespace) -> int:
-    import asyncio
-
-    from gateway.control import ControlError, call_daemon
-    from gateway.sms import encode_submit
+async def _queue(config: Config, args: argparse.Namespace) -> int:
+    from gateway.bus import EventBus, Publisher
+    from gateway.service.admin_send import AdminSend
+    from gateway.service.settings import ChatSettings
     from gateway.store import Store
+    from gateway.store.database import utc_now
 
-    names = [line.name for line in config.line_list]
-    if not names:
-        raise LookupError("no line is configured")
-    name = args.line or names[0]
-    if name not in names:
-        raise LookupError(f"no line named {name!r}; configured: {', '.join(names)}")
-    line_config = next(line for line in config.line_list if line.name == name)
-    sending = config.sending
-    from gateway.service.phone import dial_address
-
-    # The number stored is the number dialled: E.164 read in the default region, or a short code.
-    to = dial_address(args.to, config.default_region)
-    encoded = encode_submit(
-        args.text, to, status_report=sending.status_reports,
-        validity_minutes=sending.validity_minutes, max_parts=sending.max_parts,
-        ref=secrets.randbelow(1 << sending.concat_ref_bits), ref_bits=sending.concat_ref_bits,
-    )
     config.data_dir.mkdir(parents=True, exist_ok=True)
     store = await Store.open(config.database_url, default_region=config.default_region)
     try:
-        line = await store.lines.ensure(name, line_config.number)
-        queued = await store.outbound.queue_outbound(
-            line_id=line.id, to=to, text=args.text, encoded=encoded
+        lines = {}
+        for name, number in [(line.name, line.number) for line in config.line_list] + [
+                (line.name, line.number) for line in config.smpp]:
+            lines[name] = (await store.lines.ensure(name, number)).id
+        admin_send = AdminSend(
+            store=store, publisher=Publisher(EventBus()), settings=ChatSettings.from_config(config),
+            clock=utc_now, wake_outbound=lambda: None, lines=lines,
         )
-        message = queued.message
+        message = await admin_send.send(to=args.to, text=args.text, line=args.line)
         print(json.dumps({"message_id": message.id, "parts": len(message.parts)}))
-        try:
-            await asyncio.to_thread(call_daemon, config.data_dir, "POST", "/outbound/wake")
-        except ControlError:
-            print("the daemon is not running: the message goes out on its next start",
-                  file=sys.stderr)
-            if args.wait:
-                return 1
-        if not args.wait:
-            return 0
-        final = await _wait(store, message.id, args.wait_timeout, sending.status_reports)
-        print(json.dumps({
-            "message_id": final.id, "status": final.status,
-            "parts": [{"seq": p.seq, "status": p.status, "tp_mr": p.tp_mr, "error": p.last_error}
-                      for p in final.parts],
-        }))
-        return 0 if final.status in ("delivered", "sent") else 1
+        print("the daemon is not running: the message goes out on its next start",
+              file=sys.stderr)
+        return 1 if args.wait else 0
     finally:
         await store.close()
-
-
-async def _wait(store: Store, message_id: int, timeout_s: float, reports: bool) -> Message:
-    import asyncio
-
-    final = FINAL if reports else FINAL | {"sent"}
-    try:
-        async with asyncio.timeout(timeout_s):
-            while True:
-                message = await store.messages.get(message_id)
-                if all(p.status in final for p in message.parts):
-                    return message
-                await asyncio.sleep(WAIT_POLL_S)
-    except TimeoutError:
-        return await store.messages.get(message_id)

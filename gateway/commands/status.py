@@ -54,18 +54,31 @@ def render(status: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gateway.config import ConfigError, load_config
+    from gateway.config_source import read_data_dir
     from gateway.control import ControlError, call_daemon
 
+    # Only data_dir is read to find the daemon's socket; the whole file is validated when no
+    # daemon answers, so that a broken configuration is reported as such.
+    data_dir = read_data_dir(args.config)
+    problem: ControlError | None = None
+    if data_dir is not None:
+        try:
+            status = call_daemon(data_dir, "GET", "/status")
+        except ControlError as error:
+            if error.reached:
+                print(f"sms-gateway: the daemon did not give its status ({error})",
+                      file=sys.stderr)
+                return 1
+            problem = error
+        else:
+            print(json.dumps(status, indent=2) if args.json else render(status))
+            return 0
+    from gateway.config import ConfigError, load_config
+
     try:
-        config = load_config(args.config)
+        load_config(args.config)
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
-    try:
-        status = call_daemon(config.data_dir, "GET", "/status")
-    except ControlError as error:
-        print(f"sms-gateway: the daemon is not running ({error})", file=sys.stderr)
-        return 1
-    print(json.dumps(status, indent=2) if args.json else render(status))
-    return 0
+    print(f"sms-gateway: the daemon is not running ({problem})", file=sys.stderr)
+    return 1

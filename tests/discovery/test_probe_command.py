@@ -18,7 +18,7 @@ from gateway.sim import SimRunner
 @pytest.fixture(autouse=True)
 def _no_default_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Without --config the command reads ./config.yaml: keep the repository's demo one out."""
-    monkeypatch.setattr("gateway.config.DEFAULT_CONFIG_PATHS", (tmp_path / "absent.yaml",))
+    monkeypatch.setattr("gateway.config_source.DEFAULT_CONFIG_PATHS", (tmp_path / "absent.yaml",))
 
 
 async def _probe(*argv: str) -> tuple[int, str, str]:

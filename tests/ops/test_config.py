@@ -20,6 +20,7 @@ from gateway.config import (
     split_host_port,
 )
 from gateway.config_reload import plan_reload
+from gateway.config_source import read_data_dir
 from tests.ops.test_docs import _models_in
 
 REPO = Path(__file__).resolve().parents[2]
@@ -396,3 +397,32 @@ def test_reload_plan_names_a_switch_to_or_from_modems_auto(tmp_path: Path) -> No
                            "discovery": {"probe_timeout_s": 9}}, base_dir=tmp_path)
     assert not plan_reload(auto, slower).discovery_kept
     assert plan_reload(auto, auto).discovery_kept
+
+
+@pytest.mark.parametrize(
+    "data_dir_line",
+    ["", "data_dir:\n", "data_dir: ./state\n", "data_dir: state/sub\n", "data_dir: /srv/gw\n",
+     "data_dir: ~/gw\n", "data_dir: ''\n"],
+    ids=["absent", "null", "dot-relative", "relative", "absolute", "home", "empty"],
+)
+def test_the_light_read_of_data_dir_agrees_with_the_full_load(
+    tmp_path: Path, data_dir_line: str
+) -> None:
+    # `status` and `send` find the daemon's socket through read_data_dir alone.
+    path = write(tmp_path, data_dir_line + "modems:\n  - name: a\n    number: '+15550100'\n"
+                 "    device: /dev/null\n")
+    assert read_data_dir(path) == load_config(path).data_dir
+
+
+@pytest.mark.parametrize(
+    "text", ["data_dir: [a, b]\n", "data_dir: 5\n", "- a list\n", "data_dir: 'unclosed\n"],
+    ids=["list", "number", "not-a-mapping", "not-yaml"],
+)
+def test_the_light_read_leaves_a_file_it_cannot_read_to_the_full_load(
+    tmp_path: Path, text: str
+) -> None:
+    path = write(tmp_path, text)
+    assert read_data_dir(path) is None
+    assert read_data_dir(tmp_path / "absent.yaml") is None
+    with pytest.raises(ConfigError):
+        load_config(path)

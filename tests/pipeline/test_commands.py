@@ -1,4 +1,5 @@
-"""`sms-gateway send` and `sms-gateway status` against a running daemon."""
+"""`sms-gateway send` and `sms-gateway status` against a running daemon, a stopped one, and one
+that takes a request without answering it."""
 
 from __future__ import annotations
 
@@ -10,9 +11,14 @@ from pathlib import Path
 import yaml
 
 from gateway.config import load_config
+from gateway.control import socket_path
 from gateway.daemon import Daemon
 from gateway.sms import Submit, decode_pdu
 from tests.pipeline.conftest import CUSTOMER, LINE_NUMBER, daemon_config
+from tests.test_cli import HEAVY, heavy_in, loaded_modules
+
+# `status` and `send` read data_dir with PyYAML, then ask the daemon with the standard library.
+HEAVY_BESIDES_YAML = tuple(h for h in HEAVY if h != "yaml")
 
 
 async def _cli(*args: str, cwd: Path) -> tuple[int, str, str]:
@@ -49,6 +55,10 @@ async def test_send_waits_for_delivery_and_status_shows_the_line(tmp_path: Path)
         submit = decode_pdu(message.parts[0].pdu)
         assert isinstance(submit, Submit)
         assert message.phone == submit.destination.number == CUSTOMER
+        # The daemon queued it (this process never opened the store) and audited it.
+        audit = await daemon.store.accounts.audit_log(limit=5, action="message.send")
+        assert [(a.user_id, a.details["message_id"]) for a in audit] == [
+            (None, queued["message_id"])]
 
         code, out, err = await _cli("status", "--config", str(config_path), cwd=tmp_path)
         assert code == 0, err
@@ -83,3 +93,75 @@ async def test_status_says_clearly_when_the_daemon_is_not_running(tmp_path: Path
     code, _out, err = await _cli("status", "--config", str(config_path), cwd=tmp_path)
     assert code == 1
     assert "not running" in err
+
+
+async def test_send_refusals_come_from_the_daemon_and_queue_nothing(tmp_path: Path) -> None:
+    config_path = tmp_path / "config.yaml"
+    config_path.write_text(yaml.safe_dump(daemon_config(tmp_path, sending={"max_parts": 2})))
+    daemon = Daemon(load_config(config_path))
+    await daemon.start()
+    try:
+        refusals = {
+            ("--line", "nope", "--to", CUSTOMER, "hello"): "no line named 'nope'",
+            ("--to", "12", "hello"): "12",
+            ("--to", CUSTOMER, "   "): "empty",
+            ("--to", CUSTOMER, "x" * 500): "part",
+        }
+        for argv, says in refusals.items():
+            code, out, err = await _cli("send", "--config", str(config_path), *argv, cwd=tmp_path)
+            assert (code, out) == (2, ""), (argv, err)
+            assert says in err and "next start" not in err, (argv, err)
+        assert daemon.store is not None
+        assert await daemon.store.accounts.audit_log(limit=5, action="message.send") == []
+        assert await daemon.store.outbound.queue_depth(daemon.line_ids["demo"]) == 0
+    finally:
+        await daemon.stop()
+
+
+async def test_send_and_status_reach_the_daemon_without_pydantic_sqlalchemy_or_aiohttp(
+    tmp_path: Path,
+) -> None:
+    config_path = tmp_path / "config.yaml"
+    config_path.write_text(yaml.safe_dump(daemon_config(tmp_path)))
+    daemon = Daemon(load_config(config_path))
+    await daemon.start()
+    try:
+        for argv in (("status",), ("send", "--to", CUSTOMER, "light")):
+            modules = await asyncio.to_thread(
+                loaded_modules, tmp_path, *argv, "--config", str(config_path))
+            assert "gateway.control" in modules
+            assert heavy_in(modules, HEAVY_BESIDES_YAML) == [], argv
+        assert daemon.sim is not None
+        inbox = await daemon.sim.network.handset(CUSTOMER).wait_for_inbox(1, timeout_s=15)
+        assert [m.text for m in inbox] == ["light"]
+    finally:
+        await daemon.stop()
+
+
+async def test_a_daemon_that_takes_the_request_but_does_not_answer_is_not_sent_twice(
+    tmp_path: Path,
+) -> None:
+    # The daemon may have committed the message before going quiet: the command must neither
+    # queue it again itself nor pretend it failed.
+    config_path = tmp_path / "config.yaml"
+    config_path.write_text(yaml.safe_dump(daemon_config(tmp_path)))
+    data_dir = load_config(config_path).data_dir
+    data_dir.mkdir()
+    requests: list[bytes] = []
+
+    async def take_and_hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        requests.append(await reader.readuntil(b"\r\n\r\n"))
+        writer.close()
+        await writer.wait_closed()
+
+    server = await asyncio.start_unix_server(take_and_hang_up, path=str(socket_path(data_dir)))
+    try:
+        code, out, err = await _cli(
+            "send", "--config", str(config_path), "--to", CUSTOMER, "once only", cwd=tmp_path)
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert code == 1 and out == ""
+    assert "may be queued" in err
+    assert [r.split(b"\r\n")[0] for r in requests] == [b"POST /outbound/messages HTTP/1.1"]
+    assert not (data_dir / "gateway.db").exists()  # the command did not open the store
