@@ -110,7 +110,8 @@ async def test_send_refusals_come_from_the_daemon_and_queue_nothing(tmp_path: Pa
         for argv, says in refusals.items():
             code, out, err = await _cli("send", "--config", str(config_path), *argv, cwd=tmp_path)
             assert (code, out) == (2, ""), (argv, err)
-            assert says in err and "next start" not in err, (argv, err)
+            assert says in err, (argv, err)
+            assert "next start" not in err, (argv, err)
         assert daemon.store is not None
         assert await daemon.store.accounts.audit_log(limit=5, action="message.send") == []
         assert await daemon.store.outbound.queue_depth(daemon.line_ids["demo"]) == 0
@@ -161,7 +162,8 @@ async def test_a_daemon_that_takes_the_request_but_does_not_answer_is_not_sent_t
     finally:
         server.close()
         await server.wait_closed()
-    assert code == 1 and out == ""
+    assert code == 1
+    assert out == ""
     assert "may be queued" in err
     assert [r.split(b"\r\n")[0] for r in requests] == [b"POST /outbound/messages HTTP/1.1"]
     assert not (data_dir / "gateway.db").exists()  # the command did not open the store
