@@ -153,7 +153,7 @@ async def reassign_case(request: web.Request) -> web.Response:
 @routes.get("/api/lines")
 @access(scope="lines:read")
 async def list_lines(request: web.Request) -> web.Response:
-    views = await request.app[WORKFLOW].chat.lines(principal(request))
+    views = await request.app[WORKFLOW].lines.lines(principal(request))
     return web.json_response({"lines": [serialize.line(v) for v in views]})
 
 
@@ -170,5 +170,5 @@ async def compose_preview(request: web.Request) -> web.Response:
 @routes.get("/api/agents")
 @access(role="supervisor", scope="supervise")
 async def list_agents(request: web.Request) -> web.Response:
-    views = await request.app[WORKFLOW].chat.agents(principal(request))
+    views = await request.app[WORKFLOW].floor.agents(principal(request))
     return web.json_response({"agents": [serialize.agent(v) for v in views]})

@@ -17,7 +17,7 @@ async def cluster(request: web.Request) -> web.Response:
     """Every node that joined the cluster; a lone daemon (no `node:` in config.yaml) lists none."""
     node = request.app[CONFIG].node
     ttl_s = node.lease_ttl_s if node is not None else DEFAULT_LEASE_TTL_S
-    nodes = await request.app[WORKFLOW].chat.cluster_nodes(principal(request), ttl_s)
+    nodes = await request.app[WORKFLOW].lines.cluster_nodes(principal(request), ttl_s)
     return web.json_response({"nodes": [
         {"name": n.name, "last_seen": n.last_seen.isoformat(), "lines": list(n.lines),
          "alive": n.alive, "http": n.http_url}

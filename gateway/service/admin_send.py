@@ -7,7 +7,6 @@ same code, when no daemon is running (the message then goes out on the daemon's 
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,10 +14,10 @@ from typing import Any
 
 from gateway.bus import Publisher
 from gateway.service.errors import InvalidInputError, NotFoundError
+from gateway.service.outbox import encode_text
 from gateway.service.phone import dial_address
 from gateway.service.settings import ChatSettings
 from gateway.sms.model import PduError
-from gateway.sms.pdu import encode_submit
 from gateway.store import errors as store_errors
 from gateway.store.domain import Message
 from gateway.store.store import Store
@@ -44,14 +43,8 @@ class AdminSend:
         if not text.strip():
             raise InvalidInputError("the message is empty")
         address = dial_address(to, self.settings.default_region)
-        bits = self.settings.concat_ref_bits
         try:
-            encoded = encode_submit(
-                text, address, ref=secrets.randbelow(1 << bits), ref_bits=bits,
-                status_report=self.settings.status_reports,
-                validity_minutes=self.settings.validity_minutes,
-                max_parts=self.settings.max_parts,
-            )
+            encoded = encode_text(self.settings, text, address)
         except PduError as error:
             raise InvalidInputError(f"cannot send to {address.number}: {error.reason}") from error
         now = self.clock()

@@ -1,4 +1,5 @@
-"""What agents do: see the queue, answer, start chats, read history, send, close, reassign.
+"""What agents do: see the queue, answer, start chats, read history, send, close, hand back,
+reassign.
 
 Nothing here sends an SMS by itself: the only path to the outbound queue is `send`, which an
 agent's Send calls.
@@ -7,7 +8,6 @@ agent's Send calls.
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
@@ -28,17 +28,16 @@ from gateway.service.errors import (
     TextTooLongError,
 )
 from gateway.service.optout import has_opt_out_hint
+from gateway.service.outbox import encode_text
 from gateway.service.phone import cannot_reply_reason, dial_address, reply_address
-from gateway.service.routing import Presence, Router
+from gateway.service.routing import Router
 from gateway.service.settings import ChatSettings
 from gateway.service.views import (
-    AgentPresence,
     AnswerView,
     CasePageView,
     CaseView,
     HistoryEntry,
     HistoryPage,
-    LineView,
     RequestPageView,
     RequestView,
     SendResult,
@@ -47,10 +46,8 @@ from gateway.service.views import (
 from gateway.service.wrapup import check_wrap_up
 from gateway.sms.counter import count_segments
 from gateway.sms.model import PduError
-from gateway.sms.pdu import encode_submit
 from gateway.store import errors as store_errors
 from gateway.store.domain import Case, CaseChange, Line, User
-from gateway.store.lease import NodeInfo
 from gateway.store.store import Store
 
 log = get_logger(__name__)
@@ -64,7 +61,6 @@ class ChatService:
         store: Store,
         publisher: Publisher,
         router: Router,
-        presence: Presence,
         address_provider: AddressProvider,
         settings: ChatSettings,
         clock: Callable[[], datetime],
@@ -74,10 +70,8 @@ class ChatService:
         self._cases = store.cases
         self._requests = store.requests
         self._accounts = store.accounts
-        self._stats = store.line_stats
         self._publisher = publisher
         self._router = router
-        self._presence = presence
         self._address = address_provider
         self._settings = settings
         self._clock = clock
@@ -86,7 +80,6 @@ class ChatService:
         # Called with the case id and who closed it after each close (transfers end, wrap-up
         # time starts).
         self.close_hooks: list[Callable[[int, int], Awaitable[None]]] = []
-        self.line_health: dict[int, dict[str, object]] = {}
 
     async def close(self) -> None:
         """Cancel address searches still running."""
@@ -416,14 +409,8 @@ class ChatService:
                 raise ConflictError("No line is set up to send on: ask an administrator.",
                                     code="no_line")
             line_id = lines[0].id
-        ref_bits = self._settings.concat_ref_bits
         try:
-            encoded = encode_submit(
-                text, to, ref=secrets.randbelow(1 << ref_bits), ref_bits=ref_bits,
-                status_report=self._settings.status_reports,
-                validity_minutes=self._settings.validity_minutes,
-                max_parts=self._settings.max_parts,
-            )
+            encoded = encode_text(self._settings, text, to)
         except PduError as error:
             raise InvalidInputError(
                 f"{to.number} cannot be written to: {error.reason}", code="invalid_address"
@@ -484,36 +471,3 @@ class ChatService:
                                                  self._clock())
         self._publish(change)
         return await self._case_view(change.case)
-
-    # -- lines and agents
-
-    def note_line_status(self, line_id: int, details: dict[str, object]) -> None:
-        self.line_health[line_id] = details
-
-    async def lines(self, principal: Principal) -> list[LineView]:
-        access.require_scope(principal, "lines:read")
-        depths = await self._stats.queue_depths()
-        last = await self._stats.last_inbound()
-        owners = await self._store.leases.owners()
-        return [
-            LineView(line, depths.get(line.id, 0), last.get(line.id),
-                     dict(self.line_health.get(line.id, {})), owners.get(line.id))
-            for line in await self._store.lines.list_all()
-        ]
-
-    async def cluster_nodes(self, principal: Principal, ttl_s: float) -> list[NodeInfo]:
-        """The gateway nodes sharing the database (docs/SCALING.md)."""
-        access.require_role(principal, "supervisor")
-        access.require_scope(principal, "supervise")
-        return await self._store.leases.nodes(ttl_s)
-
-    async def agents(self, principal: Principal) -> list[AgentPresence]:
-        access.require_role(principal, "supervisor")
-        access.require_scope(principal, "supervise")
-        counts = await self._cases.open_case_counts()
-        return [
-            AgentPresence(user.id, user.username, user.role, self._presence.is_online(user.id),
-                          counts.get(user.id, 0), user.last_seen)
-            for user in await self._accounts.list_users()
-            if not user.disabled or counts.get(user.id)
-        ]

@@ -11,6 +11,8 @@ from gateway.service import access
 from gateway.service.access import Principal
 from gateway.service.availability import AgentAvailability, PresenceView
 from gateway.service.errors import InvalidInputError
+from gateway.service.routing import Presence
+from gateway.service.views import AgentPresence
 from gateway.store.floor import FloorFigures
 from gateway.store.store import Store
 
@@ -39,11 +41,25 @@ def start_of_day(now: datetime) -> datetime:
 
 class FloorService:
     def __init__(
-        self, *, store: Store, availability: AgentAvailability, clock: Callable[[], datetime]
+        self, *, store: Store, availability: AgentAvailability, presence: Presence,
+        clock: Callable[[], datetime],
     ) -> None:
         self._store = store
         self._availability = availability
+        self._presence = presence
         self._clock = clock
+
+    async def agents(self, principal: Principal) -> list[AgentPresence]:
+        """Every active user (and a disabled one still holding cases): online or not, and how
+        many cases each holds."""
+        self._check(principal)
+        counts = await self._store.cases.open_case_counts()
+        return [
+            AgentPresence(user.id, user.username, user.role, self._presence.is_online(user.id),
+                          counts.get(user.id, 0), user.last_seen)
+            for user in await self._store.accounts.list_users()
+            if not user.disabled or counts.get(user.id)
+        ]
 
     @staticmethod
     def _check(principal: Principal) -> None:

@@ -4,15 +4,15 @@ its opt-out arrived on. Off by default."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from datetime import datetime
 
 from gateway.bus import Publisher
 from gateway.log import get_logger
+from gateway.service.outbox import encode_text
+from gateway.service.phone import cannot_reply_reason, reply_address
 from gateway.service.settings import ChatSettings
 from gateway.sms.model import PduError
-from gateway.sms.pdu import encode_submit
 from gateway.store.domain import Message
 from gateway.store.errors import StoreError
 from gateway.store.store import Store
@@ -40,16 +40,15 @@ class OptOutConfirmation:
         contact = await self._store.contacts.get(message.contact_id)
         if not contact.opted_out or contact.opted_out_at != now:
             return
-        bits = self._settings.concat_ref_bits
+        # Sent where a reply to this contact goes: the address the network gave, as it gave it.
+        to = reply_address(contact)
+        if cannot_reply_reason(to) is not None:
+            log.info("opt-out confirmation not sent: the sender is a name", message_id=message.id)
+            return
         try:
-            encoded = encode_submit(
-                self._text, message.phone, ref=secrets.randbelow(1 << bits), ref_bits=bits,
-                status_report=self._settings.status_reports,
-                validity_minutes=self._settings.validity_minutes,
-                max_parts=self._settings.max_parts,
-            )
+            encoded = encode_text(self._settings, self._text, to)
             result = await self._store.outbound.queue_outbound(
-                line_id=message.line_id, to=message.phone, text=self._text, encoded=encoded,
+                line_id=message.line_id, to=to, text=self._text, encoded=encoded,
                 client_id=f"optout-confirmation-{message.id}", case_id=message.case_id,
                 now=now,
             )

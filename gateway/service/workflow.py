@@ -24,6 +24,7 @@ from gateway.service.chat import ChatService
 from gateway.service.contacts import ContactService
 from gateway.service.event_log import EventLog
 from gateway.service.floor import FloorService
+from gateway.service.lines import LineService
 from gateway.service.notes import NoteService
 from gateway.service.optout_confirm import OptOutConfirmation
 from gateway.service.ratelimit import LoginLimits
@@ -83,10 +84,11 @@ class Workflow:
         )
         self.address_provider = address_provider or NoAddressProvider()
         self.chat = ChatService(
-            store=store, publisher=self.publisher, router=self.router, presence=self.presence,
+            store=store, publisher=self.publisher, router=self.router,
             address_provider=self.address_provider, settings=settings, clock=clock,
             wake_outbound=wake_outbound,
         )
+        self.lines = LineService(store=store)
         self._add_desk(store, settings, clock)
         if settings.opt_out_confirmation:
             self.router.confirm_opt_out = OptOutConfirmation(
@@ -155,7 +157,8 @@ class Workflow:
             store=store, chat=self.chat, publisher=self.publisher, clock=clock,
             offerable=self.availability.offerable, can_take=self.availability.can_take,
         )
-        self.floor = FloorService(store=store, availability=self.availability, clock=clock)
+        self.floor = FloorService(store=store, availability=self.availability,
+                                  presence=self.presence, clock=clock)
         self.retention = Retention(store=store, message_days=settings.retention_message_days,
                                    default_region=settings.default_region, clock=clock)
         self.chat.close_hooks.append(self.transfers.on_close)
@@ -163,7 +166,7 @@ class Workflow:
 
     def _on_bus_event(self, event: BusEvent) -> None:
         if event.type == "line.status" and isinstance(event.data.get("id"), int):
-            self.chat.note_line_status(event.data["id"], dict(event.data))
+            self.lines.note_line_status(event.data["id"], dict(event.data))
         self.visibility.observe(event)
         self.availability.observe(event.type, event.data)
 

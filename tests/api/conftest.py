@@ -102,7 +102,8 @@ class Env:
         return Agent(client, body["csrf_token"], body["user"]["id"], name)
 
     async def store_text(
-        self, text: str | None = "hello", sender: str = CUSTOMER, placeholder: str | None = None
+        self, text: str | None = "hello", sender: str = CUSTOMER, placeholder: str | None = None,
+        sender_ton: int | None = None,
     ) -> InboundResult:
         """A customer's text committed the way the pipeline does it, not yet published."""
         self._scts += 1
@@ -112,15 +113,17 @@ class Env:
             pdu=f"07911326040000F0{self._scts:08X}{abs(hash((text, sender))) % 10**12:012d}",
             sender=sender, scts=scts, encoding="gsm7" if text is not None else None, text=text,
             user_data=(text or "").encode(), placeholder_reason=placeholder,
+            sender_ton=sender_ton, sender_npi=None if sender_ton is None else 1,
         )
         return await self.store.inbound.record_inbound(self.line_id, [part], now=self.clock())
 
     async def text_in(
-        self, text: str | None = "hello", sender: str = CUSTOMER, placeholder: str | None = None
+        self, text: str | None = "hello", sender: str = CUSTOMER, placeholder: str | None = None,
+        sender_ton: int | None = None,
     ) -> int:
         """A customer's text committed and published the way the pipeline does it; returns
         once routing has filed it."""
-        result = await self.store_text(text, sender, placeholder)
+        result = await self.store_text(text, sender, placeholder, sender_ton)
         message_id = result.messages[0].id
         subscription = self.bus.subscribe()
         try:

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from gateway.store.models import MessageRow
+from gateway.sms import AddressType, Submit, decode_pdu
+from gateway.store.models import MessageRow, PartRow
 
 from .conftest import Env
 from .desk import answered_case, outbound_count
@@ -42,6 +43,29 @@ async def test_the_configured_confirmation_is_sent_once(env: Env) -> None:
     assert (await alice.get(f"/api/cases/{case['id']}"))[1]["case"]["opted_out"] is False
     await env.text_in("STOP")  # a new opt-out is confirmed again
     assert await outbound_count(env) == 2
+
+
+@pytest.mark.parametrize(
+    ("sender", "ton", "kind"),
+    [("5557654", 2, AddressType.NATIONAL), ("12345", 3, AddressType.NETWORK_SPECIFIC)],
+    ids=["seven-digit-national", "short-code"],
+)
+async def test_the_confirmation_goes_to_the_address_the_network_gave(
+    env: Env, sender: str, ton: int, kind: AddressType
+) -> None:
+    await env.text_in("STOP", sender=sender, sender_ton=ton)
+    async with env.store.db.read() as session:
+        pdus = list(await session.scalars(select(PartRow.pdu).join(
+            MessageRow, PartRow.message_id == MessageRow.id).where(MessageRow.direction == "out")))
+    assert len(pdus) == 1
+    submit = decode_pdu(pdus[0])
+    assert isinstance(submit, Submit)
+    assert (submit.destination.number, submit.destination.type) == (sender, kind)
+
+
+async def test_a_sender_name_that_opts_out_gets_no_confirmation(env: Env) -> None:
+    await env.text_in("STOP", sender="ACME", sender_ton=5)
+    assert await outbound_count(env) == 0
 
 
 async def test_stop_in_a_sentence_is_a_hint_not_an_opt_out(env: Env) -> None:
