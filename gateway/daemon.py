@@ -2,7 +2,8 @@
 and shutdown order. Policies live in their layers (failover and status in gateway.pipeline,
 reload diffing in gateway.config_reload, task restarts in gateway.tasks, systemd reporting in
 gateway.notify, the in-process simulator in gateway.sim.inprocess); gateway.process runs it as
-a process (signals, reload on SIGHUP, the demo accounts).
+a process (signals, reload on SIGHUP, the warning about demo accounts left with their
+published passwords).
 
 Start: store (migrated) -> parts left `sending` marked unknown -> simulated network (if any
 modem is simulated) -> lines -> pipeline -> service -> control socket -> HTTP server ->
@@ -39,6 +40,7 @@ from gateway.pipeline.modems import modem_settings
 from gateway.pipeline.smpp_lines import SmppLines
 from gateway.pipeline.status import StatusReport
 from gateway.service.admin_send import AdminSend
+from gateway.service.demo import ensure_demo_accounts
 from gateway.service.workflow import Workflow
 from gateway.sim.inprocess import InProcessSimulator, SimTransport
 from gateway.sim.smsc import SimSmsc
@@ -66,8 +68,10 @@ class Daemon:
         clock: Callable[[], datetime] = utc_now,
         notifier: SystemdNotifier | None = None,
         sim_transport: SimTransport = "pty",
+        demo_accounts: bool = False,
     ) -> None:
         self.config = config
+        self.demo_accounts = demo_accounts
         self.sim_transport: SimTransport = sim_transport
         self.clock = clock
         self.notifier = notifier or SystemdNotifier()
@@ -186,6 +190,8 @@ class Daemon:
         if self.duties is not None:
             self.duties.attach(self.workflow)
         await self.workflow.start()
+        if self.demo_accounts:  # before the HTTP server: a console can log in once it answers
+            await ensure_demo_accounts(self.workflow.accounts)
 
     async def _start_servers(self) -> None:
         """The control socket, the HTTP server over the running service, the simulator's API."""

@@ -15,7 +15,7 @@ from gateway.config import load_config
 from gateway.config_errors import ConfigError
 from gateway.daemon import Daemon
 from gateway.log import configure_logging
-from gateway.service.demo import DEMO_ACCOUNTS, ensure_demo_accounts, published_demo_accounts
+from gateway.service.demo import DEMO_ACCOUNTS, published_demo_accounts
 
 log = structlog.get_logger("gateway.daemon")
 
@@ -49,7 +49,7 @@ async def run_daemon(config_path: Path | None, *, demo: bool = False) -> int:
     """Run until SIGTERM or SIGINT; SIGHUP reloads config.yaml."""
     config = load_config(config_path)
     configure_logging(config.logging)
-    daemon = Daemon(config)
+    daemon = Daemon(config, demo_accounts=demo)
     stop = asyncio.Event()
     reload_wanted = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -73,9 +73,7 @@ async def run_daemon(config_path: Path | None, *, demo: bool = False) -> int:
     try:
         await daemon.start()
         assert daemon.workflow is not None
-        if demo:
-            await ensure_demo_accounts(daemon.workflow.accounts)
-        elif left := await published_demo_accounts(daemon.workflow.accounts):
+        if not demo and (left := await published_demo_accounts(daemon.workflow.accounts)):
             warn_demo_accounts(left)
         if sys.stdout.isatty() or demo:
             print_welcome(daemon, demo)

@@ -1,11 +1,10 @@
-// The console's state and wiring: session, the panel, case tabs, supervisor view (the live
-// event handlers are in live.js, mixed into App).
+// The console's state and wiring: session, the panel, supervisor view (the live event handlers
+// are in live.js and the case windows and tabs in tabs.js, both mixed into App).
 
 import { AdminScreens } from "./admin.js";
 import { Alerts, renderSound } from "./alerts.js";
 import { FloorView } from "./floor.js";
 import { Api, ApiError, NetworkError } from "./api.js";
-import { CaseWindow } from "./casewin.js";
 import { replaceChildren } from "./dom.js";
 import { EventStream } from "./events.js";
 import { alertNow, announce, clearBanner, flash, setBanner } from "./feedback.js";
@@ -19,6 +18,7 @@ import { PresenceControl } from "./presence.js";
 import { MAX_WINDOW, RequestQueue } from "./queue.js";
 import { SearchPanel } from "./search.js";
 import { SupervisorView } from "./supervisor.js";
+import { caseTabs } from "./tabs.js";
 import { refreshTimes } from "./time.js";
 import { TransferOffers } from "./transfer.js";
 
@@ -225,14 +225,6 @@ class App {
     this.saveTabOrder();
   }
 
-  savedTabOrder() {
-    return loadIds("tabs", this.user?.username);
-  }
-
-  saveTabOrder() {
-    if (this.user) saveIds("tabs", this.user.username, this.order);
-  }
-
   /** A refused Send for a case with no window here (closed, or reassigned) is reported once. */
   onOutboxChange(caseId) {
     const win = this.windows.get(caseId);
@@ -384,88 +376,6 @@ class App {
     if (!this.requestList.focusFirst()) $("requests-heading").focus();
   }
 
-  // ------------------------------------------------------------ case windows and tabs
-
-  ensureWindow(caseData) {
-    let win = this.windows.get(caseData.id);
-    if (win) {
-      win.setCase(caseData);
-      return win;
-    }
-    win = new CaseWindow(this, caseData);
-    this.windows.set(caseData.id, win);
-    this.order.push(caseData.id);
-    this.saveTabOrder();
-    $("tabs").appendChild(win.tab);
-    $("tabpanels").appendChild(win.panel);
-    this.renderTabs();
-    return win;
-  }
-
-  async openCase(caseId, { focus = true, caseData = null, notify = false } = {}) {
-    let win = this.windows.get(caseId);
-    if (!win) {
-      // One opening per case: a live event for a case being opened waits for it.
-      let opening = this.opening.get(caseId);
-      if (!opening) {
-        opening = this._createWindow(caseId, caseData, notify)
-          .finally(() => this.opening.delete(caseId));
-        this.opening.set(caseId, opening);
-      }
-      win = await opening;
-    }
-    if (focus) this.activate(caseId);
-    return win;
-  }
-
-  async _createWindow(caseId, caseData, notify) {
-    const detail = caseData || (await this.api.caseDetail(caseId)).case;
-    const history = await this.api.messages(caseId);
-    const win = this.windows.get(caseId) || this.ensureWindow(detail);
-    win.setHistory(history);
-    win.render();
-    if (notify) win.setUnread(1);
-    if (this.active === null) this.activate(caseId);
-    return win;
-  }
-
-  removeWindow(caseId) {
-    const win = this.windows.get(caseId);
-    if (!win) return;
-    const index = this.order.indexOf(caseId);
-    this.windows.delete(caseId);
-    this.order = this.order.filter((id) => id !== caseId);
-    this.saveTabOrder();
-    win.tab.remove();
-    win.panel.remove();
-    if (this.active === caseId) {
-      this.active = null;
-      const next = this.order[Math.min(index, this.order.length - 1)];
-      if (next !== undefined) this.activate(next);
-      else if (this.supervisor) this.activate("supervisor");
-    }
-    this.renderTabs();
-  }
-
-  activate(id) {
-    this.active = id;
-    for (const [winId, win] of this.windows) win.setActive(winId === id);
-    this.windows.get(id)?.tab.scrollIntoView({ block: "nearest", inline: "nearest" });
-    this.supervisor?.setActive(id === "supervisor");
-    this.renderTabs();
-  }
-
-  renderTabs() {
-    const any = this.windows.size > 0 || this.supervisor;
-    $("no-cases").hidden = this.windows.size > 0 || (this.supervisor && this.active === "supervisor");
-    $("tabs").hidden = !any;
-    if (this.active === null && this.supervisor && this.windows.size === 0) this.activate("supervisor");
-  }
-
-  tabIds() {
-    return [...(this.supervisor ? ["supervisor"] : []), ...this.order];
-  }
-
   // ------------------------------------------------------------ feedback
 
   announce(text) { announce(text); }
@@ -489,7 +399,7 @@ class App {
 
 }
 
-Object.assign(App.prototype, liveEvents);
+Object.assign(App.prototype, liveEvents, caseTabs);
 
 const app = new App();
 window.smsConsole = app; // for the browser tests and for debugging from the devtools
