@@ -1,12 +1,14 @@
 """Inbound: decodes what a modem hands over and commits it before the modem may delete it.
 
-The supervisor calls `sink` / `report_sink` and deletes or acknowledges only after they return;
-so these raise (StoreUnavailableError) rather than drop anything when the database cannot be
-written. A batch that fails for any other reason is stored message by message, so one poison
-message cannot hold back the others; a message that still fails after
-`quarantine_after_attempts` tries is committed to the quarantine with its raw PDU and the
-reason, and only then may the modem delete it. Partial multipart messages are released by
-`run_release_loop` after the reassembly timeout, with a visible marker for the missing parts.
+The supervisor calls `sink` / `report_sink` and deletes or acknowledges only after they return
+(an SMPP line calls `smpp_sink` and answers deliver_sm only then); so these raise
+(StoreUnavailableError) rather than drop anything when the database cannot be written. A batch
+that fails for any other reason is stored message by message, so one poison message cannot hold
+back the others; a message that still fails after `quarantine_after_attempts` tries is committed
+to the quarantine with its raw PDU (an SMPP delivery's deliver_sm body) and the reason, and only
+then may the modem delete it (or the SMSC have its acknowledgement). Partial multipart messages
+are released by `run_release_loop` after the reassembly timeout, with a visible marker for the
+missing parts.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 import structlog
 
@@ -36,7 +39,8 @@ _REPORT_STATUS: dict[str, PartStatus] = {"delivered": "delivered", "failed": "fa
 DEFAULT_QUARANTINE_AFTER_ATTEMPTS = 5
 # Failure counts kept at most for this many messages (a spray of distinct poison messages).
 _MAX_TRACKED_FAILURES = 10_000
-StoreItems = Callable[[str, int, Sequence[InboundItem]], Awaitable[None]]
+Item = TypeVar("Item", InboundItem, SmppInbound)
+StoreItems = Callable[[str, int, Sequence[Item]], Awaitable[None]]
 _RECEIPT_STATUS: dict[str, PartStatus] = {**_REPORT_STATUS, "expired": "expired"}
 # How long after storing an SMPP part the same PDU is taken for the SMSC's redelivery.
 SMPP_REDELIVERY_WINDOW_S = 600.0
@@ -62,6 +66,11 @@ def decode_inbound(pdu: str) -> InboundPart | StatusReport | Submit:
         concat=decoded.concat,
         placeholder_reason=decoded.undisplayable_reason,
     )
+
+
+def _raw(item: InboundItem | SmppInbound) -> str:
+    """What the quarantine keeps of an item: a modem's PDU, an SMPP delivery's body."""
+    return item.raw if isinstance(item, SmppInbound) else item.pdu
 
 
 class MessageRefusedError(Exception):
@@ -101,12 +110,13 @@ class InboundHandler:
         await self._guarded(line_name, items, self._store_reports)
 
     async def _guarded(
-        self, line_name: str, items: Sequence[InboundItem], store: StoreItems
+        self, line_name: str, items: Sequence[Item], store: StoreItems[Item]
     ) -> None:
         """`store` the batch; if that fails (not for want of a database), each item alone, so
         the good ones are committed and a poison one is counted, and quarantined once it has
         failed `quarantine_after_attempts` times. Raises while an item is neither stored nor
-        quarantined, so the modem keeps it and the sink is called again."""
+        quarantined, so the modem keeps it (the SMSC delivers it again) and the sink is called
+        again."""
         line_id = self._line_ids[line_name]
         try:
             await store(line_name, line_id, items)
@@ -136,10 +146,11 @@ class InboundHandler:
             raise unresolved
 
     async def _count_failure(
-        self, line_name: str, line_id: int, item: InboundItem, error: Exception
+        self, line_name: str, line_id: int, item: InboundItem | SmppInbound, error: Exception
     ) -> None:
         """Raise `error` again until the item has failed often enough; then quarantine it."""
-        key = (line_id, pdu_hash(item.pdu))
+        raw = _raw(item)
+        key = (line_id, pdu_hash(raw))
         attempts = self._failures.pop(key, 0) + 1
         if attempts < self._quarantine_after:
             if len(self._failures) >= _MAX_TRACKED_FAILURES:
@@ -153,9 +164,11 @@ class InboundHandler:
                 f"the store refused a message ({type(error).__name__}), attempt {attempts} of"
                 f" {self._quarantine_after} before quarantine"
             ) from error
+        # An SMPP delivery is kept as its deliver_sm body, which `pdu decode` does not read.
+        kind = "SMPP deliver_sm body; " if isinstance(item, SmppInbound) else ""
         try:
             entry = await self._store.quarantine.add(
-                line_id, item.pdu, f"{type(error).__name__}: {error}", attempts=attempts,
+                line_id, raw, f"{kind}{type(error).__name__}: {error}", attempts=attempts,
                 now=self._clock(),
             )
         except BaseException:
@@ -167,10 +180,10 @@ class InboundHandler:
             error=type(error).__name__,
         )
 
-    def _forget(self, line_id: int, items: Sequence[InboundItem]) -> None:
+    def _forget(self, line_id: int, items: Sequence[InboundItem | SmppInbound]) -> None:
         if self._failures:
             for item in items:
-                self._failures.pop((line_id, pdu_hash(item.pdu)), None)
+                self._failures.pop((line_id, pdu_hash(_raw(item))), None)
 
     async def _store_messages(
         self, line_name: str, line_id: int, items: Sequence[InboundItem]
@@ -202,14 +215,20 @@ class InboundHandler:
             await self._apply_report(line_name, line_id, report)
 
     async def smpp_sink(self, line_name: str, items: Sequence[SmppInbound], /) -> None:
-        """deliver_sm / data_sm of an SMPP line, committed before they are acknowledged."""
-        line_id = self._line_ids[line_name]
+        """deliver_sm / data_sm of an SMPP line, committed before they are acknowledged; a
+        delivery the store refuses is quarantined like a modem's (see _guarded)."""
+        await self._guarded(line_name, items, self._store_deliveries)
+
+    async def _store_deliveries(
+        self, line_name: str, line_id: int, items: Sequence[SmppInbound]
+    ) -> None:
         now = self._clock()
         parts = [InboundPart(
             pdu=item.raw, sender=item.sender, scts=item.received_at or now,
             encoding=item.encoding, text=item.text,
             user_data=item.user_data, concat=item.concat,
             placeholder_reason=item.placeholder_reason,
+            sender_ton=item.sender_ton, sender_npi=item.sender_npi,
         ) for item in items]
         result = await self._store.inbound.record_inbound(
             line_id, parts, now=now, redelivery_window_s=self._redelivery_window_s

@@ -17,7 +17,7 @@ from gateway.smpp.messages import (
     source_params,
     submit_of,
 )
-from gateway.sms import Address, PduError, Submit, decode_pdu, gsm7, udh
+from gateway.sms import Address, AddressType, PduError, Submit, decode_pdu, gsm7, udh
 from gateway.sms import address as sms_address
 
 MoConcat = Literal["udh", "sar", "payload"]
@@ -59,7 +59,13 @@ def receipt_params(
 
 def submit_from_pdu(pdu: Pdu) -> Submit:
     """The SMS-SUBMIT a handset receives for an ESME's submit_sm; PduError if it cannot be."""
-    destination = address_text(pdu, "destination_addr", "dest_addr_ton")
+    # The handset is found by its number; the SMS-SUBMIT keeps the type of number and numbering
+    # plan the ESME gave, so a test sees whether a reply went out as the sender's address was.
+    number = address_text(pdu, "destination_addr", "dest_addr_ton")
+    ton, npi = pdu.get("dest_addr_ton"), pdu.get("dest_addr_npi")
+    destination: str | Address = number
+    if isinstance(ton, int) and isinstance(npi, int):
+        destination = Address(number, AddressType.from_ton(ton), npi)
     payload = pdu.get(codec.MESSAGE_PAYLOAD)
     body: bytes = payload if payload else (pdu.get("short_message") or b"")
     coding = int(pdu.get("data_coding", 0) or 0)

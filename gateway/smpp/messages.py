@@ -17,11 +17,10 @@ from typing import Any, Literal
 
 from gateway.smpp import codec
 from gateway.smpp.codec import Pdu
-from gateway.sms import Concat, PduError, Submit, decode_pdu, gsm7, udh
+from gateway.sms import Address, Concat, PduError, Submit, decode_pdu, gsm7, udh
 from gateway.sms import dcs as gsm_dcs
 
 TON_INTERNATIONAL = 1
-NPI_ISDN = 1
 DefaultAlphabet = Literal["gsm7", "latin1", "ascii"]
 LongMessages = Literal["udh", "sar"]
 
@@ -60,6 +59,8 @@ class SmppInbound:
     concat: Concat | None
     placeholder_reason: str | None
     received_at: datetime | None = None  # SMPP carries no timestamp: when the ESME got it
+    sender_ton: int | None = None  # source_addr_ton and _npi, as the SMSC gave them
+    sender_npi: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,19 +175,22 @@ def inbound_of(pdu: Pdu, frame_body: bytes, default: DefaultAlphabet = "gsm7",
         recipient=address_text(pdu, "destination_addr", "dest_addr_ton"),
         encoding=encoding, text=text, user_data=user_data, concat=concat,
         placeholder_reason=placeholder, received_at=received_at,
+        sender_ton=_int_or_none(pdu.get("source_addr_ton")),
+        sender_npi=_int_or_none(pdu.get("source_addr_npi")),
     )
 
 
-def destination_params(number: str) -> dict[str, Any]:
-    digits = number.strip()
-    if digits.startswith("+") and digits[1:].isdigit():
-        return {"destination_addr": digits[1:].encode(), "dest_addr_ton": TON_INTERNATIONAL,
-                "dest_addr_npi": NPI_ISDN}
-    if digits.isdigit():
-        return {"destination_addr": digits.encode(), "dest_addr_ton": 0,
-                "dest_addr_npi": NPI_ISDN}
-    return {"destination_addr": digits.encode("latin-1", "replace"), "dest_addr_ton": 5,
-            "dest_addr_npi": 0}
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) else None
+
+
+def destination_params(destination: Address) -> dict[str, Any]:
+    """destination_addr with the type of number and numbering plan the stored part was written
+    for: a reply goes to a national number or a short code exactly as the network gave it."""
+    number = destination.number
+    value = number[1:] if number.startswith("+") else number
+    return {"destination_addr": value.encode("latin-1", "replace"),
+            "dest_addr_ton": destination.type.ton, "dest_addr_npi": destination.npi}
 
 
 def source_params(number: str, ton: int, npi: int) -> dict[str, Any]:
@@ -201,7 +205,7 @@ def submit_of(submit: Submit) -> dict[str, Any]:
     header = udh.build(submit.udh) if (submit.udhi or submit.udh) else b""
     encoding = submit.dcs.encoding
     return {
-        **destination_params(submit.destination.number),
+        **destination_params(submit.destination),
         "esm_class": codec.ESM_UDHI if header else 0,
         "protocol_id": submit.pid,
         "data_coding": DATA_CODING[encoding],

@@ -161,7 +161,7 @@ async def test_every_byte_value_and_malformed_ucs2_is_stored_and_the_line_goes_o
     assert "".join(chr(n) for n in range(1, 64)) in "".join(by_text)
 
 
-async def _reject_pdus_containing(store: Store, marker: str) -> None:
+async def reject_pdus_containing(store: Store, marker: str) -> None:
     """A database that refuses one message (as a check constraint or a failing disk page
     would), installed as a real trigger: the daemon must quarantine it and go on."""
     async with store.db.engine.begin() as connection:
@@ -210,7 +210,7 @@ async def test_a_message_the_store_refuses_is_quarantined_and_later_texts_get_th
     modem = daemon.sim.modems["demo"]
     poison = deliver(DCS_UCS2, "refuse me".encode("utf-16-be"), second=1)
     marker = poison[-12:]
-    await _reject_pdus_containing(store, marker)
+    await reject_pdus_containing(store, marker)
     good = deliver(DCS_UCS2, "a good one".encode("utf-16-be"), second=2)
     assert modem.deliver_sms(poison, None)
     assert modem.deliver_sms(good, None)

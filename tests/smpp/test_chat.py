@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pytest
 from sqlalchemy import select
 
 from gateway.config import parse_config
 from gateway.daemon import Daemon
+from gateway.sms import AddressType
 from gateway.store.models import LineRow, MessageRow
 from tests.e2e.conftest import free_port
 from tests.pipeline.conftest import LINE_NUMBER, daemon_config, eventually
@@ -120,3 +122,43 @@ async def test_demo_short_code_on_a_simulated_smsc_beside_a_simulated_modem(
 
 async def _value(value: T) -> T:
     return value
+
+
+@pytest.mark.parametrize(
+    ("sender", "kind"),
+    [("5557654321", AddressType.NATIONAL), ("4444", AddressType.UNKNOWN),
+     ("+15557770002", AddressType.INTERNATIONAL)],
+    ids=["national", "short-code", "international"],
+)
+async def test_a_reply_goes_to_the_senders_address_as_the_smsc_gave_it(
+    env: SmppEnv, sender: str, kind: AddressType
+) -> None:
+    await env.text(sender, "Hello from an odd number")
+    [request] = await eventually(lambda: _requests(env), lambda r: len(r) == 1)
+    answered = await env.agent.call("POST", f"/api/requests/{request['id']}/answer",
+                                    {"action": "new"})
+    await env.agent.call("POST", f"/api/cases/{answered['case']['id']}/messages",
+                         {"text": "We have your text"})
+    inbox = await eventually(lambda: env.inbox(sender), lambda i: len(i) == 1)
+    assert inbox[0]["text"] == "We have your text"
+    assert env.sim.smpp is not None
+    # submit_sm carried the type of number the deliver_sm's source_addr_ton gave.
+    assert [(s.destination.number, s.destination.type)
+            for s in env.sim.smpp.submitted.values()] == [(sender, kind)]
+
+
+async def test_a_sender_name_on_the_short_code_rings_but_cannot_be_replied_to(
+    env: SmppEnv,
+) -> None:
+    await env.text("ACME", "Your parcel is on its way")
+    [request] = await eventually(lambda: _requests(env), lambda r: len(r) == 1)
+    answered = await env.agent.call("POST", f"/api/requests/{request['id']}/answer",
+                                    {"action": "new"})
+    async with env.agent.http.post(
+        f"{env.agent.url}/api/cases/{answered['case']['id']}/messages",
+        json={"text": "hello"}, headers={"X-CSRF-Token": env.agent.csrf, "Origin": env.agent.url},
+    ) as response:
+        assert response.status == 409
+        assert (await response.json())["error"]["code"] == "cannot_reply"
+    assert env.sim.smpp is not None
+    assert env.sim.smpp.submitted == {}

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from gateway.store.models import MessageRow, PartRow
 from tests.pipeline.conftest import eventually
+from tests.pipeline.test_poison import reject_pdus_containing
 from tests.smpp.conftest import SmppEnv
 
 CUSTOMER = "+15557770002"
@@ -131,3 +132,26 @@ async def test_an_smsc_that_stops_answering_is_left_and_bound_again(env: SmppEnv
     await env.wait_ready(timeout_s=30)
     texts = await eventually(lambda: _inbound_texts(env), lambda t: len(t) == 1)
     assert texts == ["sent while the SMSC was silent"]
+
+
+async def test_a_delivery_the_store_refuses_is_quarantined_and_the_line_goes_on(
+    env: SmppEnv,
+) -> None:
+    store = env.daemon.store
+    assert store is not None
+    # GSM 7-bit text travels one septet per octet: these are the octets of "refuse me".
+    await reject_pdus_containing(store, "refuse me".encode().hex().upper())
+    await env.text(CUSTOMER, "refuse me")
+    await env.text(CUSTOMER, "a good one")
+    await eventually(lambda: _inbound_texts(env), lambda t: t == ["a good one"])
+    quarantined = await eventually(store.quarantine.recent, lambda rows: len(rows) == 1,
+                                   timeout_s=30)
+    assert quarantined[0].pdu.endswith("refuse me".encode().hex().upper())
+    assert quarantined[0].reason.startswith("SMPP deliver_sm body")
+    assert quarantined[0].line_id == env.daemon.line_ids["shortcode"]
+    # Acknowledged once quarantined: the SMSC stops delivering it, and the line goes on.
+    await eventually(env.smsc, lambda s: s["waiting_for_ack"] == 0, timeout_s=30)
+    await env.text(CUSTOMER, "after the poison")
+    await eventually(lambda: _inbound_texts(env),
+                     lambda t: t == ["a good one", "after the poison"])
+    assert await store.quarantine.count() == 1
