@@ -140,13 +140,13 @@ async def test_a_delivery_the_store_refuses_is_quarantined_and_the_line_goes_on(
     store = env.daemon.store
     assert store is not None
     # GSM 7-bit text travels one septet per octet: these are the octets of "refuse me".
-    await reject_pdus_containing(store, "refuse me".encode().hex().upper())
+    await reject_pdus_containing(store, b"refuse me".hex().upper())
     await env.text(CUSTOMER, "refuse me")
     await env.text(CUSTOMER, "a good one")
     await eventually(lambda: _inbound_texts(env), lambda t: t == ["a good one"])
     quarantined = await eventually(store.quarantine.recent, lambda rows: len(rows) == 1,
                                    timeout_s=30)
-    assert quarantined[0].pdu.endswith("refuse me".encode().hex().upper())
+    assert quarantined[0].pdu.endswith(b"refuse me".hex().upper())
     assert quarantined[0].reason.startswith("SMPP deliver_sm body")
     assert quarantined[0].line_id == env.daemon.line_ids["shortcode"]
     # Acknowledged once quarantined: the SMSC stops delivering it, and the line goes on.
