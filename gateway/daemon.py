@@ -189,6 +189,8 @@ class Daemon:
         )
         if self.duties is not None:
             self.duties.attach(self.workflow)
+        if self.cluster is not None:
+            self.cluster.attach_presence(self.workflow.presence)
         await self.workflow.start()
         if self.demo_accounts:  # before the HTTP server: a console can log in once it answers
             await ensure_demo_accounts(self.workflow.accounts)

@@ -1,4 +1,5 @@
-"""This daemon as a node of a cluster: heartbeat, line leases, duties, and the event feed.
+"""This daemon as a node of a cluster: heartbeat, line leases, duties, the event feed, and
+which agents have a console open on which node (so presence is the cluster's, not the node's).
 
 Every `heartbeat_interval_s` one transaction renews the node's heartbeat and its leases, takes
 the lines whose modems are here and whose lease is free, and shows down the lines whose holder
@@ -25,6 +26,7 @@ import structlog
 from gateway.bus import BusEvent, Publisher
 from gateway.cluster.feed import ClusterBus, EventFeed
 from gateway.config import Config, NodeConfig
+from gateway.service.presence import Presence
 from gateway.store import Store, StoreError
 from gateway.store.claims import LineOwner
 from gateway.store.lease import LeaseRepository, NodeNameTakenError
@@ -69,6 +71,7 @@ class ClusterMember:
         self._beat_now = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._unlisten: Callable[[], None] | None = None
+        self._presence: Presence | None = None
         self.beats = 0
 
     @property
@@ -118,6 +121,12 @@ class ClusterMember:
         except StoreError as error:
             log.warning("cluster.release_failed", error=str(error))
         await self.feed.stop()
+
+    def attach_presence(self, presence: Presence) -> None:
+        """Tell the other nodes at each heartbeat (and at once when it changes) which agents
+        have a console open here, and hand presence the ones open on the other nodes."""
+        self._presence = presence
+        presence.on_change = self._beat_now.set
 
     # -- lines
 
@@ -179,10 +188,14 @@ class ClusterMember:
         loop = asyncio.get_running_loop()
         sent_at = loop.time()
         settings = self.settings
+        presence = self._presence
         result = await self._leases.heartbeat(
             self.owner, http_url=self.http_url, line_ids=list(self._wanted),
             duties=True, ttl_s=settings.lease_ttl_s,
+            consoles=presence.local_consoles() if presence is not None else None,
         )
+        if presence is not None:
+            presence.set_elsewhere(result.consoles_elsewhere)
         until = sent_at + settings.lease_ttl_s - LEASE_SAFETY_S
         now = loop.time()
         if now - sent_at > settings.lease_ttl_s / 2:

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from gateway.bus import Publisher
 from gateway.service.errors import ConflictError, InvalidInputError
-from gateway.service.routing import Presence
+from gateway.service.presence import Presence
 from gateway.store.store import Store
 
 Status = Literal["available", "away", "wrap_up"]

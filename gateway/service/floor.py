@@ -11,7 +11,7 @@ from gateway.service import access
 from gateway.service.access import Principal
 from gateway.service.availability import AgentAvailability, PresenceView
 from gateway.service.errors import InvalidInputError
-from gateway.service.routing import Presence
+from gateway.service.presence import Presence
 from gateway.service.views import AgentPresence
 from gateway.store.floor import FloorFigures
 from gateway.store.store import Store

@@ -12,13 +12,14 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
 from gateway.bus import BusEvent, EventBus, Publisher
 from gateway.log import get_logger
 from gateway.service.optout import is_opt_out
+from gateway.service.presence import Presence
 from gateway.service.settings import ChatSettings
 from gateway.store.domain import Event, Message, RouteOutcome
 from gateway.store.errors import StoreError, StoreUnavailableError
@@ -34,67 +35,6 @@ STORE_RETRY_S = 1.0
 class Offer:
     agent_id: int
     offered_at: datetime
-
-
-class Presence:
-    """Which users are connected (a websocket open), since when each is away, and the
-    round-robin rotation over agents."""
-
-    def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
-        self._clock = clock or (lambda: datetime.now(UTC))
-        self._started = self._clock()
-        self._left: dict[int, datetime] = {}  # when each user's last console closed
-        self._connections: dict[int, int] = {}
-        self._rotation: list[int] = []  # online users, in the order they came online
-        self._last: int | None = None  # the user offered to last
-        # Who may be offered work (presence and capacity); everyone online by default.
-        self.eligible: Callable[[int], bool] = lambda _user_id: True
-
-    def connected(self, user_id: int) -> None:
-        self._connections[user_id] = self._connections.get(user_id, 0) + 1
-        if user_id not in self._rotation:
-            self._rotation.append(user_id)
-
-    def disconnected(self, user_id: int) -> None:
-        left = self._connections.get(user_id, 0) - 1
-        if left > 0:
-            self._connections[user_id] = left
-            return
-        self._connections.pop(user_id, None)
-        self._left[user_id] = self._clock()
-        if user_id in self._rotation:
-            self._rotation.remove(user_id)
-
-    def away_s(self, user_id: int) -> float | None:
-        """Seconds since the user last had a console open (since the start when never);
-        None while one is open."""
-        if user_id in self._connections:
-            return None
-        since = self._left.get(user_id, self._started)
-        return (self._clock() - since).total_seconds()
-
-    def is_online(self, user_id: int) -> bool:
-        return user_id in self._connections
-
-    @property
-    def online(self) -> frozenset[int]:
-        return frozenset(self._connections)
-
-    def next_agent(self, exclude: int | None = None) -> int | None:
-        """The online user after the one offered to last, skipping `exclude` unless nobody
-        else is online."""
-        if not self._rotation:
-            return None
-        start = 0
-        if self._last in self._rotation:
-            start = self._rotation.index(self._last) + 1
-        turn = [user for user in self._rotation[start:] + self._rotation[:start]
-                if self.eligible(user)]
-        if not turn:
-            return None
-        chosen = next((user for user in turn if user != exclude), turn[0])
-        self._last = chosen
-        return chosen
 
 
 class Router:

@@ -27,9 +27,10 @@ from gateway.service.floor import FloorService
 from gateway.service.lines import LineService
 from gateway.service.notes import NoteService
 from gateway.service.optout_confirm import OptOutConfirmation
+from gateway.service.presence import Presence
 from gateway.service.ratelimit import LoginLimits
 from gateway.service.retention import Retention
-from gateway.service.routing import Presence, Router
+from gateway.service.routing import Router
 from gateway.service.search import SearchService
 from gateway.service.secrets import Passwords
 from gateway.service.settings import ChatSettings

@@ -10,12 +10,12 @@ renewal is therefore never later than the database.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, Connection, Integer, bindparam, text
+from sqlalchemy import ARRAY, JSON, Connection, Integer, bindparam, text
 
 from gateway.store import convert
 from gateway.store.claims import LineOwner
@@ -51,6 +51,7 @@ class Heartbeat:
     duties: bool
     acquired: frozenset[int]
     events: tuple[Event, ...]
+    consoles_elsewhere: frozenset[int] = frozenset()  # users with a console on another node
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +81,15 @@ _STOPPED = text(f"""
 """)
 _LAST_SEEN = text("SELECT last_seen FROM cluster_nodes WHERE name = :name")
 _BEAT = text("""
-    UPDATE cluster_nodes SET last_seen = clock_timestamp(), http_url = :http_url
+    UPDATE cluster_nodes
+    SET last_seen = clock_timestamp(), http_url = :http_url, consoles = :consoles
     WHERE name = :name AND instance = :instance RETURNING name
+""").bindparams(bindparam("consoles", type_=JSON))
+# The consoles open on the other live nodes (a node that stopped or stopped beating has none).
+_CONSOLES_ELSEWHERE = text(f"""
+    SELECT consoles FROM cluster_nodes
+    WHERE name <> :name AND instance <> '{STOPPED}' AND consoles IS NOT NULL
+      AND last_seen > clock_timestamp() - {_INTERVAL}
 """)
 # Who held the lines before this heartbeat: a line taken from someone else (or no one) needs a
 # look at the parts the previous holder left `sending`. No lock: the upsert below succeeds only
@@ -192,18 +200,21 @@ class LeaseRepository:
         line_ids: Sequence[int],
         duties: bool,
         ttl_s: float,
+        consoles: Mapping[int, int] | None = None,
         now: datetime | None = None,
     ) -> Heartbeat:
         """Renew this node's heartbeat and leases, take the wanted lines that are free, let go
-        of the others, and show down the lines whose holder lapsed, in one transaction."""
+        of the others, and show down the lines whose holder lapsed, in one transaction; record
+        the consoles open here (user id -> count) and read those open on the other nodes."""
         at = now or utc_now()
         ids = sorted(set(line_ids))
         base = {"node": owner.node, "instance": owner.instance, "ttl": ttl_s}
 
         def write(connection: Connection) -> Heartbeat:
-            beat = connection.execute(
-                _BEAT, {"name": owner.node, "instance": owner.instance, "http_url": http_url}
-            ).first()
+            beat = connection.execute(_BEAT, {
+                "name": owner.node, "instance": owner.instance, "http_url": http_url,
+                "consoles": {str(user): n for user, n in (consoles or {}).items() if n > 0},
+            }).first()
             if beat is None:
                 last_seen = connection.execute(_LAST_SEEN, {"name": owner.node}).scalar()
                 raise NodeNameTakenError(owner.node, last_seen or at)
@@ -230,8 +241,15 @@ class LeaseRepository:
                  | {"node": row.lease_node})
                 for row in lapsed
             ], at))
+            elsewhere = frozenset(
+                int(user)
+                for row in connection.execute(
+                    _CONSOLES_ELSEWHERE, {"name": owner.node, "ttl": ttl_s})
+                for user, count in (row.consoles or {}).items()
+                if str(user).isdigit() and isinstance(count, int) and count > 0
+            )
             return Heartbeat(lines=held, duties=has_duties, acquired=acquired,
-                             events=tuple(logged))
+                             events=tuple(logged), consoles_elsewhere=elsewhere)
 
         return await self._db.run_write(write)
 

@@ -383,6 +383,9 @@ class ClusterNodeRow(Base):
     http_url: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime]
     last_seen: Mapped[datetime]
+    # User id (as text) -> consoles open on this node, written at each heartbeat: the other
+    # nodes take an agent as online while a live node says so.
+    consoles: Mapped[dict[str, int] | None] = mapped_column(JSON)
 
 
 class LeaseRow(Base):

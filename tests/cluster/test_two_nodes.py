@@ -120,3 +120,65 @@ async def test_agent_on_b_answers_a_text_from_a_and_the_reply_leaves_through_a(
                 await agent.close()
             await b.stop()
             await a.stop()
+
+
+async def test_an_agent_working_on_one_node_is_online_for_the_other(tmp_path: Path) -> None:
+    # A text arriving on A's line for a case held by an agent whose console is open on B must
+    # not ring everyone as if that agent were away; once the console closes, it must.
+    routing = {"overdue_after_s": 3600, "offline_after_s": 1.0}
+    async with pg_database() as url:
+        a = Node("site-a", tmp_path / "a", url, modems=[sim_modem("east", EAST)], demo=True,
+                 extra={"routing": routing})
+        b = Node("site-b", tmp_path / "b", url, modems=[sim_modem("west", WEST)],
+                 extra={"routing": routing})
+        agents: list[Agent] = []
+        try:
+            await a.start()
+            await b.start()
+            agent_b = await Agent(b, "agent", "agent-demo").login()
+            supervisor_a = await Agent(a, "supervisor", "supervisor-demo").login()
+            agents += [agent_b, supervisor_a]
+            ws = await agent_b.events()
+            await _next_event(ws, "ready")
+
+            async def agent_online_on_a() -> bool:
+                listed = (await supervisor_a.get("/api/agents"))["agents"]
+                return any(x["username"] == "agent" and x["online"] for x in listed)
+
+            assert await wait_for(agent_online_on_a)
+            await handset_send(a, CUSTOMER, EAST, "my heating is broken")
+            created = await _next_event(ws, "request.created")
+            status, body = await agent_b.post(
+                f"/api/requests/{created['data']['request_id']}/answer", {})
+            assert status == 200, body
+            case_id = body["case"]["id"]
+
+            async def texts_in_case(count: int) -> bool:
+                page = await agent_b.get(f"/api/cases/{case_id}/messages")
+                return len([m for m in page["messages"] if m["direction"] == "in"]) == count
+
+            await asyncio.sleep(2.0)  # longer than offline_after_s since A started
+            await handset_send(a, CUSTOMER, EAST, "still no heat")
+            assert await wait_for(lambda: texts_in_case(2))
+            assert (await supervisor_a.get("/api/requests"))["requests"] == []
+
+            await ws.close()
+
+            async def agent_offline_on_a() -> bool:
+                return not await agent_online_on_a()
+
+            assert await wait_for(agent_offline_on_a)
+            await asyncio.sleep(2.0)  # longer than offline_after_s since the console closed
+            await handset_send(a, CUSTOMER, EAST, "hello? anyone?")
+
+            async def rang() -> list[dict[str, Any]]:
+                requests: list[dict[str, Any]] = (
+                    await supervisor_a.get("/api/requests"))["requests"]
+                return requests
+
+            [request] = await wait_for(rang)
+            assert request["case_id"] == case_id
+        finally:
+            for agent in agents:
+                await agent.close()
+            await asyncio.gather(a.stop(), b.stop())
