@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from gateway.backoff import Backoff
 from gateway.service.errors import RateLimitedError
 
 # Keys kept at most (a spray of random usernames or addresses): idle ones are forgotten first.
@@ -53,18 +54,12 @@ class _Counter:
 Key = tuple[str, str | None, str | None]
 
 
-def backoff_s(failures: int, free: int, initial_s: float, max_s: float) -> float:
-    """The wait before the next attempt after `failures` failures, `free` of them free."""
-    if failures < free:
-        return 0.0
-    return float(min(max_s, initial_s * 2 ** min(failures - free, 32)))
-
-
 class LoginRateLimiter:
     """`monotonic` is injected so tests control time."""
 
     def __init__(self, limits: LoginLimits, monotonic: Callable[[], float]) -> None:
         self._limits = limits
+        self._backoff = Backoff(limits.backoff_initial_s, limits.backoff_max_s)
         self._monotonic = monotonic
         self._counters: dict[Key, _Counter] = {}
 
@@ -141,8 +136,11 @@ class LoginRateLimiter:
         return len(doomed)
 
     def _delay(self, counter: _Counter, free: int) -> float:
-        limits = self._limits
-        return backoff_s(counter.failures, free, limits.backoff_initial_s, limits.backoff_max_s)
+        """The wait before the next attempt: none while failures are free, then the backoff
+        (`backoff_initial_s` at the first failure past them, doubling, capped)."""
+        if counter.failures < free:
+            return 0.0
+        return self._backoff.delay_s(counter.failures - free + 1)
 
     def _live(self, key: Key, now: float) -> _Counter | None:
         counter = self._counters.get(key)

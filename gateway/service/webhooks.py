@@ -54,15 +54,16 @@ def webhook_body(delivery: WebhookDelivery) -> bytes:
     ).encode("utf-8")
 
 
+def retry_backoff(webhook: WebhookConfig) -> Backoff:
+    """A failed delivery is tried again after `retry_backoff_s`, doubling, at most
+    MAX_BACKOFF_S apart."""
+    return Backoff(webhook.retry_backoff_s, MAX_BACKOFF_S)
+
+
 def sign(secret: str, timestamp: str, body: bytes) -> str:
     """Hex HMAC-SHA256, keyed with the webhook's secret, over `{timestamp}.{body}`."""
     return hmac.new(secret.encode("utf-8"), timestamp.encode("ascii") + b"." + body,
                     hashlib.sha256).hexdigest()
-
-
-def backoff_s(webhook: WebhookConfig, attempts: int) -> float:
-    """Seconds before the next attempt after `attempts` failed ones: doubling, capped."""
-    return Backoff(webhook.retry_backoff_s, MAX_BACKOFF_S).delay_s(attempts)
 
 
 class WebhookDispatcher:
@@ -238,7 +239,8 @@ class WebhookDispatcher:
                 log.warning("webhook delivery given up", url=webhook.url,
                             seq=delivery.event_seq, attempts=attempts, error=error)
             else:
-                retry_at = self._clock() + timedelta(seconds=backoff_s(webhook, attempts))
+                delay_s = retry_backoff(webhook).delay_s(attempts)
+                retry_at = self._clock() + timedelta(seconds=delay_s)
                 await self._repo.mark_retry(delivery.id, attempts, error, retry_at)
                 # The first failure of a run of failures is worth a warning; repeats are noise.
                 first = webhook.url not in self._failing

@@ -24,7 +24,7 @@ from gateway.service.errors import InvalidPhoneError, RateLimitedError
 from gateway.service.optout import is_opt_out
 from gateway.service.phone import normalise_phone
 from gateway.service.ratelimit import LoginLimits, LoginRateLimiter
-from gateway.service.webhooks import MAX_BACKOFF_S, backoff_s, sign
+from gateway.service.webhooks import MAX_BACKOFF_S, retry_backoff, sign
 
 
 @pytest.mark.parametrize(
@@ -137,5 +137,5 @@ def test_webhook_signature_is_hmac_sha256_over_timestamp_dot_body() -> None:
 def test_webhook_backoff_doubles_and_is_capped() -> None:
     webhook = WebhookConfig(url="http://127.0.0.1/", secret="0123456789abcdef",
                             retry_backoff_s=2.0)
-    assert [backoff_s(webhook, n) for n in (1, 2, 3, 4)] == [2.0, 4.0, 8.0, 16.0]
-    assert backoff_s(webhook, 40) == MAX_BACKOFF_S
+    assert [retry_backoff(webhook).delay_s(n) for n in (1, 2, 3, 4)] == [2.0, 4.0, 8.0, 16.0]
+    assert retry_backoff(webhook).delay_s(40) == MAX_BACKOFF_S
