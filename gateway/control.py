@@ -33,7 +33,7 @@ class LoginLimitsControl(Protocol):
     """What the control socket needs of the accounts service (login throttles live in the
     daemon's memory, so only the daemon can show or clear them)."""
 
-    def login_throttles(self) -> list[dict[str, Any]]: ...
+    async def login_throttles(self) -> list[dict[str, Any]]: ...
 
     async def clear_login_limits(
         self, *, username: str | None, address: str | None, by: int | None
@@ -142,7 +142,7 @@ def create_control_app(
         return found
 
     async def get_login_limits(_request: web.Request) -> web.Response:
-        return web.json_response({"throttles": limits().login_throttles()})
+        return web.json_response({"throttles": await limits().login_throttles()})
 
     async def json_object(request: web.Request) -> dict[str, Any]:
         try:

@@ -125,7 +125,8 @@ async def quarantine(request: web.Request) -> web.Response:
 @access(role="admin", scope="admin")
 async def login_limits(request: web.Request) -> web.Response:
     """Login failure counters that currently slow attempts down, longest wait first."""
-    return web.json_response({"throttles": request.app[WORKFLOW].accounts.login_throttles()})
+    throttles = await request.app[WORKFLOW].accounts.login_throttles()
+    return web.json_response({"throttles": throttles})
 
 
 @routes.post("/api/login-limits/clear")

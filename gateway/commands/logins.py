@@ -1,7 +1,8 @@
 """`sms-gateway logins`: login throttles of the running daemon, and clearing them.
 
 Failed logins slow further attempts down (see gateway.service.ratelimit); the counters live in
-the daemon, so this asks it through the control socket, as `status` does.
+the database, shared by every node of a cluster, and the running daemon answers for them
+through its control socket, as for `status`.
 """
 
 from __future__ import annotations

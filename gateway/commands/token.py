@@ -43,8 +43,9 @@ async def _run(args: argparse.Namespace) -> int:
     config = load_config_or_exit(args)
     store = await Store.open(config.database_url, default_region=config.default_region)
     try:
-        accounts = AccountService(store.accounts, clock=utc_now,
-                                  session_ttl_s=config.http.session_ttl_s)
+        accounts = AccountService(
+            store.accounts, login_failures=store.login_failures, clock=utc_now,
+            session_ttl_s=config.http.session_ttl_s)
         if args.token_action == "create":
             created = await accounts.create_token(args.name, args.user,
                                                   args.scopes or DEFAULT_SCOPES)

@@ -60,8 +60,9 @@ async def _run(args: argparse.Namespace) -> int:
     config = load_config_or_exit(args)
     store = await Store.open(config.database_url, default_region=config.default_region)
     try:
-        accounts = AccountService(store.accounts, clock=utc_now,
-                                  session_ttl_s=config.http.session_ttl_s)
+        accounts = AccountService(
+            store.accounts, login_failures=store.login_failures, clock=utc_now,
+            session_ttl_s=config.http.session_ttl_s)
         action = args.user_action
         if action == "add":
             user, generated = await accounts.add_user(args.name, args.role, _read_password(args))

@@ -32,6 +32,7 @@ from gateway.service.secrets import (
 from gateway.store import errors as store_errors
 from gateway.store.accounts import AccountsRepository
 from gateway.store.domain import ApiToken, AuditEntry, Role, User
+from gateway.store.login_failures import LoginFailureRepository
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
@@ -131,6 +132,7 @@ class AccountService:
         self,
         repo: AccountsRepository,
         *,
+        login_failures: LoginFailureRepository,
         clock: Callable[[], datetime],
         session_ttl_s: float,
         passwords: Passwords | None = None,
@@ -141,7 +143,7 @@ class AccountService:
         self._clock = clock
         self._session_ttl = timedelta(seconds=session_ttl_s)
         self._passwords = passwords or Passwords()
-        self.limiter = LoginRateLimiter(login_limits or LoginLimits(), monotonic)
+        self.limiter = LoginRateLimiter(login_limits or LoginLimits(), login_failures, clock)
         self._token_touched: dict[int, float] = {}
         self._monotonic = monotonic
         self._access_listeners: list[AccessListener] = []
@@ -167,9 +169,9 @@ class AccountService:
     # -- sessions
 
     async def login(self, username: str, password: str, address: str) -> LoginResult:
-        # Counted before the password is checked, with no await in between: parallel guesses
-        # cannot all pass a limit that none of them has reached yet.
-        self.limiter.begin(username, address)
+        # Counted before the password is checked, in one transaction holding the counters:
+        # parallel guesses cannot all pass a limit that none of them has reached yet.
+        await self.limiter.begin(username, address)
         user = await self._repo.get_user_by_name(username)
         ok = self._passwords.verify(user.password_hash if user else None, password)
         if user is None or not ok or user.disabled:
@@ -179,7 +181,7 @@ class AccountService:
                 details={"username": username[:100], "address": address}, now=self._clock(),
             )
             raise InvalidCredentialsError("wrong username or password")
-        self.limiter.succeeded(username, address)
+        await self.limiter.succeeded(username, address)
         if self._passwords.needs_rehash(user.password_hash):
             user = await self._repo.update_user(
                 user.id, now=self._clock(), by=user.id,
@@ -229,6 +231,8 @@ class AccountService:
         )
 
     async def expire_sessions(self) -> int:
+        """Drop expired sessions (and login failure counters past their window)."""
+        await self.limiter.forget_idle()
         return await self._repo.delete_expired_sessions(self._clock())
 
     # -- users
@@ -336,19 +340,19 @@ class AccountService:
                 found.append(username)
         return found
 
-    def login_throttles(self) -> list[dict[str, Any]]:
+    async def login_throttles(self) -> list[dict[str, Any]]:
         """The login failure counters that currently slow attempts down, as plain data."""
         return [
             {"kind": t.kind, "username": t.username, "address": t.address,
              "failures": t.failures, "retry_after_s": round(t.retry_after_s, 1)}
-            for t in self.limiter.throttles()
+            for t in await self.limiter.throttles()
         ]
 
     async def clear_login_limits(
         self, *, username: str | None, address: str | None, by: int | None
     ) -> int:
         """Forget login failure counters (see LoginRateLimiter.clear); audited."""
-        cleared = self.limiter.clear(username=username, address=address)
+        cleared = await self.limiter.clear(username=username, address=address)
         await self._repo.audit(
             user_id=by, action="login_limits.clear", target=None,
             details={"username": username, "address": address, "cleared": cleared},

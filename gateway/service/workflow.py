@@ -97,8 +97,8 @@ class Workflow:
                 text=settings.opt_out_confirmation, wake_outbound=wake_outbound,
             )
         self.accounts = AccountService(
-            store.accounts, clock=clock, session_ttl_s=session_ttl_s,
-            passwords=passwords, login_limits=login_limits,
+            store.accounts, login_failures=store.login_failures, clock=clock,
+            session_ttl_s=session_ttl_s, passwords=passwords, login_limits=login_limits,
         )
         self.webhooks = WebhookDispatcher(store=store, bus=bus, webhooks=webhooks, clock=clock)
         self._tasks: list[asyncio.Task[None]] = []

@@ -373,6 +373,20 @@ class QuarantineRow(Base):
     created_at: Mapped[datetime] = mapped_column(index=True)
 
 
+class LoginFailureRow(Base):
+    """Failed logins counted per username and client address, per username and per address
+    (gateway.service.ratelimit), shared by every node of a cluster and kept over restarts. An
+    absent username or address is stored as ''."""
+
+    __tablename__ = "login_failures"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    username: Mapped[str] = mapped_column(String(200), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class ClusterNodeRow(Base):
     """A gateway host of a cluster (`node.name`), with the heartbeat of its running instance."""
 

@@ -27,6 +27,7 @@ from gateway.store.inbound import InboundRepository
 from gateway.store.lease import LeaseRepository
 from gateway.store.line_stats import LineStatsRepository
 from gateway.store.lines import LineRepository
+from gateway.store.login_failures import LoginFailureRepository
 from gateway.store.messages import MessageRepository
 from gateway.store.migrate import upgrade_engine
 from gateway.store.notes import NoteRepository
@@ -68,6 +69,7 @@ class Store:
         self.floor = FloorRepository(db)
         self.quarantine = QuarantineRepository(db)
         self.leases = LeaseRepository(db)
+        self.login_failures = LoginFailureRepository(db)
 
     @classmethod
     async def open(

@@ -57,8 +57,9 @@ def _with_accounts(config_path: Path, use: Callable[[AccountService], object]) -
     async def go() -> object:
         store = await Store.open(load_config(config_path).database_url, migrate=False)
         try:
-            accounts = AccountService(store.accounts, clock=utc_now,
-                                      session_ttl_s=60, passwords=Passwords())
+            accounts = AccountService(
+                store.accounts, login_failures=store.login_failures, clock=utc_now,
+                session_ttl_s=60, passwords=Passwords())
             result = use(accounts)
             return await result if asyncio.iscoroutine(result) else result
         finally:

@@ -1,4 +1,4 @@
-"""Pure parts of the workflow: opt-out words, phone numbers, login limits, address providers,
+"""Pure parts of the workflow: opt-out words, phone numbers, address providers,
 webhook signatures and backoff."""
 
 from __future__ import annotations
@@ -20,10 +20,9 @@ from gateway.service.address import (
     SqliteAddressProvider,
     search_address,
 )
-from gateway.service.errors import InvalidPhoneError, RateLimitedError
+from gateway.service.errors import InvalidPhoneError
 from gateway.service.optout import is_opt_out
 from gateway.service.phone import normalise_phone
-from gateway.service.ratelimit import LoginLimits, LoginRateLimiter
 from gateway.service.webhooks import MAX_BACKOFF_S, retry_backoff, sign
 
 
@@ -42,43 +41,6 @@ def test_phone_numbers_normalise_or_name_the_problem() -> None:
         normalise_phone("+1 55", "US")
     with pytest.raises(InvalidPhoneError, match="cannot be read"):
         normalise_phone("call me", "US")
-
-
-def test_login_limiter_backs_off_doubling_up_to_a_cap_and_forgets_after_window() -> None:
-    now = [0.0]
-    limits = LoginLimits(free_failures_per_user_address=3, free_failures_per_user=100,
-                         free_failures_per_address=100, backoff_initial_s=1.0,
-                         backoff_max_s=4.0, window_s=60.0)
-    limiter = LoginRateLimiter(limits, lambda: now[0])
-    for _ in range(3):
-        limiter.begin("alice", "10.0.0.1")
-    waits = []
-    for _ in range(4):
-        with pytest.raises(RateLimitedError) as raised:
-            limiter.begin("alice", "10.0.0.1")
-        waits.append(raised.value.retry_after_s)
-        now[0] += raised.value.retry_after_s
-        limiter.begin("alice", "10.0.0.1")  # allowed once the wait is over; counted
-    assert waits == [1.0, 2.0, 4.0, 4.0]  # doubling, capped
-    limiter.begin("alice", "10.0.0.2")  # another address: its own counter
-    limiter.begin("Alice", "10.0.0.1")  # usernames are exact: another counter
-    assert [t.kind for t in limiter.throttles()] == ["user_address"]
-    now[0] += 61.0
-    limiter.begin("alice", "10.0.0.1")
-    assert limiter.throttles() == []
-
-
-def test_login_limiter_success_clears_its_counter_and_admin_can_clear_any() -> None:
-    now = [0.0]
-    limiter = LoginRateLimiter(LoginLimits(free_failures_per_user_address=2), lambda: now[0])
-    limiter.begin("alice", "10.0.0.1")
-    limiter.succeeded("alice", "10.0.0.1")
-    limiter.begin("alice", "10.0.0.1")
-    limiter.begin("alice", "10.0.0.1")
-    with pytest.raises(RateLimitedError):
-        limiter.begin("alice", "10.0.0.1")
-    assert limiter.clear(username="alice") == 2  # user_address and user
-    limiter.begin("alice", "10.0.0.1")
 
 
 async def test_csv_and_sqlite_directories(tmp_path: Path) -> None:
