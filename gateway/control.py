@@ -202,26 +202,54 @@ def create_control_app(
     return app
 
 
+class ControlSocketInUseError(Exception):
+    """Another daemon answers on this data_dir's control socket: two daemons must not share
+    one data directory (nor its database, when it is SQLite)."""
+
+
+def _answers(path: Path) -> bool:
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.settimeout(1.0)
+    try:
+        probe.connect(str(path))
+    except OSError:
+        return False
+    finally:
+        probe.close()
+    return True
+
+
 class ControlServer:
     def __init__(self, path: Path, app: web.Application) -> None:
         from aiohttp import web
 
         self.path = path
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        self._bound = False
 
     async def start(self) -> None:
+        """Serve on the socket; ControlSocketInUseError (before anything is touched) when a
+        running daemon answers there."""
         from aiohttp import web
 
-        await self._runner.setup()
         if self.path.is_socket():
+            if _answers(self.path):
+                raise ControlSocketInUseError(
+                    f"another sms-gateway is running with data_dir {self.path.parent} (it"
+                    f" answers on {self.path}); stop it first, or give this one its own data_dir"
+                )
             self.path.unlink()  # left by a daemon that was killed
+        await self._runner.setup()
         old_umask = os.umask(0o177)
         try:
             await web.UnixSite(self._runner, str(self.path)).start()
+            self._bound = True
         finally:
             os.umask(old_umask)
 
     async def stop(self) -> None:
         await self._runner.cleanup()
-        if self.path.is_socket():
+        # Only our own socket: a daemon that failed to start leaves a running one's alone.
+        if self._bound and self.path.is_socket():
             self.path.unlink()
+        self._bound = False

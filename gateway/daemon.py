@@ -5,9 +5,9 @@ gateway.notify, the in-process simulator in gateway.sim.inprocess); gateway.proc
 a process (signals, reload on SIGHUP, the warning about demo accounts left with their
 published passwords).
 
-Start: store (migrated) -> parts left `sending` marked unknown -> simulated network (if any
-modem is simulated) -> lines -> pipeline -> service -> control socket -> HTTP server ->
-simulator control -> modems (and discovery) -> READY=1.
+Start: hold on data_dir -> store (migrated) -> parts left `sending` marked unknown ->
+simulated network (if any modem is simulated) -> lines -> pipeline -> service -> control
+socket -> HTTP server -> simulator control -> modems (and discovery) -> READY=1.
 Stop: the reverse; senders finish the part in flight, and modems close after them.
 """
 
@@ -29,6 +29,7 @@ from gateway.config import Config
 from gateway.config_reload import plan_reload
 from gateway.config_sections import LineConfig, ModemConfig, SmppLineConfig
 from gateway.control import ControlServer, create_control_app, socket_path
+from gateway.datadir import DataDirHold
 from gateway.discovery import AutoModems
 from gateway.modem import ModemSupervisor, Opener
 from gateway.modem.model import LineState
@@ -104,6 +105,7 @@ class Daemon:
         self.auto: AutoModems | None = None
         self.smpp: SmppLines | None = None
         self._smscs: list[SimSmsc] = []
+        self._hold = DataDirHold(config.data_dir)
 
     # start-up -------------------------------------------------------------------------------
 
@@ -116,6 +118,7 @@ class Daemon:
 
     async def _start(self) -> None:
         """The start-up order; each step only uses what the steps before it built."""
+        self._hold.acquire()  # before the store: see gateway.datadir
         await self._open_store()
         if any(m.simulator for m in self.config.modem_list) or any(
             s.simulator for s in self.config.smpp
@@ -490,3 +493,4 @@ class Daemon:
         if self.store is not None:
             await self.store.close()
             self.store = None
+        self._hold.release()

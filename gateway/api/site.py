@@ -9,6 +9,10 @@ from aiohttp import web
 from gateway.api.server import DEFAULT_HEADER_TIMEOUT_S, ApiRunner
 
 
+class ListenError(Exception):
+    """The HTTP server cannot take its address (in use, not an address of this host)."""
+
+
 async def start_site(
     app: web.Application,
     host: str,
@@ -32,6 +36,12 @@ async def start_site(
         ssl_context.load_cert_chain(tls_cert, tls_key)
     try:
         await web.TCPSite(runner, host, port, ssl_context=ssl_context).start()
+    except OSError as error:
+        await runner.cleanup()
+        raise ListenError(
+            f"cannot listen on {host}:{port}: {error.strerror or error} (is another"
+            " sms-gateway or another program using it? see http.listen)"
+        ) from error
     except BaseException:
         await runner.cleanup()
         raise

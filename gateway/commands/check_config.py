@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 if TYPE_CHECKING:
     from gateway.config import Config
 
-EXIT_BAD_CONFIG = 1
+EXIT_BAD_CONFIG = 2  # as `run` (systemd's RestartPreventExitStatus)
 # What sample files and tutorials put where a secret belongs.
 _PLACEHOLDER = re.compile(
     r"change.?me|placeholder|example|your.?secret|random.?string|secret.?here|x{4,}|"
@@ -44,6 +44,17 @@ def load_config_or_exit(args: argparse.Namespace, stderr: TextIO | None = None) 
     except ConfigError as exc:
         print(exc, file=stderr or sys.stderr)
         raise SystemExit(EXIT_BAD_CONFIG) from None
+
+
+def missing_database(config: Config) -> str | None:
+    """Why a command that reads or queues in the daemon's store must not go on: its SQLite file
+    does not exist, so --config names a place no daemon has run (opening it would create an
+    empty database the daemon never reads). None when the database is there."""
+    path = config.sqlite_path
+    if path is not None and not path.exists():
+        return (f"no database at {path}: no daemon has run with this configuration"
+                " (is --config right?)")
+    return None
 
 
 def register(subparsers: Any) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sys
 from typing import Any
 
-from gateway.commands.check_config import add_config_argument, load_config_or_exit
+from gateway.commands.check_config import add_config_argument, load_config_or_exit, missing_database
 
 
 def register(subparsers: Any) -> None:
@@ -27,6 +28,9 @@ async def _run(args: argparse.Namespace) -> int:
     from gateway.store.store import Store
 
     config = load_config_or_exit(args)
+    if (missing := missing_database(config)) is not None:
+        print(f"sms-gateway quarantine: {missing}", file=sys.stderr)
+        return 1
     store = await Store.open(config.database_url, default_region=config.default_region)
     try:
         total = await store.quarantine.count()

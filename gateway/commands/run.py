@@ -25,7 +25,10 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
+    from gateway.api.site import ListenError
     from gateway.config_errors import ConfigError
+    from gateway.control import ControlSocketInUseError
+    from gateway.datadir import DataDirInUseError
     from gateway.process import run_daemon
     from gateway.store.errors import StoreError
 
@@ -35,8 +38,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"sms-gateway: refusing to start, the configuration is invalid:\n{error}",
               file=sys.stderr)
         return 2
-    except StoreError as error:
+    except (StoreError, ListenError, ControlSocketInUseError, DataDirInUseError) as error:
         # The database refused or cannot serve this daemon (a node name in use, LISTEN
-        # unavailable through a pooler): the reason, not a traceback.
+        # unavailable through a pooler), its port is taken, another daemon runs on its
+        # data_dir: the reason, not a traceback.
         print(f"sms-gateway: refusing to start: {error}", file=sys.stderr)
         return 1

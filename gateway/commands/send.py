@@ -20,18 +20,39 @@ if TYPE_CHECKING:
     from gateway.config import Config
 
 WAIT_POLL_S = 0.5
+# Exit statuses: what a script needs to know to never send a test message twice.
+SENT, FAILED, REFUSED, PENDING = 0, 1, 2, 3
+EXIT_STATUSES = """exit status:
+  0  queued (with --wait: delivered, or sent when no status report is asked for)
+  1  (with --wait) it failed, expired, or its outcome is unknown
+  2  refused: nothing was queued (bad number, empty or too long text, unknown line, bad config)
+  3  queued, but its final status is not known: no daemon is running to send it now (it goes
+     out on the daemon's next start), --wait gave up after --wait-timeout, or the daemon did
+     not answer. Do not send it again: look at the line's queue (sms-gateway status)."""
+
+
+def _positive_seconds(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds (got {text})")
+    return value
 
 
 def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "send", help="queue a test SMS (through the running daemon when there is one)"
+        "send", help="queue a test SMS (through the running daemon when there is one)",
+        epilog=EXIT_STATUSES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_config_argument(parser)
-    parser.add_argument("--line", default=None, help="line (modem) name; default: the first")
+    parser.add_argument("--line", default=None,
+                        help="line name (a modem or an SMPP account); default: the first")
     parser.add_argument("--to", required=True, help="destination number")
     parser.add_argument("--wait", action="store_true",
                         help="wait for the final status of every part and print it")
-    parser.add_argument("--wait-timeout", type=float, default=300.0, metavar="SECONDS")
+    parser.add_argument("--wait-timeout", type=_positive_seconds, default=300.0,
+                        metavar="SECONDS",
+                        help="with --wait, give up waiting after this long (default 300); the"
+                        " message stays queued")
     parser.add_argument("text", help="message text")
     parser.set_defaults(func=run)
 
@@ -52,10 +73,10 @@ def run(args: argparse.Namespace) -> int:
                 # Never queued twice: the daemon may have committed it before going quiet.
                 print(f"sms-gateway send: the daemon did not answer ({error}); the message may"
                       " be queued: look before sending it again", file=sys.stderr)
-                return 1
+                return PENDING
             if error.reached:
                 print(f"sms-gateway send: {error.detail}", file=sys.stderr)
-                return 2 if error.status is not None and error.status < 500 else 1
+                return REFUSED if error.status is not None and error.status < 500 else FAILED
     return _send_alone(args)
 
 
@@ -68,21 +89,26 @@ def _send_through_daemon(data_dir: Path, args: argparse.Namespace) -> int:
                          {"to": args.to, "text": args.text, "line": args.line})
     print(json.dumps(queued), flush=True)
     if not args.wait:
-        return 0
+        return SENT
     deadline = time.monotonic() + args.wait_timeout
     route = f"/outbound/messages/{queued['message_id']}"
     try:
         while True:
             outcome = call_daemon(data_dir, "GET", route)
-            if outcome.pop("done") or time.monotonic() >= deadline:
+            done = outcome.pop("done")
+            if done or time.monotonic() >= deadline:
                 break
             time.sleep(WAIT_POLL_S)
     except ControlError as error:
         # The message is queued: whatever happens to the daemon now, it is not queued again.
         print(f"sms-gateway send: queued, but its outcome is unknown: {error}", file=sys.stderr)
-        return 1
+        return PENDING
     print(json.dumps(outcome))
-    return 0 if outcome["status"] in ("delivered", "sent") else 1
+    if not done:
+        print(f"sms-gateway send: gave up waiting after {args.wait_timeout:g} s; the message is"
+              f" {outcome['status']} and stays queued", file=sys.stderr)
+        return PENDING
+    return SENT if outcome["status"] in ("delivered", "sent") else FAILED
 
 
 def _send_alone(args: argparse.Namespace) -> int:
@@ -90,19 +116,25 @@ def _send_alone(args: argparse.Namespace) -> int:
     start."""
     import asyncio
 
+    from gateway.commands.check_config import missing_database
     from gateway.config import load_config
     from gateway.config_errors import ConfigError
     from gateway.service.errors import ServiceError
 
     try:
         config = load_config(args.config)
-        return asyncio.run(_queue(config, args))
     except ConfigError as error:
         print(error, file=sys.stderr)
-        return 2
+        return REFUSED
+    if (missing := missing_database(config)) is not None:
+        print(f"sms-gateway send: no daemon answers and {missing}; nothing was queued",
+              file=sys.stderr)
+        return REFUSED
+    try:
+        return asyncio.run(_queue(config, args))
     except ServiceError as error:
         print(f"sms-gateway send: {error}", file=sys.stderr)
-        return 2
+        return REFUSED
 
 
 async def _queue(config: Config, args: argparse.Namespace) -> int:
@@ -112,7 +144,6 @@ async def _queue(config: Config, args: argparse.Namespace) -> int:
     from gateway.store import Store
     from gateway.store.database import utc_now
 
-    config.data_dir.mkdir(parents=True, exist_ok=True)
     store = await Store.open(config.database_url, default_region=config.default_region)
     try:
         lines = {}
@@ -125,8 +156,8 @@ async def _queue(config: Config, args: argparse.Namespace) -> int:
         )
         message = await admin_send.send(to=args.to, text=args.text, line=args.line)
         print(json.dumps({"message_id": message.id, "parts": len(message.parts)}))
-        print("the daemon is not running: the message goes out on its next start",
-              file=sys.stderr)
-        return 1 if args.wait else 0
+        print("sms-gateway send: the daemon is not running: the message goes out on its next"
+              " start", file=sys.stderr)
+        return PENDING if args.wait else SENT
     finally:
         await store.close()

@@ -15,7 +15,7 @@ from typing import Any
 from gateway.bus import Publisher
 from gateway.service.errors import InvalidInputError, NotFoundError
 from gateway.service.outbox import encode_text
-from gateway.service.phone import dial_address
+from gateway.service.phone import dial_address, own_line_reason
 from gateway.service.settings import ChatSettings
 from gateway.sms.model import PduError
 from gateway.store import errors as store_errors
@@ -42,7 +42,11 @@ class AdminSend:
         line_id = self._line_id(line)
         if not text.strip():
             raise InvalidInputError("the message is empty")
-        address = dial_address(to, self.settings.default_region)
+        region = self.settings.default_region
+        reason = own_line_reason(to, await self.store.lines.list_all(), region)
+        if reason is not None:
+            raise InvalidInputError(reason, code="own_number")
+        address = dial_address(to, region)
         try:
             encoded = encode_text(self.settings, text, address)
         except PduError as error:

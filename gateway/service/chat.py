@@ -29,7 +29,12 @@ from gateway.service.errors import (
 )
 from gateway.service.optout import has_opt_out_hint
 from gateway.service.outbox import encode_text
-from gateway.service.phone import cannot_reply_reason, dial_address, reply_address
+from gateway.service.phone import (
+    cannot_reply_reason,
+    dial_address,
+    own_line_reason,
+    reply_address,
+)
 from gateway.service.routing import Router
 from gateway.service.settings import ChatSettings
 from gateway.service.views import (
@@ -248,6 +253,10 @@ class ChatService:
     ) -> tuple[CaseView, bool]:
         """Agent-initiated chat: the number's open case (whoever has it) or a new one."""
         access.require_scope(principal, "cases:write")
+        all_lines = await self._store.lines.list_all()
+        reason = own_line_reason(phone, all_lines, self._settings.default_region)
+        if reason is not None:
+            raise InvalidInputError(reason, code="own_number")
         known = await self._store.contacts.find_by_number(phone)
         if known is not None and known.address is not None:
             # A number the network gave (e.g. one too short to read): write to it as it wrote.
@@ -263,8 +272,7 @@ class ChatService:
             line_id = line.id
         else:
             # The line a Send will use, shown on the case from the start.
-            lines = await self._store.lines.list_all()
-            line_id = lines[0].id if lines else None
+            line_id = all_lines[0].id if all_lines else None
         contact = await self._store.contacts.ensure(
             known.number if known is not None else number, self._clock(),
             dialled=(dialled.number, dialled.type.ton, dialled.npi),

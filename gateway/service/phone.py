@@ -7,13 +7,15 @@ display; a reply goes to the address exactly as received, with its type of numbe
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterable
 from typing import Literal
 
 import phonenumbers
 
 from gateway.service.errors import InvalidPhoneError
 from gateway.sms.model import NPI_ISDN, NPI_UNKNOWN, Address, AddressType
-from gateway.store.domain import Contact
+from gateway.store.domain import Contact, Line
 
 SHORT_CODE_DIGITS = range(3, 9)  # short codes are 3 to 8 digits
 SenderKind = Literal["international", "national", "short_code", "alphanumeric", "other"]
@@ -96,4 +98,19 @@ def cannot_reply_reason(address: Address) -> str | None:
     if address.type is AddressType.ALPHANUMERIC:
         return (f"{address.number} is a sender name, not a phone number: it cannot receive"
                 " replies.")
+    return None
+
+
+def own_line_reason(typed: str, lines: Iterable[Line], default_region: str | None) -> str | None:
+    """Why nothing may be sent to what a person typed: it is one of the gateway's own lines (a
+    text to it would come straight back in as a customer's request and ring every agent), as
+    typed or as dialled; else None. A number that cannot be dialled is not this function's to
+    refuse (dial_address says why)."""
+    candidates = {"".join(ch for ch in typed.strip() if ch not in " -.()")}
+    with contextlib.suppress(InvalidPhoneError):
+        candidates.add(dial_address(typed, default_region).number)
+    for line in lines:
+        if line.number and line.number in candidates:
+            return (f"{line.number} is this gateway's own line {line.name!r}: a text to it"
+                    " would come back in as a customer's")
     return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from .conftest import CUSTOMER, Env
+from .conftest import CUSTOMER, LINE_NUMBER, Env
 
 
 async def test_text_from_new_number_raises_a_request_shown_to_agents(env: Env) -> None:
@@ -140,3 +140,13 @@ async def test_invalid_phone_is_a_400_naming_the_problem(env: Env) -> None:
     assert status == 400
     assert body["error"]["code"] == "invalid_phone"
     assert "12" in body["error"]["message"]
+
+
+async def test_a_chat_with_the_gateways_own_number_is_refused(env: Env) -> None:
+    # It would only text itself: the reply would come back in as a customer's request.
+    alice = await env.login("alice")
+    status, body = await alice.post("/api/cases", {"phone": LINE_NUMBER})
+    assert status == 400
+    assert body["error"]["code"] == "own_number"
+    assert "own line" in body["error"]["message"]
+    assert (await alice.get("/api/cases?status=open"))[1]["cases"] == []

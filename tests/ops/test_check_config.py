@@ -26,7 +26,7 @@ def test_bad_file_lists_every_problem_and_exits_1(
 ) -> None:
     path = tmp_path / "config.yaml"
     path.write_text(BAD, encoding="utf-8")
-    assert main(["check-config", "--config", str(path)]) == 1
+    assert main(["check-config", "--config", str(path)]) == 2
     out, err = capsys.readouterr()
     assert out == ""
     assert err.splitlines() == [
@@ -59,7 +59,7 @@ def test_good_file_prints_a_summary_and_exits_0(
 
 
 def test_missing_file_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["check-config", "--config", str(tmp_path / "none.yaml")]) == 1
+    assert main(["check-config", "--config", str(tmp_path / "none.yaml")]) == 2
     assert "file not found" in capsys.readouterr().err
 
 

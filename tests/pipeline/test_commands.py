@@ -8,11 +8,13 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from gateway.config import load_config
 from gateway.control import socket_path
 from gateway.daemon import Daemon
+from gateway.datadir import DataDirInUseError
 from gateway.sms import Submit, decode_pdu
 from tests.pipeline.conftest import CUSTOMER, LINE_NUMBER, daemon_config
 from tests.test_cli import HEAVY, heavy_in, loaded_modules
@@ -72,6 +74,9 @@ async def test_send_waits_for_delivery_and_status_shows_the_line(tmp_path: Path)
 async def test_send_while_the_daemon_is_down_goes_out_on_its_next_start(tmp_path: Path) -> None:
     config_path = tmp_path / "config.yaml"
     config_path.write_text(yaml.safe_dump(daemon_config(tmp_path)))
+    installed = Daemon(load_config(config_path))  # it has run once, then stopped
+    await installed.start()
+    await installed.stop()
     code, _out, err = await _cli(
         "send", "--config", str(config_path), "--to", CUSTOMER, "Queued while down", cwd=tmp_path
     )
@@ -106,6 +111,7 @@ async def test_send_refusals_come_from_the_daemon_and_queue_nothing(tmp_path: Pa
             ("--to", "12", "hello"): "12",
             ("--to", CUSTOMER, "   "): "empty",
             ("--to", CUSTOMER, "x" * 500): "part",
+            ("--to", LINE_NUMBER, "to myself"): "own line 'demo'",
         }
         for argv, says in refusals.items():
             code, out, err = await _cli("send", "--config", str(config_path), *argv, cwd=tmp_path)
@@ -162,8 +168,63 @@ async def test_a_daemon_that_takes_the_request_but_does_not_answer_is_not_sent_t
     finally:
         server.close()
         await server.wait_closed()
-    assert code == 1
+    assert code == 3  # queued or not: the caller must look, not send again
     assert out == ""
     assert "may be queued" in err
     assert [r.split(b"\r\n")[0] for r in requests] == [b"POST /outbound/messages HTTP/1.1"]
     assert not (data_dir / "gateway.db").exists()  # the command did not open the store
+
+
+async def test_waiting_that_runs_out_says_so_and_exits_3(tmp_path: Path) -> None:
+    config_path = tmp_path / "config.yaml"
+    config_path.write_text(yaml.safe_dump(daemon_config(
+        tmp_path, simulator={"control": "127.0.0.1:0", "status_report_delay_s": 600.0})))
+    daemon = Daemon(load_config(config_path))
+    await daemon.start()
+    try:
+        await daemon.supervisors["demo"].wait_for_state(lambda s: s.can_send, timeout_s=10)
+        code, out, err = await _cli(
+            "send", "--config", str(config_path), "--to", CUSTOMER, "--wait",
+            "--wait-timeout", "1", "no report for ten minutes", cwd=tmp_path)
+        assert code == 3, err
+        assert "gave up waiting after 1 s" in err
+        queued, last = (json.loads(line) for line in out.splitlines())
+        assert last["message_id"] == queued["message_id"]
+        assert last["status"] in ("queued", "sending", "sent")
+    finally:
+        await daemon.stop()
+
+
+async def test_send_without_a_daemon_creates_no_database_where_none_was(tmp_path: Path) -> None:
+    # A --config naming a place no daemon has run: nothing is queued where nobody would send it.
+    config_path = tmp_path / "config.yaml"
+    config_path.write_text(yaml.safe_dump(daemon_config(tmp_path)))
+    code, out, err = await _cli(
+        "send", "--config", str(config_path), "--to", CUSTOMER, "lost?", cwd=tmp_path)
+    assert (code, out) == (2, "")
+    assert "no database at" in err
+    assert "nothing was queued" in err
+    assert not (tmp_path / "data" / "gateway.db").exists()
+
+
+async def test_a_second_daemon_on_the_same_data_dir_stops_and_leaves_the_first_alone(
+    tmp_path: Path,
+) -> None:
+    config_path = tmp_path / "config.yaml"
+    config_path.write_text(yaml.safe_dump(daemon_config(tmp_path)))
+    first = Daemon(load_config(config_path))
+    await first.start()
+    try:
+        code, _out, err = await _cli("run", "--config", str(config_path), cwd=tmp_path)
+        assert code == 1
+        assert "another sms-gateway (process" in err
+        assert "Traceback" not in err
+        second = Daemon(load_config(config_path))
+        with pytest.raises(DataDirInUseError):
+            await second.start()
+        # The first one still answers its admins.
+        code, out, err = await _cli("status", "--config", str(config_path), cwd=tmp_path)
+        assert code == 0, err
+        assert "1/1 lines up" in out
+    finally:
+        await first.stop()
