@@ -18,9 +18,8 @@ from pydantic import (
     field_validator,
 )
 
-from gateway.config_source import resolve_config_path
+from gateway.config_source import BAUD_RATES, resolve_config_path
 
-BAUD_RATES: tuple[int, ...] = (9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
 _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_")
 
 

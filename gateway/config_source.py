@@ -13,6 +13,8 @@ from gateway.config_errors import ConfigError, ConfigProblem
 
 DEFAULT_CONFIG_PATHS: tuple[Path, ...] = (Path("config.yaml"), Path("/etc/sms-gateway/config.yaml"))
 DEFAULT_DATA_DIR = Path("data")
+# Serial speeds a modem entry may give (here, not with the models: `probe --help` lists them).
+BAUD_RATES: tuple[int, ...] = (9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
 
 
 def find_config_path(path: str | Path | None = None) -> Path:

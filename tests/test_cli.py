@@ -1,6 +1,7 @@
-"""The command line answers at once: `--help`, `pdu` and `send --help` import neither aiohttp,
-SQLAlchemy, the configuration's pydantic models nor the daemon, and `status` none of the
-daemon's web or database parts. Checked on the modules a real process has loaded, not on time.
+"""The command line answers at once: `--help`, `pdu` and every command's `--help` (but the
+simulator's, a developer's tool) import neither aiohttp, SQLAlchemy, the configuration's
+pydantic models nor the daemon, and `status` none of the daemon's web or database parts.
+Checked on the modules a real process has loaded, not on time.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ COMMANDS_DIR = Path(__file__).resolve().parent.parent / "gateway" / "commands"
 HEAVY = ("aiohttp", "sqlalchemy", "alembic", "pydantic", "structlog", "yaml", "asyncpg",
          "aiosqlite", "gateway.daemon", "gateway.store", "gateway.config", "gateway.api",
          "gateway.service", "gateway.modem", "gateway.pipeline", "gateway.sim")
+# What no command's --help may load (but `sim`'s: the simulator is a developer's tool).
+HELP_HEAVY = tuple(h for h in HEAVY if h not in ("yaml", "gateway.service"))
 # `status` reads the configuration, then asks the daemon over its socket with the standard library.
 STATUS_HEAVY = ("aiohttp", "sqlalchemy", "alembic", "structlog", "gateway.daemon",
                 "gateway.store", "gateway.api", "gateway.service", "gateway.modem")
@@ -71,6 +74,20 @@ def heavy_in(modules: set[str], heavy: tuple[str, ...]) -> list[str]:
 )
 def test_light_commands_import_nothing_heavy(tmp_path: Path, argv: list[str]) -> None:
     assert heavy_in(loaded_modules(tmp_path, *argv), HEAVY) == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [*([name, "--help"] for name in COMMANDS if name != "sim"),
+     ["user", "add", "--help"], ["token", "create", "--help"], ["contact", "forget", "--help"]],
+    ids=" ".join,
+)
+def test_every_commands_help_loads_neither_the_store_nor_the_web(
+    tmp_path: Path, argv: list[str]
+) -> None:
+    # What they list may come from light modules (the scopes, the baud rates); never from the
+    # store, pydantic, aiohttp or the daemon.
+    assert heavy_in(loaded_modules(tmp_path, *argv), HELP_HEAVY) == []
 
 
 def test_status_asks_the_daemon_without_aiohttp_or_the_store(tmp_path: Path) -> None:

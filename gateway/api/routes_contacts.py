@@ -41,6 +41,16 @@ async def put_contact(request: web.Request) -> web.Response:
     return web.json_response({"contact": desk_serialize.contact(contact)})
 
 
+@routes.post("/api/contacts/{phone}/forget")
+@access(role="admin", scope="admin")
+async def forget_contact(request: web.Request) -> web.Response:
+    """Erase everything held about a number: its messages, notes, cases and contact record
+    (refused while it has an open case); audited under the admin's name."""
+    forgotten = await request.app[WORKFLOW].retention.erase(principal(request), _phone(request))
+    return web.json_response({"forgotten": {
+        "messages": forgotten.messages, "notes": forgotten.notes, "cases": forgotten.cases}})
+
+
 @routes.get("/api/optouts")
 @access(role="admin", scope="admin")
 async def list_optouts(request: web.Request) -> web.Response:

@@ -10,10 +10,6 @@ import sys
 from typing import Any
 
 from gateway.commands.check_config import add_config_argument, load_config_or_exit
-from gateway.service.errors import ServiceError
-from gateway.service.retention import Retention
-from gateway.store.database import utc_now
-from gateway.store.store import Store
 
 EXIT_FAILED = 1
 
@@ -31,7 +27,15 @@ def register(subparsers: Any) -> None:
 
 
 async def _run(args: argparse.Namespace) -> int:
+    from gateway.commands.check_config import missing_database
+    from gateway.service.retention import Retention
+    from gateway.store.database import utc_now
+    from gateway.store.store import Store
+
     config = load_config_or_exit(args)
+    if (missing := missing_database(config)) is not None:
+        print(f"sms-gateway contact: {missing}", file=sys.stderr)
+        return EXIT_FAILED
     store = await Store.open(config.database_url, default_region=config.default_region)
     try:
         retention = Retention(store=store, message_days=None,
@@ -46,6 +50,8 @@ async def _run(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from gateway.service.errors import ServiceError
+
     try:
         return asyncio.run(_run(args))
     except ServiceError as error:

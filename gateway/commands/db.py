@@ -8,12 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import make_url
-
 from gateway.commands.check_config import add_config_argument, load_config_or_exit
-from gateway.store.backup import backup_sqlite
-from gateway.store.errors import StoreError
-from gateway.store.migrate import upgrade_database
 
 EXIT_STORE_ERROR = 2
 
@@ -54,6 +49,11 @@ def _database_url(args: argparse.Namespace) -> str:
 
 
 def run_upgrade(args: argparse.Namespace) -> int:
+    from sqlalchemy.engine import make_url
+
+    from gateway.store.errors import StoreError
+    from gateway.store.migrate import upgrade_database
+
     url = _database_url(args)
     try:
         revision = asyncio.run(upgrade_database(url))
@@ -66,6 +66,11 @@ def run_upgrade(args: argparse.Namespace) -> int:
 
 
 def run_backup(args: argparse.Namespace) -> int:
+    from sqlalchemy.engine import make_url
+
+    from gateway.store.backup import backup_sqlite
+    from gateway.store.errors import StoreError
+
     url = make_url(_database_url(args))
     if url.get_backend_name() != "sqlite" or not url.database:
         print("db backup works on a SQLite store; back up PostgreSQL with pg_dump",

@@ -15,13 +15,13 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from gateway.config import Config, ConfigError, LoggingConfig, load_config, parse_config
-from gateway.config_sections import BAUD_RATES
-from gateway.discovery.matching import match_line
-from gateway.discovery.probe import ProbeResult, list_candidate_ports, probe_port
-from gateway.log import configure_logging
+from gateway.config_source import BAUD_RATES
+
+if TYPE_CHECKING:
+    from gateway.config import Config
+    from gateway.discovery.probe import ProbeResult
 
 EXIT_ANSWERED = 0
 EXIT_NONE_ANSWERED = 1
@@ -83,6 +83,9 @@ def _positive_seconds(text: str) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
+    from gateway.config import LoggingConfig
+    from gateway.log import configure_logging
+
     configure_logging(LoggingConfig(level="warning"), stream=sys.stderr)
     return asyncio.run(probe_command(args))
 
@@ -90,6 +93,9 @@ def run(args: argparse.Namespace) -> int:
 async def probe_command(
     args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
+    from gateway.config import ConfigError
+    from gateway.discovery.probe import list_candidate_ports, probe_port
+
     out = out if out is not None else sys.stdout
     err = err if err is not None else sys.stderr
     try:
@@ -131,6 +137,8 @@ async def probe_command(
 def _load(path: Path | None, err: TextIO) -> Config:
     """The given config (its problems are fatal); else the default file if present and usable;
     else built-in defaults: probing must work on a box that has no configuration yet."""
+    from gateway.config import ConfigError, load_config, parse_config
+
     if path is not None:
         return load_config(path)
     try:
@@ -153,6 +161,8 @@ def _baud(requested: int | None, device: str, config: Config) -> int:
 
 def configured_line(result: ProbeResult, config: Config) -> str | None:
     """The configured line this port serves: by SIM identity, else by configured device path."""
+    from gateway.discovery.matching import match_line
+
     if result.answers_at:
         match = match_line(result.identity, config.line_list)
         if match is not None:

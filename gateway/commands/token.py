@@ -9,10 +9,6 @@ from typing import Any
 
 from gateway.commands.check_config import add_config_argument, load_config_or_exit
 from gateway.service.access import SCOPES
-from gateway.service.accounts import AccountService
-from gateway.service.errors import ServiceError
-from gateway.store.database import utc_now
-from gateway.store.store import Store
 
 EXIT_FAILED = 1
 DEFAULT_SCOPES = ("requests:read", "requests:answer", "cases:read", "cases:write",
@@ -40,6 +36,10 @@ def register(subparsers: Any) -> None:
 
 
 async def _run(args: argparse.Namespace) -> int:
+    from gateway.service.accounts import AccountService
+    from gateway.store.database import utc_now
+    from gateway.store.store import Store
+
     config = load_config_or_exit(args)
     store = await Store.open(config.database_url, default_region=config.default_region)
     try:
@@ -67,6 +67,8 @@ async def _run(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from gateway.service.errors import ServiceError
+
     try:
         return asyncio.run(_run(args))
     except ServiceError as error:

@@ -9,10 +9,6 @@ import sys
 from typing import Any
 
 from gateway.commands.check_config import add_config_argument, load_config_or_exit
-from gateway.service.accounts import AccountService
-from gateway.service.errors import ServiceError
-from gateway.store.database import utc_now
-from gateway.store.store import Store
 
 EXIT_FAILED = 1
 
@@ -41,6 +37,8 @@ def register(subparsers: Any) -> None:
 
 def _read_password(args: argparse.Namespace) -> str | None:
     """None means: generate one. A tty is prompted twice; a pipe gives its first line."""
+    from gateway.service.errors import ServiceError
+
     if args.generate:
         return None
     if sys.stdin is None:
@@ -57,6 +55,10 @@ def _read_password(args: argparse.Namespace) -> str | None:
 
 
 async def _run(args: argparse.Namespace) -> int:
+    from gateway.service.accounts import AccountService
+    from gateway.store.database import utc_now
+    from gateway.store.store import Store
+
     config = load_config_or_exit(args)
     store = await Store.open(config.database_url, default_region=config.default_region)
     try:
@@ -93,6 +95,8 @@ async def _run(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from gateway.service.errors import ServiceError
+
     try:
         return asyncio.run(_run(args))
     except ServiceError as error:

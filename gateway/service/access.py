@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from gateway.service.errors import PermissionDeniedError
-from gateway.store.domain import Case, Role
+
+if TYPE_CHECKING:  # `sms-gateway token --help` lists the scopes without loading the store
+    from gateway.store.domain import Case, Role
 
 ROLES: tuple[Role, ...] = ("agent", "supervisor", "admin")
 # Each role can do everything the roles before it can.

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from gateway.log import get_logger
+from gateway.service import access
+from gateway.service.access import Principal
 from gateway.service.errors import ConflictError, NotFoundError
 from gateway.service.phone import normalise_phone
 from gateway.store import errors as store_errors
@@ -51,10 +53,18 @@ class Retention:
             with contextlib.suppress(StoreUnavailableError):
                 await self.run_once()
 
-    async def forget(self, phone: str, by: str) -> Forgotten:
+    async def erase(self, principal: Principal, phone: str) -> Forgotten:
+        """An admin's erasure from the console or the API: `forget`, audited under their name."""
+        access.require_role(principal, "admin")
+        access.require_scope(principal, "admin")
+        return await self.forget(phone, principal.username, user_id=principal.user_id)
+
+    async def forget(self, phone: str, by: str, *, user_id: int | None = None) -> Forgotten:
+        """Erase everything held about a number (as typed, or as the network gave it);
+        NotFoundError when nothing is held, ConflictError while it has an open case."""
         key = sender_number(phone, self._region)
         try:
-            return await self._store.retention.forget(key, by, self._clock())
+            return await self._store.retention.forget(key, by, self._clock(), user_id)
         except store_errors.NotFoundError:
             try:
                 normalised = normalise_phone(phone, self._region)
@@ -63,7 +73,8 @@ class Retention:
             if normalised == key:
                 raise NotFoundError(f"no contact {phone!r}") from None
             try:
-                return await self._store.retention.forget(normalised, by, self._clock())
+                return await self._store.retention.forget(normalised, by, self._clock(),
+                                                          user_id)
             except store_errors.NotFoundError as error:
                 raise NotFoundError(f"no contact {phone!r}") from error
         except store_errors.ConflictError as error:

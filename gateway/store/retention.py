@@ -99,9 +99,11 @@ class RetentionRepository:
                       details=details, now=now)
             return len(ids)
 
-    async def forget(self, number: str, by: str, now: datetime) -> Forgotten:
+    async def forget(
+        self, number: str, by: str, now: datetime, user_id: int | None = None
+    ) -> Forgotten:
         """Erases everything held about `number` (stored form); ConflictError while it has an
-        open case."""
+        open case. `by` names who asked; `user_id` is the console user who did it, if any."""
         async with self._db.write() as session:
             contact = await session.scalar(select(ContactRow).where(ContactRow.number == number))
             if contact is None:
@@ -128,7 +130,7 @@ class RetentionRepository:
                                 match={"contact_id": contact.id, "phone": number})
             forgotten = Forgotten(contact.id, len(message_ids), notes, len(case_ids))
             # The number itself is not kept: only its last digits, to tell requests apart.
-            add_audit(session, user_id=None, action="contact.forget",
+            add_audit(session, user_id=user_id, action="contact.forget",
                       target=f"contact:{contact.id}", details={
                           "by": by, "number_ends": number[-2:], "messages": forgotten.messages,
                           "notes": notes, "cases": forgotten.cases}, now=now)

@@ -71,3 +71,25 @@ async def test_forget_erases_a_number_but_not_while_a_case_is_open(env: Env) -> 
     assert entry.details["by"] == "dpo"
     assert CUSTOMER not in str(entry.details)
     assert not [e for e in await env.store.events.since(0, 1000) if CUSTOMER in str(e.data)]
+
+
+async def test_an_admin_erases_a_number_through_the_api_once_its_case_is_closed(
+    env: Env,
+) -> None:
+    alice = await env.login("alice")
+    root = await env.login("root", "admin")
+    case = await answered_case(env, alice, "please forget me")
+    path = "/api/contacts/(555)%20123-4567/forget"
+    status, body = await alice.post(path)
+    assert (status, body["error"]["code"]) == (403, "forbidden")
+    status, body = await root.post(path)
+    assert status == 409, body
+    await alice.post(f"/api/cases/{case['id']}/close")
+    status, body = await root.post(path)
+    assert status == 200, body
+    assert body["forgotten"] == {"messages": 1, "notes": 0, "cases": 1}
+    assert (await root.post(path))[0] == 404  # nothing is held any more
+    [entry] = [e for e in await env.store.accounts.audit_log(limit=50)
+               if e.action == "contact.forget"]
+    assert (entry.user_id, entry.details["by"]) == (root.id, "root")
+    assert CUSTOMER not in str(entry.details)

@@ -311,3 +311,43 @@ def test_an_admin_creates_a_user_from_the_admin_screen(
     response = page.request.post(f"{gateway.url}/api/login", headers={"Origin": gateway.url},
                                  data={"username": "dora", "password": password})
     assert response.ok, response.text()
+
+
+def test_an_admin_erases_a_number_from_the_admin_screen(
+    gateway: Gateway, consoles: Consoles
+) -> None:
+    customer = new_customer()
+    gateway.text(customer, "Please forget me")
+    alice = consoles.login("alice")
+    window = answer(alice, customer)
+    case_id = int((window.locator(".case-id").text_content() or "").lstrip("#"))
+    as_alice = gateway.api_session("alice")
+    as_alice("POST", f"/api/cases/{case_id}/close", {"wrap_up": "resolved"})
+    config = gateway.directory / "config.yaml"
+    created = subprocess.run(
+        [sys.executable, "-m", "gateway", "user", "add", "dpo", "--role", "admin",
+         "--config", str(config)],
+        input=f"{PASSWORD}\n", capture_output=True, text=True, timeout=60, check=False)
+    assert created.returncode == 0, created.stderr
+    page = consoles.login("dpo")
+    asked: list[str] = []
+
+    def confirm(dialog: Any) -> None:
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", confirm)
+    page.locator("#admin-button").click()
+    admin = page.locator(".admin-dialog")
+    admin.locator(".admin-tab-erase").click()
+    admin.locator("#admin-erase-phone").fill(customer)
+    admin.locator(".admin-erase-button").click()
+    expect(admin.locator(".admin-message")).to_have_text(
+        f"Erased {customer}: 1 messages, 0 notes, 1 cases.")
+    assert asked == [f"Erase every message, note and case of {customer}? This cannot be undone."]
+    screenshot(page, "desk-admin-erase")
+    response = alice.request.get(f"{gateway.url}/api/cases/{case_id}")
+    assert response.status == 404
+    admin.locator("#admin-erase-phone").fill(customer)  # a second time: nothing is held
+    admin.locator(".admin-erase-button").click()
+    expect(admin.locator(".admin-message")).to_contain_text("Failed:")

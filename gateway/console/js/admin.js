@@ -1,6 +1,7 @@
 // The admin screens, for what otherwise needs the command line: users (add, role, disable,
 // reset password), API tokens (create with scopes, revoke, last used), lines, the audit log
-// (by user, case, action) and opt-outs. Opened from the top bar by admins.
+// (by user, case, action), opt-outs, and erasing what is held about a number. Opened from the
+// top bar by admins.
 
 import { h, replaceChildren } from "./dom.js";
 import { exactTime, parseTime } from "./time.js";
@@ -8,7 +9,7 @@ import { exactTime, parseTime } from "./time.js";
 const SCOPES = ["requests:read", "requests:answer", "cases:read", "cases:write", "messages:send",
   "lines:read", "events:read", "supervise", "admin"];
 const ROLES = ["agent", "supervisor", "admin"];
-const SECTIONS = [["users", "Users"], ["tokens", "API tokens"], ["lines", "Lines"], ["audit", "Audit log"], ["optouts", "Opt-outs"]];
+const SECTIONS = [["users", "Users"], ["tokens", "API tokens"], ["lines", "Lines"], ["audit", "Audit log"], ["optouts", "Opt-outs"], ["erase", "Erase a number"]];
 
 function when(value) {
   const ms = parseTime(value);
@@ -200,5 +201,27 @@ export class AdminScreens {
         h("thead", {}, h("tr", {}, ...["Number", "Name", "Opted out"].map((t) => h("th", {}, t)))),
         h("tbody", {}, ...optouts.map((o) => h("tr", {}, h("td", {}, o.phone), h("td", {}, o.name || ""), h("td", {}, when(o.opted_out_at))))))
       : h("p", { class: "empty" }, "No number has opted out."));
+  }
+
+  // ---------------------------------------------------------------- erase a number
+
+  erase() {
+    const phone = h("input", { id: "admin-erase-phone", maxlength: "40", required: true, autocomplete: "off" });
+    const form = h("form", { class: "admin-erase", onsubmit: async (event) => {
+      event.preventDefault();
+      const number = phone.value.trim();
+      if (!number || !window.confirm(`Erase every message, note and case of ${number}? This cannot be undone.`)) return;
+      try {
+        const { forgotten } = await this.app.api.post(`/api/contacts/${encodeURIComponent(number)}/forget`);
+        this.say(`Erased ${number}: ${forgotten.messages} messages, ${forgotten.notes} notes, ${forgotten.cases} cases.`);
+        phone.value = "";
+      } catch (error) {
+        this.say(`Failed: ${error.message}`);
+      }
+    } },
+    h("p", {}, "Erases everything held about a number (a person's request to be forgotten): its messages, notes, cases and contact record. Refused while it has an open case. The audit log records who did it, not the number."),
+    h("label", { for: "admin-erase-phone" }, "Number"), phone,
+    h("button", { type: "submit", class: "admin-erase-button" }, "Erase…"));
+    replaceChildren(this.body, form);
   }
 }
