@@ -1,8 +1,9 @@
 """`make cluster-demo`: two gateway nodes, each with its own simulated network, on the local
 PostgreSQL; prints where to log in, and runs until Ctrl+C.
 
-The database `gateway_cluster_demo` is created on the server when missing and kept between runs
-(`--reset` starts it afresh). Each node's files go to ./cluster-demo/NODE/.
+The database `gateway_cluster_demo` (`--database NAME` for another) is created on the server
+when missing and kept between runs (`--reset` starts it afresh). Each node's files go to
+./cluster-demo/NODE/.
 """
 
 from __future__ import annotations
@@ -27,18 +28,18 @@ NODES = (
 )
 
 
-async def ensure_database(server: str, reset: bool) -> str:
+async def ensure_database(server: str, name: str, reset: bool) -> str:
     admin_url = make_url(server).set(drivername="postgresql")
     admin = await asyncpg.connect(admin_url.render_as_string(hide_password=False))
     try:
         if reset:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", DATABASE)
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
         if not exists:
-            await admin.execute(f'CREATE DATABASE "{DATABASE}"')
+            await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
-    return admin_url.set(database=DATABASE).render_as_string(hide_password=False)
+    return admin_url.set(database=name).render_as_string(hide_password=False)
 
 
 def write_config(directory: Path, database: str, name: str, http: int, sim: int,
@@ -72,7 +73,7 @@ async def wait_healthy(port: int, process: asyncio.subprocess.Process) -> None:
 
 
 async def main(args: argparse.Namespace) -> int:
-    database = await ensure_database(args.server, args.reset)
+    database = await ensure_database(args.server, args.database, args.reset)
     base = Path(args.dir).absolute()
     processes: list[asyncio.subprocess.Process] = []
     stop = asyncio.Event()
@@ -90,7 +91,7 @@ async def main(args: argparse.Namespace) -> int:
             )
             processes.append(process)
             await wait_healthy(http, process)
-        print(f"Two gateway nodes share PostgreSQL database {DATABASE}:")
+        print(f"Two gateway nodes share PostgreSQL database {args.database}:")
         for name, http, _sim, lines in NODES:
             print(f"  {name}: agent console http://127.0.0.1:{http}/   customer phone"
                   f" http://127.0.0.1:{http}/sim/   lines {', '.join(n for n, _ in lines)}")
@@ -108,12 +109,20 @@ async def main(args: argparse.Namespace) -> int:
     return 0
 
 
+def _database_name(text: str) -> str:
+    if not text or not all(ch.isalnum() or ch == "_" for ch in text) or len(text) > 63:
+        raise argparse.ArgumentTypeError("letters, digits and _ only, at most 63")
+    return text
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432/postgres",
                         help="a PostgreSQL URL to create the demo database with")
     parser.add_argument("--dir", default="cluster-demo", help="where the nodes keep their files")
+    parser.add_argument("--database", default=DATABASE, type=_database_name,
+                        help=f"the database to create and use (default {DATABASE})")
     parser.add_argument("--reset", action="store_true", help="start from an empty database")
     return parser.parse_args()
 

@@ -72,6 +72,7 @@ class ClusterMember:
         self._task: asyncio.Task[None] | None = None
         self._unlisten: Callable[[], None] | None = None
         self._presence: Presence | None = None
+        self._nodes_alive: frozenset[str] | None = None
         self.beats = 0
 
     @property
@@ -100,7 +101,17 @@ class ClusterMember:
             except NodeNameTakenError as error:
                 if loop.time() > deadline:
                     raise
-                log.warning("cluster.name_in_use_waiting", node=self.name, error=str(error))
+                # Most often this node's own previous run (killed, restarted at once), whose
+                # heartbeat has not lapsed yet; a second host under this name is refused at the
+                # deadline with NodeNameTakenError's own words.
+                log.warning(
+                    "cluster.waiting_for_previous_instance", node=self.name,
+                    last_heartbeat=error.last_seen.isoformat(),
+                    wait_at_most_s=round(max(0.0, deadline - loop.time()), 1),
+                    hint="another instance under this node.name heartbeated less than"
+                    " node.lease_ttl_s ago: a previous run of this node that has not lapsed"
+                    " yet, or another host with the same node.name",
+                )
                 await asyncio.sleep(settings.heartbeat_interval_s)
 
     async def stop(self) -> None:
@@ -201,6 +212,11 @@ class ClusterMember:
         if now - sent_at > settings.lease_ttl_s / 2:
             log.warning("cluster.heartbeat_slow", took_s=round(now - sent_at, 3))
         self.beats += 1
+        self._note_nodes(result.nodes_alive)
+        for event in result.events:
+            if event.type == "line.status" and event.data.get("node") not in (None, self.name):
+                log.warning("cluster.line_lapsed", line=event.data.get("name"),
+                            node=event.data.get("node"), error=event.data.get("last_error"))
         self._publisher.publish(result.events)
         for line_id, wanted in self._wanted.items():
             if line_id in result.lines:
@@ -216,6 +232,19 @@ class ClusterMember:
         if result.duties:
             self._duties_until = until
         await self._set_duties(result.duties)
+
+    def _note_nodes(self, alive: frozenset[str]) -> None:
+        """Log the other nodes coming and going, so each node's journal tells the outage."""
+        seen = self._nodes_alive
+        self._nodes_alive = alive
+        if seen is None:
+            return
+        for node in sorted(alive - seen - {self.name}):
+            log.info("cluster.node_up", node=node)
+        for node in sorted(seen - alive - {self.name}):
+            log.warning("cluster.node_down", node=node,
+                        detail="no heartbeat for node.lease_ttl_s, or it stopped; its lines are"
+                        " shown down until a node holding their modem takes them")
 
     def _drop_all(self) -> None:
         for wanted in self._wanted.values():
@@ -234,9 +263,13 @@ class ClusterMember:
 
     async def describe(self) -> dict[str, Any]:
         nodes = await self._leases.nodes(self.settings.lease_ttl_s)
+        owners = await self._leases.owners()
+        lines = await self._store.lines.list_all()
         return {
             "node": self.name,
             "duties": self.has_duties,
+            # Every line of the cluster and the node that holds it now (None: no live node).
+            "lines": [{"name": line.name, "node": owners.get(line.id)} for line in lines],
             "nodes": [
                 {"name": n.name, "last_seen": n.last_seen.isoformat(), "alive": n.alive,
                  "http": n.http_url, "lines": list(n.lines)}

@@ -1,13 +1,15 @@
 """`sms-gateway logins`: login throttles of the running daemon, and clearing them.
 
 Failed logins slow further attempts down (see gateway.service.ratelimit); the counters live in
-the database, shared by every node of a cluster, and the running daemon answers for them
-through its control socket, as for `status`.
+the database, shared by every node of a cluster. The running daemon answers for them through
+its control socket, as for `status`; with no daemon running, the command reads (or clears)
+them in the database itself.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from typing import Any
@@ -29,6 +31,32 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
+async def _without_daemon(args: argparse.Namespace, clearing: bool) -> dict[str, Any] | None:
+    from gateway.commands.check_config import missing_database
+    from gateway.service.accounts import AccountService
+    from gateway.service.ratelimit import LoginLimits
+    from gateway.store.database import utc_now
+    from gateway.store.store import Store
+
+    config = load_config_or_exit(args)
+    if (missing := missing_database(config)) is not None:
+        print(f"sms-gateway logins: {missing}", file=sys.stderr)
+        return None
+    store = await Store.open(config.database_url, default_region=config.default_region)
+    try:
+        accounts = AccountService(
+            store.accounts, login_failures=store.login_failures, clock=utc_now,
+            session_ttl_s=config.http.session_ttl_s,
+            login_limits=LoginLimits.from_config(config.http))
+        if clearing:
+            cleared = await accounts.clear_login_limits(
+                username=args.clear_user, address=args.clear_address, by=None)
+            return {"cleared": cleared}
+        return {"throttles": await accounts.login_throttles()}
+    finally:
+        await store.close()
+
+
 def run(args: argparse.Namespace) -> int:
     from gateway.config_source import read_data_dir
     from gateway.control import ControlError, call_daemon
@@ -37,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
     if data_dir is None:  # the file cannot be read: the full load says why
         data_dir = load_config_or_exit(args).data_dir
     clearing = args.clear_user is not None or args.clear_address is not None or args.clear_all
+    answer: dict[str, Any] | None
     try:
         if clearing:
             answer = call_daemon(data_dir, "POST", "/login-limits/clear", {
@@ -46,8 +75,10 @@ def run(args: argparse.Namespace) -> int:
     except ControlError as error:
         if error.reached:
             print(f"sms-gateway: {error}", file=sys.stderr)
-        else:
-            print(f"sms-gateway: the daemon is not running ({error})", file=sys.stderr)
+            return 1
+        # No daemon here: the counters are in the database, so read or clear them there.
+        answer = asyncio.run(_without_daemon(args, clearing))
+    if answer is None:
         return 1
     if args.json:
         print(json.dumps(answer, indent=2))

@@ -45,7 +45,8 @@ def register(subparsers: Any) -> None:
     )
     add_config_argument(parser)
     parser.add_argument("--line", default=None,
-                        help="line name (a modem or an SMPP account); default: the first")
+                        help="line name (a modem or an SMPP account; in a cluster, any node's:"
+                        " that node sends it); default: the first configured on this host")
     parser.add_argument("--to", required=True, help="destination number")
     parser.add_argument("--wait", action="store_true",
                         help="wait for the final status of every part and print it")

@@ -40,6 +40,11 @@ def render(status: dict[str, Any]) -> str:
             state = "up" if node.get("alive") else "DOWN"
             out.append(f"  node {node['name']:<16} {state:<5} last heartbeat {node['last_seen']}"
                        f"  lines: {', '.join(node['lines']) or '-'}")
+        every = cluster.get("lines", [])
+        unheld = [line["name"] for line in every if line.get("node") is None]
+        if every:
+            out.append(f"cluster lines: {len(every) - len(unheld)}/{len(every)} held by a live node"
+                       + (f"; DOWN (no node holds them): {', '.join(unheld)}" if unheld else ""))
     for device in status.get("unknown_devices", []):
         out.append(f"  unknown device {device.get('device')}: {device.get('detail') or device}")
     oldest = status.get("oldest_request")

@@ -26,8 +26,9 @@ def register(subparsers: Any) -> None:
     passwd = actions.add_parser("passwd", help="set a user's password (from stdin or generated)")
     passwd.add_argument("name")
     passwd.add_argument("--generate", action="store_true")
-    for action in ("disable", "enable"):
-        sub = actions.add_parser(action, help=f"{action} a user (disabling ends their sessions)")
+    for action, says in (("disable", "disable a user (their sessions end at once)"),
+                         ("enable", "enable a disabled user again")):
+        sub = actions.add_parser(action, help=says)
         sub.add_argument("name")
     actions.add_parser("list", help="list users")
     for sub in actions.choices.values():

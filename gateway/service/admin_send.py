@@ -37,9 +37,9 @@ class AdminSend:
 
     async def send(self, *, to: str, text: str, line: str | None = None) -> Message:
         """Queue `text` to the number `to` (as a person types it: local, international or a short
-        code) on `line` (default: the first configured). InvalidInputError when the number or the
-        text cannot be sent, NotFoundError for a line that is not configured."""
-        line_id = self._line_id(line)
+        code) on `line` (default: the first configured here). InvalidInputError when the number
+        or the text cannot be sent, NotFoundError for a line that does not exist."""
+        line_id = await self._line_id(line)
         if not text.strip():
             raise InvalidInputError("the message is empty")
         region = self.settings.default_region
@@ -81,14 +81,18 @@ class AdminSend:
             "done": all(p.status in final for p in message.parts),
         }
 
-    def _line_id(self, name: str | None) -> int:
-        if not self.lines:
-            raise NotFoundError("no line is configured")
+    async def _line_id(self, name: str | None) -> int:
+        """The named line, this node's or (in a cluster) another's, whose node then sends it;
+        without a name, the first line configured here."""
         if name is None:
+            if not self.lines:
+                raise NotFoundError("no line is configured")
             return next(iter(self.lines.values()))
-        if name not in self.lines:
-            raise NotFoundError(
-                f"no line named {name!r}; configured: {', '.join(self.lines)}"
-            )
-        return self.lines[name]
-
+        if name in self.lines:
+            return self.lines[name]
+        line = await self.store.lines.find_by_name(name)
+        if line is None:
+            every = await self.store.lines.list_all()
+            known = sorted({*self.lines, *(line.name for line in every)})
+            raise NotFoundError(f"no line named {name!r}; the lines are: {', '.join(known)}")
+        return line.id

@@ -19,6 +19,13 @@ class LineService:
     def note_line_status(self, line_id: int, details: dict[str, object]) -> None:
         self.line_health[line_id] = details
 
+    async def load(self) -> None:
+        """Each line's last known state from the event log, for the lines no event has been
+        seen of since this process started: in a cluster, the other nodes' lines."""
+        for line_id, event in (await self._store.events.latest_per("line.status", "id")).items():
+            if isinstance(line_id, int):
+                self.line_health.setdefault(line_id, dict(event.data))
+
     async def lines(self, principal: Principal) -> list[LineView]:
         access.require_scope(principal, "lines:read")
         depths = await self._store.line_stats.queue_depths()

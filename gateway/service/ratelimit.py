@@ -19,10 +19,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from gateway.backoff import Backoff
 from gateway.service.errors import RateLimitedError
 from gateway.store.login_failures import Key, LoginFailure, LoginFailureRepository
+
+if TYPE_CHECKING:
+    from gateway.config import HttpConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +37,19 @@ class LoginLimits:
     backoff_initial_s: float = 1.0
     backoff_max_s: float = 60.0
     window_s: float = 300.0
+
+    @classmethod
+    def from_config(cls, http: HttpConfig) -> LoginLimits:
+        """`http.login_max_attempts` per username and address, twice that per username, four
+        times per address."""
+        return cls(
+            free_failures_per_user_address=http.login_max_attempts,
+            free_failures_per_user=http.login_max_attempts * 2,
+            free_failures_per_address=http.login_max_attempts * 4,
+            backoff_initial_s=http.login_backoff_initial_s,
+            backoff_max_s=http.login_backoff_max_s,
+            window_s=http.login_window_s,
+        )
 
 
 @dataclass(frozen=True, slots=True)

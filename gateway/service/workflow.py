@@ -126,14 +126,7 @@ class Workflow:
             clock=clock, wake_outbound=wake_outbound, session_ttl_s=http.session_ttl_s,
             address_provider=address_provider or address_provider_from_config(config),
             passwords=passwords,
-            login_limits=LoginLimits(
-                free_failures_per_user_address=http.login_max_attempts,
-                free_failures_per_user=http.login_max_attempts * 2,
-                free_failures_per_address=http.login_max_attempts * 4,
-                backoff_initial_s=http.login_backoff_initial_s,
-                backoff_max_s=http.login_backoff_max_s,
-                window_s=http.login_window_s,
-            ),
+            login_limits=LoginLimits.from_config(http),
             webhooks=config.webhooks,
         )
 
@@ -178,6 +171,7 @@ class Workflow:
         while True:
             try:
                 await self.visibility.load()
+                await self.lines.load()
                 self.availability.load(await self.store.cases.open_case_agents())
                 swept = await self.router.sweep()
                 break

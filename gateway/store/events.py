@@ -25,6 +25,12 @@ _SINCE = (
     .order_by(_EVENTS.c.seq)
     .limit(bindparam("limit"))
 )
+_LATEST_OF_TYPE = (
+    select(*_EVENTS.c)
+    .where(_EVENTS.c.type == bindparam("type"))
+    .order_by(_EVENTS.c.seq.desc())
+    .limit(bindparam("limit"))
+)
 _LAST_SEQ = select(func.coalesce(func.max(_EVENTS.c.seq), 0))
 _FIRST_SEQ = select(func.min(_EVENTS.c.seq))
 
@@ -97,6 +103,21 @@ class EventRepository:
         def read(connection: Connection) -> list[Event]:
             rows = sql.rows(connection, _SINCE, {"seq": seq, "limit": limit})
             return [convert.event(row) for row in rows]
+
+        return await self._db.run_read(read)
+
+    async def latest_per(self, type_: str, key: str, scan: int = 5000) -> dict[Any, Event]:
+        """The newest event of `type_` for each value of its data's `key`, among the `scan`
+        newest of that type (what a node starting now knows of, say, each line's state)."""
+
+        def read(connection: Connection) -> dict[Any, Event]:
+            latest: dict[Any, Event] = {}
+            for row in sql.rows(connection, _LATEST_OF_TYPE, {"type": type_, "limit": scan}):
+                event = convert.event(row)
+                value = event.data.get(key)
+                if value is not None and value not in latest:
+                    latest[value] = event
+            return latest
 
         return await self._db.run_read(read)
 

@@ -52,6 +52,7 @@ class Heartbeat:
     acquired: frozenset[int]
     events: tuple[Event, ...]
     consoles_elsewhere: frozenset[int] = frozenset()  # users with a console on another node
+    nodes_alive: frozenset[str] = frozenset()  # every node heartbeating, this one included
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,10 @@ _BEAT = text("""
     SET last_seen = clock_timestamp(), http_url = :http_url, consoles = :consoles
     WHERE name = :name AND instance = :instance RETURNING name
 """).bindparams(bindparam("consoles", type_=JSON))
+_ALIVE = text(f"""
+    SELECT name FROM cluster_nodes
+    WHERE instance <> '{STOPPED}' AND last_seen > clock_timestamp() - {_INTERVAL}
+""")
 # The consoles open on the other live nodes (a node that stopped or stopped beating has none).
 _CONSOLES_ELSEWHERE = text(f"""
     SELECT consoles FROM cluster_nodes
@@ -248,8 +253,10 @@ class LeaseRepository:
                 for user, count in (row.consoles or {}).items()
                 if str(user).isdigit() and isinstance(count, int) and count > 0
             )
+            alive = frozenset(row.name for row in connection.execute(_ALIVE, {"ttl": ttl_s}))
             return Heartbeat(lines=held, duties=has_duties, acquired=acquired,
-                             events=tuple(logged), consoles_elsewhere=elsewhere)
+                             events=tuple(logged), consoles_elsewhere=elsewhere,
+                             nodes_alive=alive)
 
         return await self._db.run_write(write)
 

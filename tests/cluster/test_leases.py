@@ -124,6 +124,15 @@ async def test_replies_on_a_dead_nodes_line_fail_over_to_a_line_of_another_node(
                 return bool(rows[0]["status"] == "down")
 
             await wait_for(east_down)
+            # B's journal tells the outage: the node gone, and its line with it.
+
+            async def outage_logged() -> bool:
+                return bool(b.log_events("cluster.node_down")) and bool(
+                    b.log_events("cluster.line_lapsed"))
+
+            await wait_for(outage_logged)
+            assert [e["node"] for e in b.log_events("cluster.node_down")] == ["node-a"]
+            assert [e["line"] for e in b.log_events("cluster.line_lapsed")] == ["east"]
             status, body = await agent.post("/api/cases", {"phone": CUSTOMERS[0], "line": "east"})
             assert status in (200, 201), body
             status, body = await agent.post(

@@ -52,11 +52,19 @@ async def test_agent_on_b_answers_a_text_from_a_and_the_reply_leaves_through_a(
         agents: list[Agent] = []
         try:
             await a.start()
+            supervisor_a = await Agent(a, "supervisor", "supervisor-demo").login()
+            agents.append(supervisor_a)
+
+            async def east_ready_on_a() -> bool:
+                lines = (await supervisor_a.get("/api/lines"))["lines"]
+                return any(x["name"] == "east" and x["can_send"] for x in lines)
+
+            # East's state is logged before B starts: B must learn it from the log.
+            assert await wait_for(east_ready_on_a)
             await b.start()
             supervisor_b = await Agent(b, "supervisor", "supervisor-demo").login()
             agent_b = await Agent(b, "agent", "agent-demo").login()
-            supervisor_a = await Agent(a, "supervisor", "supervisor-demo").login()
-            agents += [supervisor_b, agent_b, supervisor_a]
+            agents += [supervisor_b, agent_b]
 
             async def both_nodes_own_their_line() -> dict[str, Any] | None:
                 cluster = await supervisor_b.get("/api/cluster")
@@ -71,12 +79,14 @@ async def test_agent_on_b_answers_a_text_from_a_and_the_reply_leaves_through_a(
             lines = {line["name"]: line for line in (await agent_b.get("/api/lines"))["lines"]}
             assert lines["east"]["node"] == "site-a"
             assert lines["west"]["node"] == "site-b"
+            assert (lines["east"]["can_send"], lines["east"]["registration"]) == (True, "home")
             status = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "gateway", "status", "--config", str(a.config_path),
                 stdout=asyncio.subprocess.PIPE,
             )
             shown = (await status.communicate())[0].decode()
             assert "this is node site-a" in shown, shown
+            assert "cluster lines: 2/2 held by a live node" in shown, shown
             assert re.search(r"node site-b\s+up .*lines: west", shown), shown
 
             ws = await agent_b.events()

@@ -78,5 +78,13 @@ async def test_logins_shows_and_clears_the_running_daemons_throttles(tmp_path: P
         assert "user_address  alice from 203.0.113.5: 10 failures" in shown
         assert "cleared 2 counter(s)" in await _logins(config_path, "--clear-user", "alice")
         await accounts.login("alice", "a long enough passphrase", "203.0.113.5")
+        for _ in range(daemon.config.http.login_max_attempts):
+            with pytest.raises(InvalidCredentialsError):
+                await accounts.login("alice", "wrong again", "203.0.113.9")
     finally:
         await daemon.stop()
+    # The counters are in the database: with the daemon stopped they are shown and cleared
+    # all the same.
+    assert "user_address  alice from 203.0.113.9: 10 failures" in await _logins(config_path)
+    assert "cleared 2 counter(s)" in await _logins(config_path, "--clear-user", "alice")
+    assert "no login is being slowed down" in await _logins(config_path)
