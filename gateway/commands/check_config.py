@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from gateway.config import Config
+    from gateway.store.store import Store
 
 EXIT_BAD_CONFIG = 2  # as `run` (systemd's RestartPreventExitStatus)
 # What sample files and tutorials put where a secret belongs.
@@ -55,6 +56,17 @@ def missing_database(config: Config) -> str | None:
         return (f"no database at {path}: no daemon has run with this configuration"
                 " (is --config right?)")
     return None
+
+
+async def open_existing_store(config: Config, command: str) -> Store | None:
+    """The daemon's store for a command that reads or changes what is in it; None, having said
+    why, when no daemon has run with this configuration (see missing_database)."""
+    from gateway.store.store import Store
+
+    if (missing := missing_database(config)) is not None:
+        print(f"sms-gateway {command}: {missing}", file=sys.stderr)
+        return None
+    return await Store.open(config.database_url, default_region=config.default_region)
 
 
 def register(subparsers: Any) -> None:

@@ -9,7 +9,11 @@ import getpass
 import sys
 from typing import Any
 
-from gateway.commands.check_config import add_config_argument, load_config_or_exit
+from gateway.commands.check_config import (
+    add_config_argument,
+    load_config_or_exit,
+    open_existing_store,
+)
 
 EXIT_FAILED = 1
 
@@ -27,16 +31,13 @@ def register(subparsers: Any) -> None:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    from gateway.commands.check_config import missing_database
     from gateway.service.retention import Retention
     from gateway.store.database import utc_now
-    from gateway.store.store import Store
 
     config = load_config_or_exit(args)
-    if (missing := missing_database(config)) is not None:
-        print(f"sms-gateway contact: {missing}", file=sys.stderr)
+    store = await open_existing_store(config, "contact")
+    if store is None:
         return EXIT_FAILED
-    store = await Store.open(config.database_url, default_region=config.default_region)
     try:
         retention = Retention(store=store, message_days=None,
                               default_region=config.default_region, clock=utc_now)

@@ -14,7 +14,11 @@ import json
 import sys
 from typing import Any
 
-from gateway.commands.check_config import add_config_argument, load_config_or_exit
+from gateway.commands.check_config import (
+    add_config_argument,
+    load_config_or_exit,
+    open_existing_store,
+)
 
 
 def register(subparsers: Any) -> None:
@@ -32,17 +36,14 @@ def register(subparsers: Any) -> None:
 
 
 async def _without_daemon(args: argparse.Namespace, clearing: bool) -> dict[str, Any] | None:
-    from gateway.commands.check_config import missing_database
     from gateway.service.accounts import AccountService
     from gateway.service.ratelimit import LoginLimits
     from gateway.store.database import utc_now
-    from gateway.store.store import Store
 
     config = load_config_or_exit(args)
-    if (missing := missing_database(config)) is not None:
-        print(f"sms-gateway logins: {missing}", file=sys.stderr)
+    store = await open_existing_store(config, "logins")
+    if store is None:
         return None
-    store = await Store.open(config.database_url, default_region=config.default_region)
     try:
         accounts = AccountService(
             store.accounts, login_failures=store.login_failures, clock=utc_now,

@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sys
 from typing import Any
 
-from gateway.commands.check_config import add_config_argument, load_config_or_exit, missing_database
+from gateway.commands.check_config import (
+    add_config_argument,
+    load_config_or_exit,
+    open_existing_store,
+)
 
 
 def register(subparsers: Any) -> None:
@@ -25,13 +28,10 @@ def register(subparsers: Any) -> None:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    from gateway.store.store import Store
-
     config = load_config_or_exit(args)
-    if (missing := missing_database(config)) is not None:
-        print(f"sms-gateway quarantine: {missing}", file=sys.stderr)
+    store = await open_existing_store(config, "quarantine")
+    if store is None:
         return 1
-    store = await Store.open(config.database_url, default_region=config.default_region)
     try:
         total = await store.quarantine.count()
         entries = await store.quarantine.recent(limit=max(1, min(args.limit, 1000)))

@@ -277,15 +277,19 @@ def test_the_supervisors_live_floor(gateway: Gateway, consoles: Consoles) -> Non
     screenshot(sam, "desk-floor")
 
 
+def add_admin(gateway: Gateway, name: str) -> None:
+    """An admin account, made as an admin makes the first one: with `sms-gateway user add`."""
+    created = subprocess.run(
+        [sys.executable, "-m", "gateway", "user", "add", name, "--role", "admin",
+         "--config", str(gateway.directory / "config.yaml")],
+        input=f"{PASSWORD}\n", capture_output=True, text=True, timeout=60, check=False)
+    assert created.returncode == 0, created.stderr
+
+
 def test_an_admin_creates_a_user_from_the_admin_screen(
     gateway: Gateway, consoles: Consoles
 ) -> None:
-    config = gateway.directory / "config.yaml"
-    created = subprocess.run(
-        [sys.executable, "-m", "gateway", "user", "add", "root", "--role", "admin",
-         "--config", str(config)],
-        input=f"{PASSWORD}\n", capture_output=True, text=True, timeout=60, check=False)
-    assert created.returncode == 0, created.stderr
+    add_admin(gateway, "root")
     page = consoles.login("root")
     page.locator("#admin-button").click()
     dialog = page.locator(".admin-dialog")
@@ -323,12 +327,7 @@ def test_an_admin_erases_a_number_from_the_admin_screen(
     case_id = int((window.locator(".case-id").text_content() or "").lstrip("#"))
     as_alice = gateway.api_session("alice")
     as_alice("POST", f"/api/cases/{case_id}/close", {"wrap_up": "resolved"})
-    config = gateway.directory / "config.yaml"
-    created = subprocess.run(
-        [sys.executable, "-m", "gateway", "user", "add", "dpo", "--role", "admin",
-         "--config", str(config)],
-        input=f"{PASSWORD}\n", capture_output=True, text=True, timeout=60, check=False)
-    assert created.returncode == 0, created.stderr
+    add_admin(gateway, "dpo")
     page = consoles.login("dpo")
     asked: list[str] = []
 
