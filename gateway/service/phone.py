@@ -27,6 +27,15 @@ _REASONS = {
     phonenumbers.ValidationResult.INVALID_LENGTH: "its length is not valid for its country",
 }
 
+# What phonenumbers could not read, in the words an agent understands.
+_PARSE_REASONS = {
+    phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: "its country code is unknown",
+    phonenumbers.NumberParseException.NOT_A_NUMBER: "it has no digits to dial",
+    phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: "it is too short",
+    phonenumbers.NumberParseException.TOO_SHORT_NSN: "it is too short",
+    phonenumbers.NumberParseException.TOO_LONG: "it is too long",
+}
+
 
 def normalise_phone(raw: str, default_region: str | None) -> str:
     """Return `raw` as E.164 (`+15551234567`) or raise InvalidPhoneError naming the problem."""
@@ -39,7 +48,9 @@ def normalise_phone(raw: str, default_region: str | None) -> str:
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
-        raise InvalidPhoneError(f"phone number {text!r} cannot be read: {exc._msg}") from exc
+        raise InvalidPhoneError(
+            f"{text!r} is not a phone number: {_PARSE_REASONS.get(exc.error_type, exc._msg)}"
+        ) from exc
     # "Possible" rather than "valid": numbering plans change faster than the library, and a
     # number an agent was given must not be refused because it is new (or a 555 test number).
     possible = phonenumbers.is_possible_number_with_reason(number)
@@ -53,6 +64,11 @@ def dial_address(raw: str, default_region: str | None) -> Address:
     """The address to dial for what an agent typed: a short code (3 to 8 digits) as typed,
     else the number in the local format of the default region or international, as E.164."""
     compact = "".join(ch for ch in raw.strip() if ch not in " -.()")
+    region = default_region.upper() if default_region else "US"
+    if compact.isdigit() and phonenumbers.is_emergency_number(compact, region):
+        # A contact center's chat is not how anyone reaches the emergency services.
+        raise InvalidPhoneError(f"{compact} is an emergency number in {region}: it is not"
+                                " texted from here")
     if compact.isdigit() and len(compact) in SHORT_CODE_DIGITS:
         return Address(compact, AddressType.UNKNOWN, NPI_ISDN)
     return Address(normalise_phone(raw, default_region), AddressType.INTERNATIONAL, NPI_ISDN)

@@ -21,6 +21,7 @@ class Presence:
         self._left: dict[int, datetime] = {}  # when each user's last console closed
         self._connections: dict[int, int] = {}  # consoles open on this node
         self._elsewhere: frozenset[int] = frozenset()  # online on another node of the cluster
+        self._logged_out: set[int] = set()  # left on purpose: away at once, no grace
         self._rotation: list[int] = []  # online users, in the order they came online
         self._last: int | None = None  # the user offered to last
         # Who may be offered work (presence and capacity); everyone online by default.
@@ -30,6 +31,7 @@ class Presence:
         self.on_change: Callable[[], None] = lambda: None
 
     def connected(self, user_id: int) -> None:
+        self._logged_out.discard(user_id)
         count = self._connections.get(user_id, 0) + 1
         self._connections[user_id] = count
         if user_id not in self._rotation:
@@ -57,6 +59,14 @@ class Presence:
             if user_id not in self._rotation:
                 self._rotation.append(user_id)
         self._elsewhere = now_elsewhere
+
+    def left_deliberately(self, user_id: int) -> None:
+        """The user logged out (or lost access): once no console of theirs is open, they are
+        away at once, without the grace a dropped connection gets."""
+        self._logged_out.add(user_id)
+
+    def logged_out(self, user_id: int) -> bool:
+        return user_id in self._logged_out and not self.is_online(user_id)
 
     def local_consoles(self) -> dict[int, int]:
         """User id -> consoles open on this node."""

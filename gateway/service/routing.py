@@ -61,6 +61,11 @@ class Router:
         self._queue: asyncio.Queue[int] = asyncio.Queue()
         self._unlisten: Callable[[], None] | None = None
         self.offers: dict[int, Offer] = {}
+        # Texts in the case of an agent who went offline less than offline_after_s ago: they
+        # ring the others when that grace ends and the agent is still away (case -> agent,
+        # message). Requests raised for an away agent, withdrawn when they are back.
+        self._in_grace: dict[int, tuple[int, int]] = {}
+        self._away_requests: dict[int, int] = {}
         # Set when optout.confirmation_text is configured (see gateway.service.optout_confirm).
         self.confirm_opt_out: Callable[[Message, datetime], Awaitable[None]] | None = None
         # In a cluster only the node holding the duties marks requests overdue.
@@ -172,12 +177,17 @@ class Router:
         """A text in the case of an agent with no console open for `offline_after_s` rings
         the others: the customer must not wait on someone who is not there."""
         away = self._presence.away_s(agent_id) if agent_id is not None else None
-        if away is None or away < self._settings.offline_after_s:
+        if away is None or agent_id is None:
             return ()
+        if away < self._settings.offline_after_s and not self._presence.logged_out(agent_id):
+            self._in_grace[case_id] = (agent_id, message_id)  # see _end_grace
+            return ()
+        self._in_grace.pop(case_id, None)
         raised = await self._requests.raise_for_case(case_id, message_id, self._clock())
         if raised is None:
             return ()
         request, events = raised
+        self._away_requests[request.id] = agent_id
         log.info("agent away: text rings the others", case_id=case_id, agent_id=agent_id,
                  request_id=request.id, away_s=round(away))
         offer = self._offer(request.id)
@@ -208,8 +218,34 @@ class Router:
         """Requests offered to another agent: not in this agent's queue until overdue."""
         return {rid for rid, offer in self.offers.items() if offer.agent_id != user_id}
 
+    async def _end_grace(self) -> None:
+        """A text that came while its agent was gone for less than offline_after_s rings the
+        others once that time is up, unless the agent is back (they see it in their case)."""
+        for case_id, (agent_id, message_id) in list(self._in_grace.items()):
+            away = self._presence.away_s(agent_id)
+            if away is None:
+                del self._in_grace[case_id]
+            elif away >= self._settings.offline_after_s or self._presence.logged_out(agent_id):
+                self._publisher.publish(
+                    await self._ring_if_agent_away(case_id, agent_id, message_id))
+
+    async def _withdraw_for_returned_agents(self) -> None:
+        """An agent back online has their cases again: the requests raised because they were
+        away stop ringing the others."""
+        for request_id, agent_id in list(self._away_requests.items()):
+            if self._presence.is_online(agent_id):
+                del self._away_requests[request_id]
+                events = await self._requests.withdraw(request_id, self._clock())
+                if events:
+                    log.info("agent back: away request withdrawn", request_id=request_id,
+                             agent_id=agent_id)
+                self._publisher.publish(events)
+
     async def tick(self) -> None:
-        """Marks overdue requests and moves stale round-robin offers to the next agent."""
+        """Marks overdue requests, rings for texts whose agent's grace has run out, withdraws
+        the rings of agents who came back, and moves stale round-robin offers on."""
+        await self._end_grace()
+        await self._withdraw_for_returned_agents()
         now = self._clock()
         if self.marks_overdue():
             events = await self._requests.mark_overdue(

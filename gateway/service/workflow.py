@@ -100,6 +100,8 @@ class Workflow:
             store.accounts, login_failures=store.login_failures, clock=clock,
             session_ttl_s=session_ttl_s, passwords=passwords, login_limits=login_limits,
         )
+        # A logout (or lost access) is a deliberate leaving: texts ring the others at once.
+        self.accounts.on_access_ended(lambda ended: self.presence.left_deliberately(ended.user_id))
         self.webhooks = WebhookDispatcher(store=store, bus=bus, webhooks=webhooks, clock=clock)
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False

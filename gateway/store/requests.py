@@ -277,6 +277,19 @@ class RequestsRepository:
             )
             return request, (event,)
 
+    async def withdraw(self, request_id: int, now: datetime) -> tuple[Event, ...]:
+        """Cancel a pending request that is no longer needed (the away agent whose case it
+        rang for is back); nothing when it was answered or cancelled meanwhile."""
+        async with self._db.write() as session:
+            row = await session.get(RequestRow, request_id)
+            if row is None or row.status != "pending":
+                return ()
+            row.status = "cancelled"
+            await session.flush()
+            request = convert.request(row, await contact_phone(session, row.contact_id))
+            return (await append_event(session, "request.cancelled",
+                                       request_event_data(request), now),)
+
     async def mark_overdue(self, created_before: datetime, now: datetime) -> list[Event]:
         async with self._db.write() as session:
             rows = (

@@ -34,15 +34,17 @@ async def test_a_text_for_an_away_agent_rings_the_others_and_answering_continues
     [request] = (await alice.get("/api/requests"))[1]["requests"]
     case = await _answer(alice, request["id"])
 
-    await env.text_in("still there?")  # alice left only a moment ago: her case, no ring
+    await env.text_in("still there?")  # alice left only a moment ago: her case, no ring yet
     assert (await bob.get("/api/requests"))[1]["requests"] == []
 
     env.clock.advance(61)
-    await env.text_in("hello? anyone?")
+    await env.workflow.router.tick()  # her grace is over and she is not back: it rings now
     [ring] = (await bob.get("/api/requests"))[1]["requests"]
     assert (ring["case_id"], ring["away_agent"], ring["preview"]) == (
-        case["id"], "alice", "hello? anyone?"
+        case["id"], "alice", "still there?"
     )
+    await env.text_in("hello? anyone?")  # the customer's next text: still one ring
+    assert [r["id"] for r in (await bob.get("/api/requests"))[1]["requests"]] == [ring["id"]]
     [seen] = (await supervisor.get("/api/requests"))[1]["requests"]
     assert seen["away_agent"] == "alice"
 
@@ -85,3 +87,44 @@ async def test_an_agent_logging_out_hands_a_case_back_and_another_continues_it(
     assert (ring["case_id"], ring["preview"]) == (case["id"], "my order is late")
     taken = await _answer(bob, ring["id"])
     assert (taken["id"], taken["agent"]) == (case["id"], "bob")
+
+
+async def test_after_a_logout_the_customers_next_text_rings_the_others_at_once(
+    env: Env,
+) -> None:
+    # "Keep it" on logout keeps the case, and promises the customer is not left waiting.
+    alice = await env.login("alice")
+    bob = await env.login("bob")
+    await env.text_in("first")
+    [request] = (await alice.get("/api/requests"))[1]["requests"]
+    case = await _answer(alice, request["id"])
+    ws = await _console(alice, env)
+    status, _ = await alice.post("/api/logout")
+    assert status == 200
+    await ws.receive()  # the server closes her console
+    await env.text_in("hello?? my agent left")
+    [ring] = (await bob.get("/api/requests"))[1]["requests"]
+    assert (ring["case_id"], ring["away_agent"], ring["preview"]) == (
+        case["id"], "alice", "hello?? my agent left")
+
+
+async def test_the_ring_for_an_away_agent_stops_when_they_come_back(env: Env) -> None:
+    alice = await env.login("alice")
+    bob = await env.login("bob")
+    await env.text_in("first")
+    [request] = (await alice.get("/api/requests"))[1]["requests"]
+    case = await _answer(alice, request["id"])
+    env.clock.advance(61)
+    await env.text_in("anyone?")
+    [ring] = (await bob.get("/api/requests"))[1]["requests"]
+    assert ring["case_id"] == case["id"]
+    ws = await _console(alice, env)  # alice is back, with her case
+    try:
+        await env.workflow.router.tick()
+        assert (await bob.get("/api/requests"))[1]["requests"] == []
+        status, body = await alice.get(f"/api/cases/{case['id']}")
+        assert (status, body["case"]["agent"], body["case"]["status"]) == (200, "alice", "open")
+        status, body = await bob.post(f"/api/requests/{ring['id']}/answer", {"action": "new"})
+        assert status == 409, body  # nobody can take it from her now
+    finally:
+        await ws.close()

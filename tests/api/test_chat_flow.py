@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from .conftest import CUSTOMER, LINE_NUMBER, Env
 
 
@@ -150,3 +152,11 @@ async def test_a_chat_with_the_gateways_own_number_is_refused(env: Env) -> None:
     assert body["error"]["code"] == "own_number"
     assert "own line" in body["error"]["message"]
     assert (await alice.get("/api/cases?status=open"))[1]["cases"] == []
+
+
+@pytest.mark.parametrize("number", ["911", "112", "(911)"])
+async def test_an_emergency_number_is_refused_with_the_reason(env: Env, number: str) -> None:
+    alice = await env.login("alice")
+    status, body = await alice.post("/api/cases", {"phone": number})
+    assert (status, body["error"]["code"]) == (400, "invalid_phone")
+    assert "emergency number" in body["error"]["message"]

@@ -29,11 +29,17 @@ def test_reload_keeps_the_ring_and_the_tab_order(gateway: Gateway, consoles: Con
     assert [label.split(" ")[1] for label in before] == [first, second]
     gateway.text(waiting, "Is anyone there?")
     page.wait_for_function("() => window.smsConsole.alerts.playing")
+    draft = "Half-typed answer, not sent yet"
+    case_window(page, second).locator("textarea.compose-text").fill(draft)
 
     page.reload()
     expect(request_card(page, waiting)).to_be_visible()
     expect(page.locator(".tab:not(.tab-supervisor)")).to_have_count(2)
     assert tab_labels(page) == before  # Alt+1 is the same case as before
+    page.keyboard.press("Alt+2")
+    # What the agent was typing is still there, unsent.
+    expect(case_window(page, second).locator("textarea.compose-text")).to_have_value(draft)
+    assert gateway.inbox(second) == []
     page.keyboard.press("Alt+1")
     expect(case_window(page, first)).to_be_visible()
     # The ring comes back by itself, or a banner says one click is needed, and it works.

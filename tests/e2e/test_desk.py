@@ -273,6 +273,11 @@ def test_the_supervisors_live_floor(gateway: Gateway, consoles: Consoles) -> Non
     expect(watch.locator(".msg-in .msg-text")).to_have_text(
         ["Floor test: my heating", "Thanks!"])
     expect(watch.locator("textarea")).to_have_count(0)
+    # More than the view holds: it follows the newest text, as a chat does.
+    for n in range(12):
+        gateway.text(customer, f"and another thing, number {n}")
+    expect(watch.locator(".msg-in")).to_have_count(14)
+    expect(watch.locator(".msg").last).to_be_in_viewport()
     watch.locator(".close-watch").click()
     screenshot(sam, "desk-floor")
 

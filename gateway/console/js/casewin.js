@@ -10,6 +10,7 @@ import {
 import { h, replaceChildren } from "./dom.js";
 import { NoteForm, loadNotes, noteElement, noteItem } from "./notes.js";
 import { senderLabel } from "./panel.js";
+import { loadDraft, saveDraft } from "./prefs.js";
 import { transcriptControls } from "./transcript.js";
 import { TransferControl } from "./transfer.js";
 import { applyWaiting } from "./waiting.js";
@@ -77,6 +78,10 @@ export class CaseWindow {
     this.composer = new Composer({
       id: `${base}-compose`, label: `Reply to ${caseData.phone}`, maxParts: app.maxParts,
       onSend: (text) => this.app.outbox.add(this.id, text),
+      draft: {
+        load: () => loadDraft(app.user?.username, this.id),
+        save: (text) => saveDraft(app.user?.username, this.id, text),
+      },
     });
     this.contactCard = new ContactCard({ app, win: this });
     this.transfer = new TransferControl({ app, win: this });

@@ -9,9 +9,10 @@ import { h, replaceChildren } from "./dom.js";
 const ENCODING_NAMES = { gsm7: "GSM 7-bit", ucs2: "Unicode (UCS-2)" };
 
 export class Composer {
-  constructor({ id, label, maxParts, onSend }) {
+  constructor({ id, label, maxParts, onSend, draft = null }) {
     this.maxParts = maxParts;
     this.onSend = onSend;
+    this.draft = draft; // { load(), save(text) }: what is typed survives a reload
     this.textarea = h("textarea", {
       id, class: "compose-text", rows: "3", autocomplete: "off", spellcheck: "true",
       placeholder: "Type a reply. Enter sends, Shift+Enter adds a line.",
@@ -26,7 +27,11 @@ export class Composer {
       this.textarea,
       this.ucs2,
       h("div", { class: "composer-bar" }, this.counter, this.limit, this.sendButton));
-    this.textarea.addEventListener("input", () => this.update());
+    this.textarea.addEventListener("input", () => {
+      this.update();
+      this.draft?.save(this.textarea.value);
+    });
+    if (this.draft) this.textarea.value = this.draft.load();
     this.textarea.addEventListener("keydown", (event) => {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing && !event.altKey
           && !event.ctrlKey && !event.metaKey) {
@@ -56,6 +61,7 @@ export class Composer {
   setText(text) {
     this.textarea.value = text;
     this.update();
+    this.draft?.save(text);
   }
 
   send() {
@@ -68,6 +74,7 @@ export class Composer {
     }
     this.onSend(text);
     this.textarea.value = "";
+    this.draft?.save("");
     this.update();
   }
 

@@ -96,6 +96,10 @@ export class FloorView {
       }
       const items = [...(history.messages || []), ...notes.map(noteItem)].sort((a, b) =>
         (parseTime(a.at) ?? 0) - (parseTime(b.at) ?? 0));
+      // Opens at the newest message and follows new ones, unless the supervisor scrolled up.
+      const before = this.viewer.querySelector(".case-viewer-chat");
+      const follow = !before || before.scrollTop + before.clientHeight >= before.scrollHeight - 8;
+      const top = before ? before.scrollTop : 0;
       replaceChildren(this.viewer,
         h("h2", {}, `Watching case #${caseData.id} · ${caseData.contact_name || caseData.phone} · ${caseData.agent || "nobody"} (read-only, live)`),
         h("div", { class: "chat case-viewer-chat", role: "log" },
@@ -104,9 +108,15 @@ export class FloorView {
             h("ol", { class: "messages" }, ...group.messages.map((m) => (m.kind === "note"
               ? noteElement(m) : messageElement(m, { agentName: "Agent" }))))))),
         h("button", { type: "button", class: "close-watch", onclick: () => this.unwatch() }, "Close"));
+      const chat = this.viewer.querySelector(".case-viewer-chat");
+      if (chat) chat.scrollTop = follow ? chat.scrollHeight : top;
     };
     await render();
-    if (!this.viewer.open) this.viewer.showModal();
+    if (!this.viewer.open) {
+      this.viewer.showModal();
+      const chat = this.viewer.querySelector(".case-viewer-chat");
+      if (chat) chat.scrollTop = chat.scrollHeight; // laid out only now that it shows
+    }
     this.watchTimer = setInterval(render, WATCH_REFRESH_MS);
   }
 

@@ -12,7 +12,7 @@ import { onShortcut, onTabKey } from "./keys.js";
 import { liveEvents } from "./live.js";
 import { handBackOrKeep } from "./leave.js";
 import { Outbox } from "./outbox.js";
-import { loadIds, saveIds } from "./prefs.js";
+import { forgetDrafts, loadIds, saveIds } from "./prefs.js";
 import { RequestList, buildDialpadKeys, lineProblem, renderLines, renderOldest } from "./panel.js";
 import { PresenceControl } from "./presence.js";
 import { MAX_WINDOW, RequestQueue } from "./queue.js";
@@ -181,6 +181,7 @@ class App {
     } catch {
       // Logged out locally either way; the session expires on the server.
     }
+    forgetDrafts();
     this.endSession("You have logged out.");
   }
 

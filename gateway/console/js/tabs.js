@@ -3,7 +3,7 @@
 // Methods of the App (see main.js).
 
 import { CaseWindow } from "./casewin.js";
-import { loadIds, saveIds } from "./prefs.js";
+import { loadIds, saveDraft, saveIds } from "./prefs.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -63,6 +63,7 @@ export const caseTabs = {
     const win = this.windows.get(caseId);
     if (!win) return;
     const index = this.order.indexOf(caseId);
+    saveDraft(this.user?.username, caseId, ""); // a case that leaves this console keeps none
     this.windows.delete(caseId);
     this.order = this.order.filter((id) => id !== caseId);
     this.saveTabOrder();
