@@ -138,6 +138,11 @@ def test_logout_asks_what_to_do_with_each_open_case(gateway: Gateway, consoles: 
     alice.locator("#logout-button").click()
     dialog = alice.locator(".leave-form")
     expect(dialog.locator(".leave-case")).to_have_count(2)
+    alice.keyboard.press("Escape")  # as Cancel: still logged in, nothing handed back
+    expect(dialog).to_have_count(0)
+    expect(alice.locator("#logout-button")).to_be_visible()
+    alice.locator("#logout-button").click()
+    expect(dialog.locator(".leave-case")).to_have_count(2)
     dialog.locator(".leave-case", has_text=handed).get_by_label(
         "Hand it back to the queue"
     ).check()

@@ -44,6 +44,11 @@ export class EventStream {
       ws.close(1000, "logout");
     }
     this.state = "idle";
+    // The next start is a new session (another login): not a reconnection of this one.
+    this.connectedOnce = false;
+    this.lastSeq = null;
+    this.missed = [];
+    this.failures = 0;
   }
 
   /** Skip the wait (the browser says the network is back, or the user asked). */

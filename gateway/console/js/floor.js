@@ -15,6 +15,8 @@ function seconds(s) {
   return s === null || s === undefined ? "–" : formatWait(s * 1000);
 }
 
+const plural = (count, word) => `${count} ${word}${count === 1 ? "" : "s"}`;
+
 export class FloorView {
   constructor(app) {
     this.app = app;
@@ -63,7 +65,8 @@ export class FloorView {
     const s = stats.stats;
     this.queue.textContent = `Queue: ${f.queue.count} waiting`
       + `${f.queue.longest_wait_s !== null ? ` · longest ${seconds(f.queue.longest_wait_s)}` : ""}`
-      + ` · ${f.open_cases} open cases · ${f.customers_waiting} customers awaiting a reply`;
+      + ` · ${plural(f.open_cases, "open case")} · ${plural(f.customers_waiting, "customer")}`
+      + ` awaiting a reply`;
     const figure = (label, value, cls) => h("div", { class: `figure ${cls}` }, h("dt", {}, label), h("dd", {}, String(value)));
     replaceChildren(this.figures,
       figure("Requests today", s.requests, "fig-requests"), figure("Answered", s.answered, "fig-answered"),

@@ -14,11 +14,19 @@ export function askOpenCases(host, cases) {
         h("label", {}, h("input", { type: "radio", name, value: "handback" }),
           " Hand it back to the queue"));
     });
+    const onKey = (event) => {
+      if (event.key === "Escape") {
+        event.preventDefault();
+        finish(null); // as Cancel: nothing is handed back, the agent stays logged in
+      }
+    };
     const finish = (result) => {
+      document.removeEventListener("keydown", onKey);
       replaceChildren(host);
       host.hidden = true;
       resolve(result);
     };
+    document.addEventListener("keydown", onKey);
     const form = h("form", {
       class: "leave-form", "aria-labelledby": "leave-title",
       onsubmit: (event) => {
@@ -28,7 +36,7 @@ export function askOpenCases(host, cases) {
       },
     },
     h("h2", { id: "leave-title" }, "You have open cases"),
-    h("p", {}, "Keep a case to come back to it (if its customer writes while you are away, the other agents are asked to answer), or hand it back so another agent continues it now."),
+    h("p", {}, "Keep a case to come back to it (if its customer writes while you are away, the other agents are asked to answer at once), or hand it back so another agent continues it now. Escape cancels."),
     ...rows,
     h("div", { class: "leave-actions" },
       h("button", { type: "submit", class: "primary leave-confirm" }, "Log out"),
