@@ -49,6 +49,11 @@ export class AdminScreens {
     this.message.textContent = text;
   }
 
+  /** A section's content, unless the admin has moved to another while it loaded. */
+  render(section, ...nodes) {
+    if (this.section === section) replaceChildren(this.body, ...nodes);
+  }
+
   async show(section) {
     this.section = section;
     for (const tab of this.nav.children) tab.setAttribute("aria-pressed", String(tab.classList.contains(`admin-tab-${section}`)));
@@ -91,7 +96,7 @@ export class AdminScreens {
           " ",
           h("button", { type: "button", class: "admin-reset", onclick: () => this.resetPassword(u) }, "Reset password")));
     });
-    replaceChildren(this.body,
+    this.render("users",
       h("table", { class: "grid admin-users" },
         h("thead", {}, h("tr", {}, ...["User", "Role", "State", "Last seen", ""].map((t) => h("th", {}, t)))),
         h("tbody", {}, ...rows)),
@@ -134,7 +139,7 @@ export class AdminScreens {
     const name = h("input", { id: "admin-token-name", maxlength: "100", required: true });
     const user = h("select", { id: "admin-token-user" }, ...users.map((u) => h("option", { value: u.username }, u.username)));
     const boxes = SCOPES.map((s) => h("input", { type: "checkbox", value: s, class: "admin-scope" }));
-    replaceChildren(this.body,
+    this.render("tokens",
       h("table", { class: "grid admin-tokens" },
         h("thead", {}, h("tr", {}, ...["Name", "User", "Scopes", "Created", "Last used", ""].map((t) => h("th", {}, t)))),
         h("tbody", {}, ...tokens.map((t) => h("tr", { dataset: { token: t.name } },
@@ -160,7 +165,7 @@ export class AdminScreens {
 
   async lines() {
     const { lines } = await this.app.api.lines();
-    replaceChildren(this.body, h("table", { class: "grid admin-lines" },
+    this.render("lines", h("table", { class: "grid admin-lines" },
       h("thead", {}, h("tr", {}, ...["Line", "Number", "State", "Can send", "Queue", "Last error", "Last inbound"].map((t) => h("th", {}, t)))),
       h("tbody", {}, ...lines.map((l) => h("tr", {},
         h("td", {}, l.name), h("td", {}, l.number || ""), h("td", {}, l.state || "unknown"),
@@ -177,7 +182,7 @@ export class AdminScreens {
     const user = h("input", { id: "admin-audit-user", value: filters.user || "", placeholder: "username" });
     const kase = h("input", { id: "admin-audit-case", value: filters.case || "", inputmode: "numeric", placeholder: "case number" });
     const action = h("input", { id: "admin-audit-action", value: filters.action || "", placeholder: "e.g. case.close" });
-    replaceChildren(this.body,
+    this.render("audit",
       h("form", { class: "admin-form admin-audit-filter", onsubmit: (e) => {
         e.preventDefault();
         this.audit({ user: user.value.trim(), case: kase.value.trim(), action: action.value.trim() })
@@ -196,7 +201,7 @@ export class AdminScreens {
 
   async optouts() {
     const { optouts } = await this.app.api.get("/api/optouts");
-    replaceChildren(this.body, optouts.length
+    this.render("optouts", optouts.length
       ? h("table", { class: "grid admin-optouts" },
         h("thead", {}, h("tr", {}, ...["Number", "Name", "Opted out"].map((t) => h("th", {}, t)))),
         h("tbody", {}, ...optouts.map((o) => h("tr", {}, h("td", {}, o.phone), h("td", {}, o.name || ""), h("td", {}, when(o.opted_out_at))))))
@@ -222,6 +227,6 @@ export class AdminScreens {
     h("p", {}, "Erases everything held about a number (a person's request to be forgotten): its messages, notes, cases and contact record. Refused while it has an open case. The audit log records who did it, not the number."),
     h("label", { for: "admin-erase-phone" }, "Number"), phone,
     h("button", { type: "submit", class: "admin-erase-button" }, "Erase…"));
-    replaceChildren(this.body, form);
+    this.render("erase", form);
   }
 }
