@@ -329,7 +329,9 @@ def test_supervisor_sees_everything_and_reassigns(gateway: Gateway, consoles: Co
     expect(sam.locator("#supervisor-requests tr", has_text=f"SMS{waiting}")).to_be_visible()
     row = sam.locator("#supervisor-cases tr", has_text=chatting)
     expect(row).to_contain_text("alice")
-    expect(sam.locator('#supervisor-agents tr[data-agent="alice"]')).to_contain_text("online")
+    alice_row = sam.locator('#supervisor-agents tr[data-agent="alice"]')
+    expect(alice_row).to_contain_text("online")
+    expect(alice_row.locator("td").last).to_have_text("now")  # not the time she logged in
     screenshot(sam, "supervisor")
 
     row.locator("select").select_option("bob")

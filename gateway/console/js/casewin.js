@@ -104,7 +104,7 @@ export class CaseWindow {
           h("button", {
             type: "button", class: "phone-button", title: "Start an SMS chat with this number",
             onclick: () => this._phone(),
-          }, "Phone")),
+          }, "Start chat")),
         this.phoneError),
       h("div", { class: "case-summary" }, this.facts, this.address, this.contactCard.element,
         transcriptControls(app, this)),

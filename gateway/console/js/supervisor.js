@@ -142,7 +142,9 @@ export class SupervisorView {
         h("td", { class: a.online ? "online" : "offline" },
           h("span", { "aria-hidden": "true" }, a.online ? "● " : "○ "), a.online ? "online" : "offline"),
         h("td", {}, String(a.open_cases)),
-        h("td", { title: seen ? exactTime(seen) : "" }, seen ? formatAgo(Date.now() - seen) : "never"));
+        // Online: here now; else the last time the agent was seen.
+        h("td", { title: seen ? exactTime(seen) : "" },
+          a.online ? "now" : seen ? formatAgo(Date.now() - seen) : "never"));
     });
     replaceChildren(this.agentsBody, ...rows);
   }
